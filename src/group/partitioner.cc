@@ -65,7 +65,7 @@ absl::StatusOr<std::vector<Partition>> SpillPartitioner::Finish() {
     RETURN_IF_ERROR(writers_[p]->Close());
     writers_[p].reset();
     Partition part;
-    part.path = path;
+    part.paths.push_back(path);
     part.bytes = bytes_[p];
     part.records = records_[p];
     part.bits = shift_bits_ + bits_;
@@ -82,21 +82,24 @@ absl::StatusOr<std::vector<Partition>> SplitPartition(Env* env, const Partition&
   sub.shift_bits_ = partition.bits;
   {
     std::string data;
-    RETURN_IF_ERROR(ReadSpillFile(env, partition.path, &data));
-    size_t pos = 0;
-    while (pos < data.size()) {
-      RecordView r{data.data() + pos};
-      RETURN_IF_ERROR(sub.Add(r.hash(), std::string_view(r.data, r.total_size())));
-      pos += r.total_size();
+    for (const std::string& path : partition.paths) {
+      data.clear();
+      RETURN_IF_ERROR(ReadSpillFile(env, path, &data));
+      size_t pos = 0;
+      while (pos < data.size()) {
+        RecordView r{data.data() + pos};
+        RETURN_IF_ERROR(sub.Add(r.hash(), std::string_view(r.data, r.total_size())));
+        pos += r.total_size();
+      }
     }
   }
   ASSIGN_OR_RETURN(std::vector<Partition> parts, sub.Finish());
-  (void)env->RemoveFile(partition.path);
+  for (const std::string& path : partition.paths) (void)env->RemoveFile(path);
   return parts;
 }
 
-MemoryPartitioner::MemoryPartitioner(int bits, uint64_t max_bytes)
-    : bits_(bits), max_bytes_(max_bytes), parts_(size_t{1} << bits) {
+MemoryPartitioner::MemoryPartitioner(int bits, uint64_t max_bytes, std::atomic<uint64_t>* held)
+    : bits_(bits), max_bytes_(max_bytes), held_(held), parts_(size_t{1} << bits) {
   for (size_t i = 0; i < parts_.size(); ++i) {
     parts_[i].bits = bits;
     parts_[i].index = i;
@@ -109,11 +112,16 @@ absl::Status MemoryPartitioner::Add(uint64_t key_hash, std::string_view record) 
   p.bytes += record.size();
   ++p.records;
   added_ += record.size();
-  if (added_ > max_bytes_)
+  unreported_ += record.size();
+  // Report in batches: one shared counter update per MiB, not per record.
+  if (unreported_ < (uint64_t{1} << 20)) return absl::OkStatus();
+  const uint64_t held = held_->fetch_add(unreported_) + unreported_;
+  unreported_ = 0;
+  if (held > max_bytes_)
     return absl::ResourceExhaustedError(fmt::format(
         "the in-memory strategy holds more than {} of records, over its share of --memory-limit; use --strategy "
         "streaming (the default) or raise --memory-limit",
-        added_));
+        held));
   return absl::OkStatus();
 }
 

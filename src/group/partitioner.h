@@ -8,6 +8,7 @@
 #ifndef PROBEROWS_GROUP_PARTITIONER_H_
 #define PROBEROWS_GROUP_PARTITIONER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,7 +25,7 @@ inline int PartitionOf(uint64_t hash, int bits) { return bits == 0 ? 0 : static_
 
 // One partition's data, on disk or in memory.
 struct Partition {
-  std::string path;     // spill file (empty: in memory)
+  std::vector<std::string> paths;  // spill files, read back to back (none: in memory)
   std::string data;     // in-memory records
   uint64_t bytes = 0;   // record bytes
   uint64_t records = 0;
@@ -80,8 +81,9 @@ class SpillPartitioner final : public RecordSink {
 
 class MemoryPartitioner final : public RecordSink {
  public:
-  // Fails with kResourceExhausted once more than `max_bytes` are held.
-  MemoryPartitioner(int bits, uint64_t max_bytes);
+  // Fails with kResourceExhausted once more than `max_bytes` are held by all
+  // the partitioners sharing `*held` (which counts their bytes).
+  MemoryPartitioner(int bits, uint64_t max_bytes, std::atomic<uint64_t>* held);
   absl::Status Add(uint64_t key_hash, std::string_view record) override;
   std::vector<Partition> Finish();
   uint64_t bytes_added() const { return added_; }
@@ -89,8 +91,10 @@ class MemoryPartitioner final : public RecordSink {
  private:
   int bits_;
   uint64_t max_bytes_;
+  std::atomic<uint64_t>* held_;
   std::vector<Partition> parts_;
   uint64_t added_ = 0;
+  uint64_t unreported_ = 0;  // added_ not yet counted in *held_
 };
 
 }  // namespace proberows

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "absl/status/status.h"
@@ -43,11 +44,13 @@ class SpillWriter {
 // the file and the offset.
 [[nodiscard]] absl::Status ReadSpillFile(Env* env, const std::string& path, std::string* out);
 
-// Like ReadSpillFile, but writes the records at the start of `*buffer`,
-// growing it only when too small (never shrinking or zero-filling what is
-// already there), and sets `*used` to the number of record bytes. Reusing one
-// buffer across partitions keeps memory faulted in.
-[[nodiscard]] absl::Status ReadSpillFileInto(Env* env, const std::string& path, std::string* buffer, size_t* used);
+// Like ReadSpillFile for the files in `paths` one after the other, but writes
+// the records at the start of `*buffer`, growing it only when too small (never
+// shrinking or zero-filling what is already there), and sets `*used` to the
+// number of record bytes. Reusing one buffer across partitions keeps memory
+// faulted in.
+[[nodiscard]] absl::Status ReadSpillFilesInto(Env* env, std::span<const std::string> paths, std::string* buffer,
+                                              size_t* used);
 
 }  // namespace proberows
 

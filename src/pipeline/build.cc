@@ -25,6 +25,7 @@
 #include "source/input_source.h"
 #include "source/key_codec.h"
 #include "source/locate_input.h"
+#include "source/parallel_scan.h"
 #include "source/row_converter.h"
 #include "util/status_macros.h"
 #include "util/thread_pool.h"
@@ -71,13 +72,79 @@ class StringSink final : public RecordSink {
   uint64_t records = 0;
 };
 
-// Hands records to another sink after the first chunk has shown how large a
-// record is, so that the partition count can be chosen from real sizes.
-class ForwardingSink final : public RecordSink {
+// The per-thread partitioners of a parallel scan, merged by partition index
+// afterwards (a partition's records may come from every thread).
+class PartitionSinks final : public ScanSinks {
  public:
-  absl::Status Add(uint64_t hash, std::string_view record) override { return target->Add(hash, record); }
-  RecordSink* target = nullptr;
+  Env* env = nullptr;
+  std::string temp_dir;
+  int bits = 0;
+  bool in_memory = false;
+  uint64_t spill_buffer = 0;  // streaming: per-partition buffer of each thread
+  uint64_t memory_max = 0;    // in-memory: bytes all threads may hold
+  uint64_t spilled_bytes = 0; // set by Finish()
+
+  absl::StatusOr<RecordSink*> NewSink(int thread_index) override {
+    if (in_memory) {
+      memory_.push_back(std::make_unique<MemoryPartitioner>(bits, memory_max, &memory_held_));
+      return memory_.back().get();
+    }
+    spill_.push_back(std::make_unique<SpillPartitioner>(env, temp_dir, fmt::format("part-t{}", thread_index), bits,
+                                                        0, spill_buffer));
+    return spill_.back().get();
+  }
+
+  // Closes every partitioner; returns the non-empty partitions in index order.
+  absl::StatusOr<std::vector<Partition>> Finish() {
+    std::vector<Partition> merged(size_t{1} << bits);
+    auto merge = [&](Partition& p) {
+      Partition& m = merged[p.index];
+      m.bits = p.bits;
+      m.index = p.index;
+      m.bytes += p.bytes;
+      m.records += p.records;
+      for (std::string& path : p.paths) m.paths.push_back(std::move(path));
+      if (m.data.empty()) {
+        m.data = std::move(p.data);
+      } else {
+        m.data.append(p.data);
+        std::string().swap(p.data);
+      }
+    };
+    for (auto& spill : spill_) {
+      ASSIGN_OR_RETURN(std::vector<Partition> parts, spill->Finish());
+      spilled_bytes += spill->bytes_added();
+      for (Partition& p : parts) merge(p);
+      spill.reset();
+    }
+    for (auto& memory : memory_) {
+      std::vector<Partition> parts = memory->Finish();
+      for (Partition& p : parts) merge(p);
+      memory.reset();
+    }
+    std::vector<Partition> out;
+    for (Partition& p : merged)
+      if (p.records > 0) out.push_back(std::move(p));
+    return out;
+  }
+
+ private:
+  std::vector<std::unique_ptr<SpillPartitioner>> spill_;
+  std::vector<std::unique_ptr<MemoryPartitioner>> memory_;
+  std::atomic<uint64_t> memory_held_{0};
 };
+
+// Mean bytes of one converted record, from the first chunk of the input.
+absl::StatusOr<double> SampleRecordSize(DuckDb* db, const SourceSchema& schema, RowConverter* converter) {
+  // Materialized, not streamed: see the NOTE in source/parallel_scan.cc.
+  ASSIGN_OR_RETURN(QueryResult r, db->Query(fmt::format("SELECT * FROM ({}) AS proberows_sample LIMIT 2048",
+                                                        schema.select_sql)));
+  ASSIGN_OR_RETURN(DataChunk chunk, r.Next());
+  StringSink sink;
+  if (chunk.valid()) RETURN_IF_ERROR(converter->Convert(chunk, &sink));
+  if (sink.records == 0) return absl::InternalError("the input sample returned no rows");
+  return static_cast<double>(sink.data.size()) / static_cast<double>(sink.records);
+}
 
 absl::Status Cancelled(const BuildMonitor* m) {
   if (m != nullptr && m->cancel.load(std::memory_order_relaxed))
@@ -176,10 +243,10 @@ absl::Status GroupPartitions(Env* env, std::vector<Partition>* parts, const Exam
           GroupWork& w = *task->work;
           w.rows.Clear();
           std::string_view data = task->part.data;
-          if (!task->part.path.empty()) {
+          if (!task->part.paths.empty()) {
             size_t used = 0;
-            st = ReadSpillFileInto(env, task->part.path, &w.spilled, &used);
-            (void)env->RemoveFile(task->part.path);
+            st = ReadSpillFilesInto(env, task->part.paths, &w.spilled, &used);
+            for (const std::string& path : task->part.paths) (void)env->RemoveFile(path);
             data = std::string_view(w.spilled.data(), used);
           }
           if (w.rows.data.capacity() < data.size()) w.rows.data.reserve(data.size());
@@ -364,77 +431,55 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
     }
     end_phase("query+encode+write");
   } else {
-    // Scan once; route records to partitions by the top bits of the key hash.
+    // Scan once, converting on DuckDB's threads; each thread routes its
+    // records to its own partitioner by the top bits of the key hash.
     set_phase(BuildMonitor::kScanning);
     const bool streaming = options.strategy == Strategy::kStreaming;
-    absl::StatusOr<QueryResult> streamed = db->Stream(schema.select_sql);
-    if (!streamed.ok()) return AddInputFile(schema, streamed.status());
-    QueryResult result = *std::move(streamed);
-    StringSink first;
-    ForwardingSink forward;
-    std::unique_ptr<SpillPartitioner> spill;
-    std::unique_ptr<MemoryPartitioner> memory;
+    absl::StatusOr<double> per_record = SampleRecordSize(db.get(), schema, &converter);
+    if (!per_record.ok()) return AddInputFile(schema, per_record.status());
+    const uint64_t estimate = static_cast<uint64_t>(*per_record * static_cast<double>(counts->measurements));
     const uint64_t usable = limit > kBaseReserve + duckdb_limit ? limit - kBaseReserve - duckdb_limit : 0;
     // Largest partition a worker may group: in-flight partitions share the budget.
     const size_t max_inflight = static_cast<size_t>(workers) + 1;
     const uint64_t target_partition = std::max<uint64_t>(
         1, static_cast<uint64_t>(static_cast<double>(limit - kBaseReserve) * 0.8 / (kGroupingFactor * max_inflight)));
-    int bits = 0;
-    uint64_t scanned = 0;
-    for (;;) {
-      RETURN_IF_ERROR(Cancelled(monitor));
-      absl::StatusOr<DataChunk> chunk = result.Next();
-      if (!chunk.ok()) return AddInputFile(schema, Annotate(chunk.status(), "reading input"));
-      if (!chunk->valid()) break;
-      const bool is_first = forward.target == nullptr;
-      RETURN_IF_ERROR(
-          AddInputFile(schema, converter.Convert(*chunk, is_first ? static_cast<RecordSink*>(&first) : &forward)));
-      scanned += chunk->size();
-      if (monitor) monitor->measurements_scanned.fetch_add(chunk->size(), std::memory_order_relaxed);
-      if (is_first) {
-        // Size everything from the first chunk's records.
-        const double per_record = static_cast<double>(first.data.size()) / static_cast<double>(first.records);
-        const uint64_t estimate = static_cast<uint64_t>(per_record * static_cast<double>(counts->measurements));
-        if (streaming) {
-          // At least two partitions per worker, so that small inputs group in parallel too.
-          bits = std::min(10, std::max(CeilLog2(2 * static_cast<uint64_t>(workers)),
-                                       CeilLog2((estimate + target_partition - 1) /
-                                                std::max<uint64_t>(target_partition, 1))));
-          const size_t buffer = std::clamp<uint64_t>((limit / 4) >> bits, 32u << 10, 8u << 20);
-          spill = std::make_unique<SpillPartitioner>(env, temp_dir, "part", bits, 0, buffer);
-          forward.target = spill.get();
-        } else {
-          const uint64_t need = static_cast<uint64_t>(static_cast<double>(estimate) * 1.3);
-          if (need > usable)
-            return absl::ResourceExhaustedError(fmt::format(
-                "the in-memory strategy needs about {} for {} measurements, more than --memory-limit {} allows; "
-                "use --strategy streaming (the default) or raise --memory-limit",
-                FormatBytes(need + kBaseReserve + duckdb_limit), counts->measurements, FormatBytes(limit)));
-          bits = std::min(6, CeilLog2(static_cast<uint64_t>(workers) * 4));
-          memory = std::make_unique<MemoryPartitioner>(bits, static_cast<uint64_t>(static_cast<double>(usable) / 1.3));
-          forward.target = memory.get();
-        }
-        size_t pos = 0;
-        while (pos < first.data.size()) {
-          RecordView r{first.data.data() + pos};
-          RETURN_IF_ERROR(forward.Add(r.hash(), std::string_view(r.data, r.total_size())));
-          pos += r.total_size();
-        }
-        std::string().swap(first.data);
-      }
+    PartitionSinks sinks;
+    sinks.env = env;
+    sinks.temp_dir = temp_dir;
+    if (streaming) {
+      // At least two partitions per worker, so that small inputs group in parallel too.
+      sinks.bits = std::min(10, std::max(CeilLog2(2 * static_cast<uint64_t>(workers)),
+                                         CeilLog2((estimate + target_partition - 1) / target_partition)));
+      // A quarter of the budget buffers records, shared by the scanning threads.
+      sinks.spill_buffer = std::clamp<uint64_t>((limit / 4 / static_cast<uint64_t>(workers)) >> sinks.bits,
+                                                32u << 10, 8u << 20);
+    } else {
+      const uint64_t need = static_cast<uint64_t>(static_cast<double>(estimate) * 1.3);
+      if (need > usable)
+        return absl::ResourceExhaustedError(fmt::format(
+            "the in-memory strategy needs about {} for {} measurements, more than --memory-limit {} allows; "
+            "use --strategy streaming (the default) or raise --memory-limit",
+            FormatBytes(need + kBaseReserve + duckdb_limit), counts->measurements, FormatBytes(limit)));
+      sinks.in_memory = true;
+      sinks.bits = std::min(6, CeilLog2(static_cast<uint64_t>(workers) * 4));
+      sinks.memory_max = static_cast<uint64_t>(static_cast<double>(usable) / 1.3);
     }
-    if (scanned != counts->measurements)
+    ParallelScanOptions scan_options;
+    scan_options.seed = options.seed;
+    scan_options.null_lists_as_empty = options.null_lists_as_empty;
+    if (monitor) {
+      scan_options.cancel = &monitor->cancel;
+      scan_options.rows_scanned = &monitor->measurements_scanned;
+    }
+    absl::StatusOr<uint64_t> scanned = ParallelScan(db.get(), schema, scan_options, &sinks);
+    if (!scanned.ok())
+      return absl::IsCancelled(scanned.status()) ? scanned.status() : AddInputFile(schema, scanned.status());
+    if (*scanned != counts->measurements)
       return absl::InternalError(fmt::format("scanned {} measurements but counted {}; did the input change?",
-                                             scanned, counts->measurements));
-    std::vector<Partition> parts;
-    if (spill) {
-      ASSIGN_OR_RETURN(parts, spill->Finish());
-      summary.spill_bytes = spill->bytes_added();
-    } else if (memory) {
-      parts = memory->Finish();
-    }
+                                             *scanned, counts->measurements));
+    ASSIGN_OR_RETURN(std::vector<Partition> parts, sinks.Finish());
+    summary.spill_bytes = sinks.spilled_bytes;
     // DuckDB is done: give its memory back before grouping.
-    { QueryResult drop = std::move(result); }
     db.reset();
     end_phase("scan+partition");
 

@@ -39,11 +39,14 @@ RowConverter::RowConverter(const SourceSchema& schema, uint64_t seed, bool null_
   record_.reserve(4096);
 }
 
-absl::Status RowConverter::Convert(const DataChunk& chunk, RecordSink* sink) {
+absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
   const size_t ncols = schema_.columns.size();
+  if (duckdb_data_chunk_get_column_count(chunk) != ncols)
+    return absl::InternalError(fmt::format("a chunk has {} columns, expected {}",
+                                           duckdb_data_chunk_get_column_count(chunk), ncols));
   std::vector<ColumnAccess> access(ncols);
   for (size_t c = 0; c < ncols; ++c) {
-    duckdb_vector v = chunk.column(c);
+    duckdb_vector v = duckdb_data_chunk_get_vector(chunk, c);
     ColumnAccess& a = access[c];
     a.type = schema_.columns[c].physical;
     a.data = duckdb_vector_get_data(v);
@@ -55,7 +58,7 @@ absl::Status RowConverter::Convert(const DataChunk& chunk, RecordSink* sink) {
       a.child_validity = duckdb_vector_get_validity(child);
     }
   }
-  const uint64_t n = chunk.size();
+  const uint64_t n = duckdb_data_chunk_get_size(chunk);
   const int order_index = schema_.order_index;
   const bool key_is_string = schema_.key_is_string;
 

@@ -30,7 +30,8 @@ class RowConverter {
   // Converts every row of `chunk`, handing each record to `sink` in row order.
   // Errors (NULL key, NULL in an integer or string column, NaN order...)
   // name the column and the key.
-  [[nodiscard]] absl::Status Convert(const DataChunk& chunk, RecordSink* sink);
+  [[nodiscard]] absl::Status Convert(duckdb_data_chunk chunk, RecordSink* sink);
+  [[nodiscard]] absl::Status Convert(const DataChunk& chunk, RecordSink* sink) { return Convert(chunk.get(), sink); }
 
   uint64_t rows_converted() const { return rows_; }
 
