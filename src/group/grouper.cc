@@ -23,13 +23,31 @@ inline int CompareViews(std::string_view a, std::string_view b) {
   return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
 }
 
+// The first 8 bytes of `key`, zero-padded, as a big-endian number: numeric
+// order is memcmp order.
+inline uint64_t KeyPrefix(std::string_view key) {
+  unsigned char b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::memcpy(b, key.data(), std::min<size_t>(8, key.size()));
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | b[i];
+  return v;
+}
+
+// Key order without touching the records when both keys fit the prefix:
+// zero padding makes (prefix, length) order equal memcmp-then-shorter order.
+inline int CompareKeys(const GroupRef& a, const GroupRef& b) {
+  if (a.key_prefix != b.key_prefix) return a.key_prefix < b.key_prefix ? -1 : 1;
+  if (a.key_length <= 8 && b.key_length <= 8)
+    return a.key_length < b.key_length ? -1 : (a.key_length > b.key_length ? 1 : 0);
+  return CompareViews(RecordView{a.rec}.key(), RecordView{b.rec}.key());
+}
+
 inline bool RefLess(const GroupRef& a, const GroupRef& b) {
   if (a.hash != b.hash) return a.hash < b.hash;
-  const RecordView ra{a.rec}, rb{b.rec};
-  const int kc = CompareViews(ra.key(), rb.key());
+  const int kc = CompareKeys(a, b);
   if (kc != 0) return kc < 0;
   if (a.order != b.order) return a.order < b.order;
-  return CompareViews(ra.payload(), rb.payload()) < 0;
+  return CompareViews(RecordView{a.rec}.payload(), RecordView{b.rec}.payload()) < 0;
 }
 
 }  // namespace
@@ -54,7 +72,8 @@ absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& enco
     RecordView r{records.data() + pos};
     if (r.total_size() > records.size() - pos)
       return absl::InternalError(fmt::format("measurement record at offset {} overruns its partition", pos));
-    refs.push_back(GroupRef{r.hash(), r.order(), r.data});
+    const std::string_view key = r.key();
+    refs.push_back(GroupRef{r.hash(), KeyPrefix(key), r.order(), r.data, static_cast<uint32_t>(key.size())});
     pos += r.total_size();
   }
   std::sort(refs.begin(), refs.end(), [](const GroupRef& a, const GroupRef& b) { return RefLess(a, b); });
@@ -66,7 +85,7 @@ absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& enco
     const RecordView first{refs[i].rec};
     const std::string_view key = first.key();
     size_t j = i + 1;
-    while (j < refs.size() && refs[j].hash == refs[i].hash && RecordView{refs[j].rec}.key() == key) ++j;
+    while (j < refs.size() && refs[j].hash == refs[i].hash && CompareKeys(refs[j], refs[i]) == 0) ++j;
     payloads.clear();
     for (size_t k = i; k < j; ++k) payloads.push_back(RecordView{refs[k].rec}.payload());
     KeySegment(key_is_string, key, &key_segment);

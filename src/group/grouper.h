@@ -32,11 +32,16 @@ struct EncodedRows {
   }
 };
 
-// A measurement record's sort key, pointing into the records buffer.
+// A measurement record's sort key, pointing into the records buffer. The
+// first 8 key bytes (zero-padded, as a big-endian number) and the key length
+// let most comparisons finish without touching the record itself: keys of at
+// most 8 bytes (every integer key) compare exactly by (prefix, length).
 struct GroupRef {
   uint64_t hash;
+  uint64_t key_prefix;
   uint64_t order;
   const char* rec;
+  uint32_t key_length;
 };
 
 // Buffers GroupAndEncode reuses from one call to the next, so that grouping
