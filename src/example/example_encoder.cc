@@ -21,6 +21,7 @@
 #include "example/segment.h"
 #include "example/utf8.h"
 #include "proberows/example.h"
+#include "util/small_copy.h"
 #include "util/varint.h"
 
 namespace proberows {
@@ -418,16 +419,13 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment,
       case Source::kScalar:
         for (size_t m = 0; m < n; ++m) {
           const Segment& seg = col[m * num_slots];
-          std::memcpy(p, seg.data, seg.size);
-          p += seg.size;
+          p = CopySmall(p, seg.data, seg.size);
         }
         break;
       case Source::kRaggedValues:
         for (size_t m = 0; m < rows; ++m) {
           const Segment& seg = col[m * num_slots];
-          const size_t len = seg.size - seg.header;
-          if (len > 0) std::memcpy(p, seg.data + seg.header, len);
-          p += len;
+          p = CopySmall(p, seg.data + seg.header, seg.size - seg.header);
         }
         break;
       case Source::kRaggedRowLengths:

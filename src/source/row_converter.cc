@@ -1,5 +1,6 @@
 #include "source/row_converter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -9,6 +10,7 @@
 #include "example/segment.h"
 #include "group/record.h"
 #include "source/key_codec.h"
+#include "util/small_copy.h"
 #include "util/varint.h"
 
 namespace proberows {
@@ -28,6 +30,13 @@ struct ColumnAccess {
 // NULL floats become this quiet NaN (bits 0x7fc00000 as float32).
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// Writes one bytes element (0x0a, varint length, bytes); returns the end.
+inline char* AppendBytesElement(char* p, std::string_view s) {
+  *p++ = kBytesValueTag;
+  p = EncodeVarint64(p, s.size());
+  return CopySmall(p, s.data(), s.size());
+}
+
 inline bool IsValid(const uint64_t* validity, uint64_t row) {
   return validity == nullptr || (validity[row / 64] >> (row % 64)) & 1;
 }
@@ -36,7 +45,13 @@ inline bool IsValid(const uint64_t* validity, uint64_t row) {
 
 RowConverter::RowConverter(const SourceSchema& schema, uint64_t seed, bool null_lists_as_empty)
     : schema_(schema), seed_(seed), null_lists_as_empty_(null_lists_as_empty) {
-  record_.reserve(4096);
+  record_.resize(4096);
+}
+
+char* RowConverter::Room(char* p, size_t need) {
+  const size_t at = static_cast<size_t>(p - record_.data());
+  if (record_.size() - at < need) record_.resize(std::max(2 * record_.size(), at + need));
+  return record_.data() + at;
 }
 
 absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
@@ -98,8 +113,9 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
       }
     }
 
-    record_.resize(kRecordHeaderSize);
-    record_.append(key.data(), key.size());
+    // record_ is raw storage (its size is its capacity); `p` is the write position.
+    char* p = Room(record_.data(), kRecordHeaderSize + key.size());
+    p = CopySmall(p + kRecordHeaderSize, key.data(), key.size());
     for (size_t c = 1; c < ncols; ++c) {
       const ColumnAccess& a = access[c];
       const bool valid = IsValid(a.validity, row);
@@ -109,14 +125,16 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
             return absl::InvalidArgumentError(fmt::format(
                 "column '{}' is NULL for key {} (NULL is only allowed in float columns, where it becomes NaN)",
                 schema_.columns[c].name, key_text()));
-          const int64_t v = static_cast<const int64_t*>(a.data)[row];
-          record_.push_back(static_cast<char>(Int64SegmentLength(v)));  // a length < 128 is one varint byte
-          AppendInt64Segment(&record_, v);
+          p = Room(p, 1 + kMaxVarint64Length);
+          char* end = EncodeInt64Segment(p + 1, static_cast<const int64_t*>(a.data)[row]);
+          *p = static_cast<char>(end - p - 1);  // a length < 128 is one varint byte
+          p = end;
           break;
         }
         case PhysicalType::kDouble: {
-          record_.push_back(static_cast<char>(kFloatSegmentLength));
-          AppendFloatSegment(&record_, static_cast<float>(valid ? static_cast<const double*>(a.data)[row] : kNaN));
+          p = Room(p, 1 + kFloatSegmentLength);
+          *p++ = static_cast<char>(kFloatSegmentLength);
+          p = EncodeFloatSegment(p, static_cast<float>(valid ? static_cast<const double*>(a.data)[row] : kNaN));
           break;
         }
         case PhysicalType::kString: {
@@ -125,8 +143,9 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
                 "column '{}' is NULL for key {} (NULL is only allowed in float columns, where it becomes NaN)",
                 schema_.columns[c].name, key_text()));
           const std::string_view s = StringAt(static_cast<duckdb_string_t*>(const_cast<void*>(a.data)), row);
-          PutVarint64(&record_, BytesSegmentLength(s.size()));
-          AppendBytesSegment(&record_, s);
+          p = Room(p, 2 * kMaxVarint64Length + 1 + s.size());
+          p = EncodeVarint64(p, BytesSegmentLength(s.size()));
+          p = AppendBytesElement(p, s);
           break;
         }
         case PhysicalType::kListInt64:
@@ -157,27 +176,28 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
               }
             }
           }
-          PutVarint64(&record_, seg);
-          PutVarint64(&record_, entry.length);
+          p = Room(p, kMaxVarint64Length + seg);
+          p = EncodeVarint64(p, seg);
+          p = EncodeVarint64(p, entry.length);
           for (uint64_t i = entry.offset; i < entry.offset + entry.length; ++i) {
             if (a.type == PhysicalType::kListInt64) {
-              AppendInt64Segment(&record_, static_cast<const int64_t*>(a.child_data)[i]);
+              p = EncodeInt64Segment(p, static_cast<const int64_t*>(a.child_data)[i]);
             } else if (a.type == PhysicalType::kListDouble) {
-              AppendFloatSegment(&record_, static_cast<float>(IsValid(a.child_validity, i)
-                                                                  ? static_cast<const double*>(a.child_data)[i]
-                                                                  : kNaN));
+              p = EncodeFloatSegment(p, static_cast<float>(IsValid(a.child_validity, i)
+                                                               ? static_cast<const double*>(a.child_data)[i]
+                                                               : kNaN));
             } else {
-              AppendBytesSegment(&record_,
-                                 StringAt(static_cast<duckdb_string_t*>(const_cast<void*>(a.child_data)), i));
+              p = AppendBytesElement(p, StringAt(static_cast<duckdb_string_t*>(const_cast<void*>(a.child_data)), i));
             }
           }
           break;
         }
       }
     }
-    EncodeRecordHeader(record_.data(), static_cast<uint32_t>(record_.size() - 4), hash, order,
+    const size_t record_size = static_cast<size_t>(p - record_.data());
+    EncodeRecordHeader(record_.data(), static_cast<uint32_t>(record_size - 4), hash, order,
                        static_cast<uint32_t>(key.size()));
-    absl::Status st = sink->Add(hash, record_);
+    absl::Status st = sink->Add(hash, std::string_view(record_.data(), record_size));
     if (!st.ok()) return st;
   }
   rows_ += n;

@@ -36,10 +36,14 @@ class RowConverter {
   uint64_t rows_converted() const { return rows_; }
 
  private:
+  // Grows record_ so that `need` bytes fit at `p` (a position in it); returns
+  // the same position in the possibly moved buffer.
+  char* Room(char* p, size_t need);
+
   const SourceSchema& schema_;
   const uint64_t seed_;
   const bool null_lists_as_empty_;
-  std::string record_;
+  std::string record_;  // raw storage for one record (size = capacity)
   uint64_t rows_ = 0;
 };
 
