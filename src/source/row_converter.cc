@@ -48,9 +48,8 @@ RowConverter::RowConverter(const SourceSchema& schema, uint64_t seed, bool null_
   record_.resize(4096);
 }
 
-char* RowConverter::Room(char* p, size_t need) {
-  const size_t at = static_cast<size_t>(p - record_.data());
-  if (record_.size() - at < need) record_.resize(std::max(2 * record_.size(), at + need));
+char* RowConverter::Grow(size_t at, size_t need) {
+  record_.resize(std::max(2 * record_.size(), at + need));
   return record_.data() + at;
 }
 

@@ -38,7 +38,11 @@ class RowConverter {
  private:
   // Grows record_ so that `need` bytes fit at `p` (a position in it); returns
   // the same position in the possibly moved buffer.
-  char* Room(char* p, size_t need);
+  char* Room(char* p, size_t need) {
+    const size_t at = static_cast<size_t>(p - record_.data());
+    return record_.size() - at >= need ? p : Grow(at, need);
+  }
+  char* Grow(size_t at, size_t need);
 
   const SourceSchema& schema_;
   const uint64_t seed_;
