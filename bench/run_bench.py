@@ -33,6 +33,9 @@ import time
 KEY = "prb_id"
 ORDER = "timestamp"
 AR_OPTIONS = "group_size:1,zstd:3"
+# The same build without compression: its difference to the zstd:3 build is
+# what compressing the output costs (reported next to the targets).
+AR_OPTIONS_UNCOMPRESSED = "group_size:1,uncompressed"
 
 # name -> (measurements, probes, parquet files). Same distribution: 26.4
 # measurements per probe on average.
@@ -223,18 +226,20 @@ class Bench:
 
     # ------------------------------------------------------------------ runs
     def configs(self, size, first_size, run):
-        configs = [("F", None, None), ("S", None, None), ("G", None, None)]
+        configs = [("F", None, None, None), ("S", None, None, None), ("G", None, None, None)]
         # sequential is single-threaded by design (--workers does not change
         # it): one worker count, smallest size only, --sequential-runs runs.
         if size == first_size and run <= self.args.sequential_runs:
-            configs.append(("proberows", "sequential", 1))
+            configs.append(("proberows", "sequential", 1, AR_OPTIONS))
         workers = self.workers if size == first_size else self.large_workers
         for s in ("in-memory", "streaming"):
             for w in workers:
-                configs.append(("proberows", s, w))
+                configs.append(("proberows", s, w, AR_OPTIONS))
+        if not self.args.no_uncompressed:
+            configs.append(("proberows", "streaming", max(workers), AR_OPTIONS_UNCOMPRESSED))
         return configs
 
-    def run_one(self, size, glob, cols, kind, strategy, workers, run):
+    def run_one(self, size, glob, cols, kind, strategy, workers, ar_options, run):
         work = os.path.join(self.args.work_dir, size)
         temp = os.path.join(work, "tmp")
         shutil.rmtree(work, ignore_errors=True)
@@ -245,8 +250,9 @@ class Bench:
             out = os.path.join(work, "out")
             cmd = [self.bin, "build", "--input", glob, "--output", out, "--strategy", strategy,
                    "--workers", str(workers), "--memory-limit", self.limit, "--temp-dir", temp,
-                   "--array-record-options", AR_OPTIONS, "--no-progress"]
-            row.update(config=f"{strategy} w{workers}", kind="proberows", strategy=strategy, threads=workers)
+                   "--array-record-options", ar_options, "--no-progress"]
+            suffix = "" if ar_options == AR_OPTIONS else ", uncompressed"
+            row.update(config=f"{strategy} w{workers}{suffix}", kind="proberows", strategy=strategy, threads=workers)
         else:
             out = os.path.join(work, f"{kind}.parquet")
             cmd = [self.sql, "--memory-limit", self.limit, "--threads", str(self.threads), "--temp-dir", temp,
@@ -297,8 +303,8 @@ class Bench:
             for run in range(1, self.args.runs + 1):
                 # Interleave configurations run by run, so that a load spike on
                 # the machine hits all of them rather than one.
-                for kind, strategy, workers in self.configs(size, sizes[0], run):
-                    self.run_one(size, glob, cols, kind, strategy, workers, run)
+                for kind, strategy, workers, ar_options in self.configs(size, sizes[0], run):
+                    self.run_one(size, glob, cols, kind, strategy, workers, ar_options, run)
                     if self.on_size_done:
                         self.on_size_done()
 
@@ -356,6 +362,16 @@ class Bench:
             r = s["seconds"] / so["seconds"]
             out.append(("time <= 0.5 x S (20M)", "met" if r <= 0.5 else "missed",
                         f"{s['seconds']:.1f} s vs S {so['seconds']:.1f} s = {r:.2f} x"))
+        u = by.get((big, f"streaming w{w}, uncompressed"))
+        if u and u["status"] == "ok":
+            parts = [f"{u['seconds']:.1f} s, so zstd:3 costs {s['seconds'] - u['seconds']:.1f} s of the "
+                     f"{s['seconds']:.1f} s"]
+            if f and f["status"] == "ok":
+                parts.append(f"{u['seconds'] / f['seconds']:.2f} x F")
+            if so and so["status"] == "ok":
+                parts.append(f"{u['seconds'] / so['seconds']:.2f} x S")
+            out.append(("(reference, not a target) the same build with uncompressed output", "info",
+                        "; ".join(parts)))
         if g:
             if g["status"] != "ok":
                 out.append((">= 20x faster than G (20M)", "met", f"G: {g['status']}; streaming {s['seconds']:.1f} s"))
@@ -559,6 +575,8 @@ def main():
     ap.add_argument("--sequential-runs", type=int, default=1 << 30,
                     help="runs of the (slow, single-threaded) sequential strategy")
     ap.add_argument("--memory-limit", default="1GB")
+    ap.add_argument("--no-uncompressed", action="store_true",
+                    help="skip the streaming build with uncompressed output (the cost-of-zstd reference)")
     ap.add_argument("--timeout", type=float, default=1800,
                     help="seconds after which one command is killed and recorded as a timeout")
     ap.add_argument("--verify", action="store_true", help="proberows verify every output (slow)")

@@ -8,7 +8,7 @@
 #
 #   scripts/bench.sh [--sizes 500k,5m,20m] [--runs 3] [--memory-limit 1GB]
 #                    [--workers 1,2] [--large-workers 2] [--sequential-runs 1]
-#                    [--with-200m] [--verify] [--no-doc]
+#                    [--with-200m] [--verify] [--no-doc] [--no-uncompressed]
 #   scripts/bench.sh --smoke     # tiny data, one run, every code path (ctest)
 #
 # Other flags: --timeout S (kill one command after S seconds, default 900,
@@ -17,7 +17,7 @@
 # Datasets are cached in $PROBEROWS_BENCH_DIR (default bench/data).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-sizes=500k,5m,20m runs=3 limit=1GB workers=1,2 smoke=0 with200=0 verify=0 doc=1
+sizes=500k,5m,20m runs=3 limit=1GB workers=1,2 smoke=0 with200=0 verify=0 doc=1 nounc=0
 build_dir="" work_dir="" results_dir="" large_workers="" seq_runs=1 timeout=900
 while (($#)); do
   case "$1" in
@@ -32,6 +32,7 @@ while (($#)); do
     --with-200m) with200=1 ;;
     --verify) verify=1 ;;
     --no-doc) doc=0 ;;
+    --no-uncompressed) nounc=1 ;;
     --build-dir) build_dir=$2; shift ;;
     --work-dir) work_dir=$2; shift ;;
     --results-dir) results_dir=$2; shift ;;
@@ -64,5 +65,6 @@ args=(--build-dir "$build_dir" --data-dir "$data_dir" --work-dir "$work_dir" --r
 [[ -n "$large_workers" ]] && args+=(--large-workers "$large_workers")
 [[ -n "$seq_runs" ]] && args+=(--sequential-runs "$seq_runs")
 ((verify)) && args+=(--verify)
+((nounc)) && args+=(--no-uncompressed)
 ((doc)) && args+=(--update-doc "$root/docs/BENCHMARKS.md")
 python3 "$root/bench/run_bench.py" "${args[@]}"
