@@ -420,7 +420,9 @@ def markdown(summary, targets, info, meta):
                  + f", {fmt_bytes(info.get('ram_bytes'))} RAM, disk {info.get('disk', '?')}, "
                  f"Linux {info.get('kernel')}. Load average (1 min) during the runs: "
                  f"min {meta['load_min']:.1f}, median {meta['load_median']:.1f}, max {meta['load_max']:.1f} "
-                 f"(the machine is shared; see the note below).")
+                 + ("(above the benchmark's own threads: the machine was shared; see the note below)."
+                    if meta['load_median'] > meta['threads'] + 0.5 else
+                    "(no more than the benchmark's own threads; see the note below)."))
     lines.append("")
     lines.append("| input | config | status | wall s (median) | runs (s) | measurements/s | peak RSS | output | "
                  "x F | x S | x G |")
