@@ -18,7 +18,6 @@ namespace proberows {
 namespace {
 
 namespace fs = std::filesystem;
-using fault_injection::FaultInjectionEnv;
 
 class FaultTest : public ::testing::Test {
  protected:

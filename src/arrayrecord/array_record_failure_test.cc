@@ -4,9 +4,9 @@
 
 #include <string>
 
-#include "arrayrecord/test_env.h"
 #include "proberows/array_record_writer.h"
 #include "tests/test_util.h"
+#include "util/fault_injection_env.h"
 
 namespace proberows {
 namespace {
@@ -41,13 +41,13 @@ TEST(ArrayRecordFailure, FullDiskAtEveryStage) {
   FaultInjectionEnv probe;
   TempDir probe_dir;
   ASSERT_TRUE(WriteSome(&probe, probe_dir.path() + "/x", 1).ok());
-  const uint64_t total = probe.bytes_appended;
+  const uint64_t total = probe.bytes_appended();
   for (int num_threads : {1, 2}) {
     for (uint64_t budget : {uint64_t{0}, uint64_t{30}, uint64_t{64}, uint64_t{5000}, total / 2, total - 70000,
                             total - 65536, total - 1}) {
       TempDir dir;
       FaultInjectionEnv env;
-      env.write_budget = budget;
+      env.SetWriteBudget(budget);
       const std::string path = dir.path() + "/out.array_record";
       const absl::Status status = WriteSome(&env, path, num_threads);
       EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << budget << " " << status;
@@ -60,7 +60,7 @@ TEST(ArrayRecordFailure, FullDiskAtEveryStage) {
 TEST(ArrayRecordFailure, ErrorMessageNamesTheFile) {
   TempDir dir;
   FaultInjectionEnv env;
-  env.write_budget = 100;
+  env.SetWriteBudget(100);
   const std::string path = dir.path() + "/out.array_record";
   const absl::Status status = WriteSome(&env, path, 1);
   EXPECT_EQ(std::string(status.message()), "ArrayRecord writer '" + path + "': write '" + path +
@@ -71,12 +71,14 @@ TEST(ArrayRecordFailure, CloseAndRenameFailures) {
   for (bool fail_close : {true, false}) {
     TempDir dir;
     FaultInjectionEnv env;
-    env.fail_close = fail_close;
-    env.fail_rename = !fail_close;
+    env.FailCloses(fail_close);
+    env.FailRenames(!fail_close);
     const std::string path = dir.path() + "/out.array_record";
     const absl::Status status = WriteSome(&env, path, 2);
-    EXPECT_EQ(status.code(), absl::StatusCode::kInternal) << status;
-    EXPECT_NE(std::string(status.message()).find(fail_close ? "close '" : "rename '"), std::string::npos) << status;
+    EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+    const std::string what = fail_close ? "close '" + path + ".tmp'" : "rename '" + path + "'";
+    EXPECT_NE(std::string(status.message()).find(what + ": No space left on device (injected)"), std::string::npos)
+        << status;
     EXPECT_TRUE(DirIsEmpty(dir.path()));
   }
 }

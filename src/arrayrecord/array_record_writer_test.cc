@@ -4,7 +4,6 @@
 
 #include <string>
 
-#include "arrayrecord/test_env.h"
 #include "proberows/array_record_reader.h"
 #include "tests/test_util.h"
 #include "util/status_macros.h"

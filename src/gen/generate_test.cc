@@ -17,6 +17,7 @@
 #include "proberows/env.h"
 #include "source/duckdb_handle.h"
 #include "tests/test_util.h"
+#include "util/fault_injection_env.h"
 #include "util/status_macros.h"
 
 namespace proberows {
@@ -368,39 +369,11 @@ TEST(GenerateDatasetTest, FailedWriteLeavesNothing) {
   EXPECT_EQ(Listing(out), std::vector<std::string>{});
 }
 
-// Forwards to the default Env; fails the `fail_rename`-th RenameFile (1-based).
-class FailingRenameEnv : public Env {
- public:
-  explicit FailingRenameEnv(int fail_rename) : fail_rename_(fail_rename) {}
-  absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    return base_->NewWritableFile(path);
-  }
-  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
-    return base_->NewRandomAccessFile(path);
-  }
-  absl::Status RenameFile(const std::string& from, const std::string& to) override {
-    if (++renames_ == fail_rename_) return absl::ResourceExhaustedError(fmt::format("rename '{}': injected", to));
-    return base_->RenameFile(from, to);
-  }
-  absl::Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  absl::Status CreateDirs(const std::string& path) override { return base_->CreateDirs(path); }
-  absl::Status RemoveAll(const std::string& path) override { return base_->RemoveAll(path); }
-  absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
-    return base_->GetChildren(dir);
-  }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override { return base_->GetFileSize(path); }
-
- private:
-  Env* base_ = Env::Default();
-  int fail_rename_;
-  int renames_ = 0;
-};
-
 TEST(GenerateDatasetTest, FailedRenameLeavesNothing) {
   TempDir dir;
   const std::string out = dir.path() + "/out";
-  FailingRenameEnv env(2);
+  FaultInjectionEnv env;
+  env.FailRenameNumber(2);
   GenerateOptions options = SmallOptions(out);
   options.files = 3;
   options.env = &env;
@@ -408,7 +381,9 @@ TEST(GenerateDatasetTest, FailedRenameLeavesNothing) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(StatusMessage(r.status()),
-            fmt::format("generate: renaming output: rename '{}/part-00001-of-00003.parquet': injected", out));
+            fmt::format("generate: renaming output: rename '{}/part-00001-of-00003.parquet': No space left on device "
+                        "(injected)",
+                        out));
   EXPECT_EQ(Listing(out), std::vector<std::string>{});
 }
 

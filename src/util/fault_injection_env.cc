@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 namespace proberows {
-namespace fault_injection {
 
 namespace {
 
@@ -17,7 +16,11 @@ class FaultFile final : public WritableFile {
   }
   absl::Status Flush() override { return base_->Flush(); }
   absl::Status Sync() override { return base_->Sync(); }
-  absl::Status Close() override { return base_->Close(); }
+  absl::Status Close() override {
+    absl::Status st = base_->Close();
+    absl::Status injected = env_->CheckClose(base_->path());
+    return injected.ok() ? st : injected;
+  }
   const std::string& path() const override { return base_->path(); }
 
  private:
@@ -36,6 +39,8 @@ void FaultInjectionEnv::Heal() {
   fail_append_from_ = 0;
   write_budget_ = std::numeric_limits<uint64_t>::max();
   fail_renames_ = false;
+  fail_rename_number_ = 0;
+  fail_closes_ = false;
   std::lock_guard<std::mutex> lock(mu_);
   path_substring_.clear();
 }
@@ -79,10 +84,16 @@ absl::StatusOr<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile
   return std::unique_ptr<WritableFile>(std::make_unique<FaultFile>(this, *std::move(f)));
 }
 
+absl::Status FaultInjectionEnv::CheckClose(const std::string& path) {
+  if (fail_closes_) return Injected("close", path);
+  return absl::OkStatus();
+}
+
 absl::Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
-  if (fail_renames_ || PathMatches(from) || PathMatches(to)) return Injected("rename", from);
+  const uint64_t index = ++renames_;
+  const uint64_t nth = fail_rename_number_;
+  if (fail_renames_ || index == nth || PathMatches(from) || PathMatches(to)) return Injected("rename", to);
   return base_->RenameFile(from, to);
 }
 
-}  // namespace fault_injection
 }  // namespace proberows

@@ -1,18 +1,17 @@
-// FaultInjectionEnv: a test Env (like leveldb's ErrorEnv) that forwards to
-// another Env but fails chosen writes the way a full or broken disk would:
+// FaultInjectionEnv: the one test Env (like leveldb's ErrorEnv) that forwards
+// to another Env but fails chosen operations the way a full or broken disk
+// would:
 //   * the Nth Append (counting from 1, over all files) and every later one,
 //   * every Append once a total byte budget is used up,
 //   * every Append / NewWritableFile / RenameFile whose path contains a
-//     substring (e.g. "/part-" for spill files, ".array_record" for shards).
-// Failures are ENOSPC-like (kResourceExhausted, "No space left on device")
-// unless set otherwise, and name the file. Counters let a test first run
-// cleanly to learn how many writes a build makes, then fail one of them.
+//     substring (e.g. "/part-" for spill files, ".array_record" for shards),
+//   * every WritableFile::Close, every RenameFile, or only the Nth RenameFile.
+// Failures are ENOSPC-like (kResourceExhausted, "<op> '<path>': No space left
+// on device (injected)"; a rename names its target). Counters let a test
+// first run cleanly to learn how many writes a build makes, then fail one.
 //
 // Thread-safety: all settings and counters are atomics or guarded by a mutex;
 // the Env may be used from many threads like Env::Default().
-//
-// Namespaced (proberows::fault_injection) so that it cannot clash with the
-// header-only FaultInjectionEnv of src/arrayrecord/test_env.h.
 #ifndef PROBEROWS_UTIL_FAULT_INJECTION_ENV_H_
 #define PROBEROWS_UTIL_FAULT_INJECTION_ENV_H_
 
@@ -28,7 +27,6 @@
 #include "proberows/env.h"
 
 namespace proberows {
-namespace fault_injection {
 
 class FaultInjectionEnv : public Env {
  public:
@@ -45,6 +43,10 @@ class FaultInjectionEnv : public Env {
   void FailPathsContaining(const std::string& substring);
   // Make renames fail (all of them).
   void FailRenames(bool fail) { fail_renames_ = fail; }
+  // Make only the Nth rename (1-based, counting every rename) fail; 0 = none.
+  void FailRenameNumber(uint64_t n) { fail_rename_number_ = n; }
+  // Make WritableFile::Close fail (after closing the real file).
+  void FailCloses(bool fail) { fail_closes_ = fail; }
   // Clears every fault (counters are kept).
   void Heal();
 
@@ -70,8 +72,10 @@ class FaultInjectionEnv : public Env {
   bool FileExists(const std::string& path) override { return base_->FileExists(path); }
   absl::StatusOr<uint64_t> GetFileSize(const std::string& path) override { return base_->GetFileSize(path); }
 
-  // Called by the files: OK or the injected error for appending `n` bytes.
+  // Called by the files: OK or the injected error for appending `n` bytes,
+  // or for closing.
   absl::Status CheckAppend(const std::string& path, size_t n);
+  absl::Status CheckClose(const std::string& path);
 
  private:
   bool PathMatches(const std::string& path) const;
@@ -81,6 +85,9 @@ class FaultInjectionEnv : public Env {
   std::atomic<uint64_t> fail_append_from_{0};
   std::atomic<uint64_t> write_budget_{std::numeric_limits<uint64_t>::max()};
   std::atomic<bool> fail_renames_{false};
+  std::atomic<uint64_t> fail_rename_number_{0};
+  std::atomic<bool> fail_closes_{false};
+  std::atomic<uint64_t> renames_{0};
   std::atomic<uint64_t> appends_{0};
   std::atomic<uint64_t> bytes_appended_{0};
   std::atomic<uint64_t> injected_{0};
@@ -89,7 +96,6 @@ class FaultInjectionEnv : public Env {
   std::vector<std::string> created_;      // guarded by mu_
 };
 
-}  // namespace fault_injection
 }  // namespace proberows
 
 #endif  // PROBEROWS_UTIL_FAULT_INJECTION_ENV_H_
