@@ -7,7 +7,7 @@
 // decompressed sizes at 64 MiB.
 //
 //   cmake --preset fuzz -DDUCKDB_ROOT=... && cmake --build build/fuzz --target array_record_reader_fuzzer
-//   build/fuzz/array_record_reader_fuzzer -max_total_time=60 corpus/ ../shared/testdata/arrayrecord/
+//   build/fuzz/array_record_reader_fuzzer -max_total_time=60 corpus/ testdata/arrayrecord/
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh                 every fuzz/*_fuzzer.cc, FUZZ_SECONDS each (default 45)
 #   FUZZ_SECONDS=300 scripts/fuzz.sh array_record_reader_fuzzer
 # Corpora persist in build/fuzz/corpus/<target>/ between runs (seeded from
-# ../shared/testdata when present); crash inputs land in build/fuzz/crashes/.
+# testdata/arrayrecord); crash inputs land in build/fuzz/crashes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,8 +30,8 @@ for t in "${targets[@]}"; do
   corpus=build/fuzz/corpus/$t
   mkdir -p "$corpus"
   seeds=()
-  if [ "$t" = array_record_reader_fuzzer ] && [ -d ../shared/testdata/arrayrecord ]; then
-    seeds+=(../shared/testdata/arrayrecord)
+  if [ "$t" = array_record_reader_fuzzer ] && [ -d testdata/arrayrecord ]; then
+    seeds+=(testdata/arrayrecord)
   fi
   [ -d "fuzz/corpus/$t" ] && seeds+=("fuzz/corpus/$t")
   echo "== fuzz: $t for ${seconds}s (corpus $corpus ${seeds[*]:-})"

@@ -54,6 +54,6 @@ CommandResult RunProberows(const std::string& args) {
   return RunCommand(std::string(PROBEROWS_BINARY) + " " + args);
 }
 
-std::string SharedDir() { return PROBEROWS_SHARED_DIR; }
+std::string TestdataDir() { return PROBEROWS_TESTDATA_DIR; }
 
 }  // namespace proberows

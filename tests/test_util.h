@@ -37,8 +37,8 @@ CommandResult RunProberows(const std::string& args);
 std::string ReadFileOrDie(const std::string& path);
 void WriteFileOrDie(const std::string& path, const std::string& data);
 
-// Path of the shared reference folder (../shared beside the checkout).
-std::string SharedDir();
+// Path of the repository's testdata/ folder (test vectors).
+std::string TestdataDir();
 
 }  // namespace proberows
 

@@ -27,7 +27,7 @@ std::vector<std::string> ReadAllRecords(const ArrayRecordReader& reader) {
 }
 
 TEST(ArrayRecordReader, ReadsGoogleTestVectors) {
-  const std::string dir = SharedDir() + "/testdata/arrayrecord/";
+  const std::string dir = TestdataDir() + "/arrayrecord/";
   for (int shard = 0; shard < 2; ++shard) {
     const std::string path = dir + "digits.array_record-0000" + std::to_string(shard) + "-of-00002";
     auto reader = ArrayRecordReader::Open(Env::Default(), path);
@@ -58,7 +58,7 @@ TEST(ArrayRecordReader, ReadsGoogleTestVectors) {
 }
 
 TEST(ArrayRecordReader, OutOfRangeAndMissingFile) {
-  const std::string path = SharedDir() + "/testdata/arrayrecord/digits.array_record-00000-of-00002";
+  const std::string path = TestdataDir() + "/arrayrecord/digits.array_record-00000-of-00002";
   auto reader = ArrayRecordReader::Open(Env::Default(), path);
   ASSERT_TRUE(reader.ok());
   std::string record;
@@ -72,7 +72,7 @@ TEST(ArrayRecordReader, OutOfRangeAndMissingFile) {
 }
 
 TEST(ArrayRecordReader, CallbackErrorStopsReading) {
-  const std::string path = SharedDir() + "/testdata/arrayrecord/digits.array_record-00000-of-00002";
+  const std::string path = TestdataDir() + "/arrayrecord/digits.array_record-00000-of-00002";
   auto reader = ArrayRecordReader::Open(Env::Default(), path);
   ASSERT_TRUE(reader.ok());
   int calls = 0;

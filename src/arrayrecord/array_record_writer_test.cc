@@ -47,7 +47,7 @@ std::string WriteFile(const std::string& path, const std::string& options_text, 
 
 TEST(ArrayRecordWriter, ReproducesGoogleTestVectorsByteForByte) {
   TempDir dir;
-  const std::string vectors = SharedDir() + "/testdata/arrayrecord/";
+  const std::string vectors = TestdataDir() + "/arrayrecord/";
   for (int shard = 0; shard < 2; ++shard) {
     std::vector<std::string> records;
     for (int i = 0; i < 5; ++i) records.push_back(std::to_string(shard * 5 + i));
