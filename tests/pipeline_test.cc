@@ -205,6 +205,16 @@ TEST(PipelineDefaultDataset, SplitCountsOfTheDefaultDataset) {
   EXPECT_EQ(s->train.rows, 17035u);
   EXPECT_EQ(s->test.rows, 1893u);
   EXPECT_EQ(s->train.measurements + s->test.measurements, 500000u);
+
+  // More workers than a small budget lets DuckDB scan with (4 x 19-column row
+  // groups do not fit its 32 MiB): fewer scan threads, same bytes.
+  BuildOptions small = o;
+  small.output_dir = dir.path() + "/small";
+  small.workers = 4;
+  small.memory_limit_bytes = 128ull << 20;
+  auto t = Build(small);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(ReadTree(small.output_dir), ReadTree(o.output_dir));
 }
 
 }  // namespace

@@ -54,7 +54,8 @@ struct SplitStats {
 struct BuildSummary {
   std::string output_dir;
   std::string strategy;
-  int workers = 0;
+  int workers = 0;            // threads used (fewer than asked when --memory-limit is small)
+  int workers_requested = 0;  // --workers (or the core count)
   uint64_t memory_limit_bytes = 0;
   uint64_t input_measurements = 0;
   uint64_t keys = 0;

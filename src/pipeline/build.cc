@@ -60,6 +60,10 @@ constexpr uint64_t kBaseReserve = 64ull << 20;
 // Bytes of working memory per byte of partition records while a partition is
 // grouped: the records, the sort index and the encoded rows.
 constexpr double kGroupingFactor = 2.5;
+// The least memory per worker thread (see Build()).
+constexpr uint64_t kBytesPerWorker = 32ull << 20;
+// DuckDB memory one scanning thread may need (a row group of a wide table).
+constexpr uint64_t kDuckDbBytesPerThread = 32ull << 20;
 
 class StringSink final : public RecordSink {
  public:
@@ -292,10 +296,17 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
   RETURN_IF_ERROR(options.Validate());
   absl::StatusOr<ArrayRecordWriterOptions> ar_options = ArrayRecordWriterOptions::FromString(options.array_record_options);
   if (!ar_options.ok()) return Annotate(ar_options.status(), "--array-record-options");
-  const int workers = options.EffectiveWorkers();
+  // Every worker costs memory beyond its partition (compression batches and
+  // contexts, a malloc arena): more workers than the budget carries would
+  // push the process over --memory-limit, fewer never change the output.
+  const int workers = static_cast<int>(std::min<uint64_t>(
+      static_cast<uint64_t>(options.EffectiveWorkers()),
+      std::max<uint64_t>(1, (options.memory_limit_bytes - std::min(options.memory_limit_bytes, kBaseReserve)) /
+                                kBytesPerWorker)));
   const uint64_t limit = options.memory_limit_bytes;
   summary.strategy = StrategyName(options.strategy);
   summary.workers = workers;
+  summary.workers_requested = options.EffectiveWorkers();
   summary.memory_limit_bytes = limit;
   summary.output_dir = options.output_dir;
 
@@ -327,7 +338,11 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
   const uint64_t duckdb_limit = std::max<uint64_t>(limit / 4, 32ull << 20);
   DuckDbOptions db_options;
   db_options.memory_limit_bytes = duckdb_limit;
-  db_options.threads = workers;
+  // Each scanning DuckDB thread decodes whole Parquet row groups; with too
+  // many threads for a small budget DuckDB runs out of memory. Fewer scan
+  // threads never change the output.
+  db_options.threads = static_cast<int>(
+      std::min<uint64_t>(static_cast<uint64_t>(workers), std::max<uint64_t>(1, duckdb_limit / kDuckDbBytesPerThread)));
   db_options.temp_directory = temp_dir + "/duckdb";
   // The output never depends on the scan order (records are sorted), so let
   // DuckDB hand chunks over in whatever order its threads finish them.
@@ -451,7 +466,7 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
       sinks.bits = std::min(10, std::max(CeilLog2(2 * static_cast<uint64_t>(workers)),
                                          CeilLog2((estimate + target_partition - 1) / target_partition)));
       // A quarter of the budget buffers records, shared by the scanning threads.
-      sinks.spill_buffer = std::clamp<uint64_t>((limit / 4 / static_cast<uint64_t>(workers)) >> sinks.bits,
+      sinks.spill_buffer = std::clamp<uint64_t>((limit / 4 / static_cast<uint64_t>(db_options.threads)) >> sinks.bits,
                                                 32u << 10, 8u << 20);
     } else {
       const uint64_t need = static_cast<uint64_t>(static_cast<double>(estimate) * 1.3);
@@ -556,8 +571,10 @@ std::string FormatSummary(const BuildSummary& s) {
   for (const auto& [name, secs] : s.phase_seconds) out += fmt::format(" {} {:.2f} s;", name, secs);
   out.pop_back();
   out += "\n";
-  out += fmt::format("  strategy {}, {} worker(s), memory limit {}, peak RSS {}", s.strategy, s.workers,
-                     FormatBytes(s.memory_limit_bytes), FormatBytes(s.peak_rss_bytes));
+  out += fmt::format("  strategy {}, {} worker(s)", s.strategy, s.workers);
+  if (s.workers_requested > s.workers)
+    out += fmt::format(" ({} asked; the memory limit carries {})", s.workers_requested, s.workers);
+  out += fmt::format(", memory limit {}, peak RSS {}", FormatBytes(s.memory_limit_bytes), FormatBytes(s.peak_rss_bytes));
   if (s.partitions > 0) out += fmt::format(", {} partition(s)", s.partitions);
   if (s.spill_bytes > 0) out += fmt::format(", spilled {}", FormatBytes(s.spill_bytes));
   out += fmt::format("\n  output: {}\n", s.output_dir);

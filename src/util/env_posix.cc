@@ -38,8 +38,10 @@ absl::Status ErrnoToStatus(int err, std::string_view context) {
 namespace {
 
 // Appends are buffered up to this size; an append of at least
-// kDirectWriteSize that finds the buffer empty goes straight to write(2), so
-// callers that hand over big blocks (spill files) keep no second copy.
+// kDirectWriteSize goes straight to write(2) (after whatever small appends
+// are buffered), so callers that hand over big blocks (spill files: a 16-byte
+// header, then the block) keep no second copy: one 1 MiB buffer per open
+// spill file would otherwise double the partition buffers' memory.
 constexpr size_t kWriteBufferSize = 1 << 20;
 constexpr size_t kDirectWriteSize = 64 << 10;
 
@@ -52,7 +54,10 @@ class PosixWritableFile final : public WritableFile {
 
   absl::Status Append(std::string_view data) override {
     if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat("write '", path_, "': file closed"));
-    if (buffer_.empty() && data.size() >= kDirectWriteSize) return WriteRaw(data);
+    if (data.size() >= kDirectWriteSize) {
+      RETURN_IF_ERROR(FlushBuffer());
+      return WriteRaw(data);
+    }
     if (buffer_.size() + data.size() <= kWriteBufferSize) {
       buffer_.append(data);
       return absl::OkStatus();
