@@ -358,7 +358,7 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
   // the first row is written).
   set_phase(BuildMonitor::kCounting);
   absl::StatusOr<InputCounts> counts = CountInput(db.get(), schema);
-  if (!counts.ok()) return Annotate(counts.status(), "reading input");
+  if (!counts.ok()) return AddInputFile(schema, Annotate(counts.status(), "reading input"));
   if (counts->null_keys > 0)
     return AddInputFile(schema, absl::InvalidArgumentError(
         fmt::format("key column '{}' is NULL in {} of {} rows", options.key_column, counts->null_keys,
