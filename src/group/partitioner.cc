@@ -111,7 +111,6 @@ absl::Status MemoryPartitioner::Add(uint64_t key_hash, std::string_view record) 
   p.data.append(record.data(), record.size());
   p.bytes += record.size();
   ++p.records;
-  added_ += record.size();
   unreported_ += record.size();
   // Report in batches: one shared counter update per MiB, not per record.
   if (unreported_ < (uint64_t{1} << 20)) return absl::OkStatus();

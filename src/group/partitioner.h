@@ -86,15 +86,13 @@ class MemoryPartitioner final : public RecordSink {
   MemoryPartitioner(int bits, uint64_t max_bytes, std::atomic<uint64_t>* held);
   absl::Status Add(uint64_t key_hash, std::string_view record) override;
   std::vector<Partition> Finish();
-  uint64_t bytes_added() const { return added_; }
 
  private:
   int bits_;
   uint64_t max_bytes_;
   std::atomic<uint64_t>* held_;
   std::vector<Partition> parts_;
-  uint64_t added_ = 0;
-  uint64_t unreported_ = 0;  // added_ not yet counted in *held_
+  uint64_t unreported_ = 0;  // bytes added but not yet counted in *held_
 };
 
 }  // namespace proberows
