@@ -4,7 +4,6 @@
 //
 //   build/rel/array_record_bench --benchmark_repetitions=3
 //       --benchmark_report_aggregates_only=true
-#include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +12,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "proberows/array_record_reader.h"
 #include "proberows/array_record_writer.h"
@@ -74,8 +75,8 @@ uint64_t RecordBytes() {
 
 std::string BenchPath(const std::string& name) {
   const char* tmp = std::getenv("TMPDIR");
-  return std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/proberows_bench_" +
-         std::to_string(::getpid()) + "_" + name;
+  return std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/proberows_bench_" + std::to_string(::getpid()) +
+         "_" + name;
 }
 
 ArrayRecordWriterOptions Options(int compression, int group_size) {
@@ -83,8 +84,7 @@ ArrayRecordWriterOptions Options(int compression, int group_size) {
                                                ",group_size:" + std::to_string(group_size));
 }
 
-bool WriteFile(const std::string& path, const ArrayRecordWriterOptions& options, int threads,
-               benchmark::State* state) {
+bool WriteFile(const std::string& path, const ArrayRecordWriterOptions& options, int threads, benchmark::State* state) {
   auto writer = ArrayRecordWriter::Open(Env::Default(), path, options, threads);
   if (!writer.ok()) {
     state->SkipWithError(std::string(writer.status().message()).c_str());

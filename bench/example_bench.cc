@@ -6,13 +6,13 @@
 //
 // Bytes/s is serialized Example bytes (the encoder's output, the decoder's
 // input; for BM_BuildPayloads, payload bytes produced).
-#include <benchmark/benchmark.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "example/segment.h"
 #include "proberows/example.h"
@@ -56,14 +56,12 @@ std::vector<Measurement> Measurements() {
     x.msm_id = 1000000 + static_cast<int64_t>(rng() % 60000000);
     x.sent = 3;
     char buf[64];
-    std::snprintf(buf, sizeof(buf), "2001:67c:2e8:22::c100:%x",
-                  static_cast<unsigned>(rng() % 65536));
+    std::snprintf(buf, sizeof(buf), "2001:67c:2e8:22::c100:%x", static_cast<unsigned>(rng() % 65536));
     x.dst = buf;
-    std::snprintf(buf, sizeof(buf), "2a02:a210:%x:4d00:220:4aff:fee0:%x",
-                  static_cast<unsigned>(rng() % 65536), static_cast<unsigned>(rng() % 65536));
+    std::snprintf(buf, sizeof(buf), "2a02:a210:%x:4d00:220:4aff:fee0:%x", static_cast<unsigned>(rng() % 65536),
+                  static_cast<unsigned>(rng() % 65536));
     x.src = buf;
-    for (int i = 0; i < 3; ++i)
-      x.rtts.push_back(10.0 + static_cast<double>(rng() % 100000) / 1000.0);
+    for (int i = 0; i < 3; ++i) x.rtts.push_back(10.0 + static_cast<double>(rng() % 100000) / 1000.0);
     out.push_back(std::move(x));
   }
   return out;

@@ -18,10 +18,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "proberows/example.h"
 
@@ -40,8 +41,7 @@ void FuzzDecoder(std::string_view input) {
   absl::StatusOr<DecodedExample> decoded = proberows::DecodeExample(input);
   if (!decoded.ok()) {
     Check(decoded.status().code() == absl::StatusCode::kDataLoss);
-    Check(std::string(decoded.status().message())
-              .rfind("malformed tf.train.Example at byte offset ", 0) == 0);
+    Check(std::string(decoded.status().message()).rfind("malformed tf.train.Example at byte offset ", 0) == 0);
     return;
   }
   for (bool regroup : {false, true}) {
@@ -89,16 +89,14 @@ void FuzzEncoder(std::string_view input) {
     Check(out == "x");
     return;
   }
-  absl::StatusOr<DecodedExample> decoded =
-      proberows::DecodeExample(std::string_view(out).substr(1));
+  absl::StatusOr<DecodedExample> decoded = proberows::DecodeExample(std::string_view(out).substr(1));
   Check(decoded.ok());
   Check(decoded->size() == 9);  // k, i, f, and two features per list column
   const auto* ints = std::get_if<std::vector<int64_t>>(&decoded->at("i"));
   Check(ints != nullptr && ints->size() == payloads.size());
   const auto* lengths = std::get_if<std::vector<int64_t>>(&decoded->at("s/ragged_row_lengths_0"));
   Check(lengths != nullptr && lengths->size() == payloads.size());
-  const auto* static_lengths =
-      std::get_if<std::vector<int64_t>>(&decoded->at("l/ragged_row_lengths_0"));
+  const auto* static_lengths = std::get_if<std::vector<int64_t>>(&decoded->at("l/ragged_row_lengths_0"));
   Check(static_lengths != nullptr && static_lengths->size() == 1);
 }
 

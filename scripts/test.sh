@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
+echo "== format check"
+bash scripts/format.sh --check
+
 jobs=$(nproc)
 run_pass() {  # run_pass PRESET
   local preset=$1

@@ -56,10 +56,10 @@ class CliTest : public ::testing::Test {
     // A small generated dataset, built with fixed shard counts.
     generate_ = RunProberows(Sub("generate -o {}/gen -n 3000 -p 60 --seed 11", dir_->path()));
     ASSERT_EQ(generate_.exit_code, 0) << generate_.err;
-    build_ = RunProberows(Sub(
-        "build -i '{0}/gen/*.parquet' -o {0}/out --static-columns prb_lat,prb_lon,prb_asn,prb_country "
-        "--train-shards 2 --test-shards 1 -j 2 -m 512MB",
-        dir_->path()));
+    build_ =
+        RunProberows(Sub("build -i '{0}/gen/*.parquet' -o {0}/out --static-columns prb_lat,prb_lon,prb_asn,prb_country "
+                         "--train-shards 2 --test-shards 1 -j 2 -m 512MB",
+                         dir_->path()));
     ASSERT_EQ(build_.exit_code, 0) << build_.err;
 
     // The hand-made tiny dataset.
@@ -68,9 +68,8 @@ class CliTest : public ::testing::Test {
     std::string sql = kTinySql;
     sql.replace(sql.find("{}"), 2, dir_->path() + "/tiny.parquet");
     ASSERT_TRUE((*db)->Execute(sql).ok());
-    const CommandResult tiny = RunProberows(
-        Sub("build -i {0}/tiny.parquet -o {0}/tiny --static-columns country --test-fraction 0.34 --seed 1",
-            dir_->path()));
+    const CommandResult tiny = RunProberows(Sub(
+        "build -i {0}/tiny.parquet -o {0}/tiny --static-columns country --test-fraction 0.34 --seed 1", dir_->path()));
     ASSERT_EQ(tiny.exit_code, 0) << tiny.err;
   }
   static void TearDownTestSuite() {
@@ -100,13 +99,13 @@ CommandResult CliTest::build_;
 TEST_F(CliTest, HelpAndVersion) {
   const CommandResult help = RunProberows("--help");
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* line : {"Subcommands:",
-                           "  generate                    write a synthetic RIPE-Atlas-like ping dataset as Parquet",
-                           "  build                       group measurements per probe into ArrayRecord shards",
-                           "  inspect                     summarize an output folder",
-                           "  cat                         print rows of an ArrayRecord file as JSON lines",
-                           "  verify                      check an output folder (and optionally recount from the "
-                           "input)"}) {
+  for (const char* line :
+       {"Subcommands:", "  generate                    write a synthetic RIPE-Atlas-like ping dataset as Parquet",
+        "  build                       group measurements per probe into ArrayRecord shards",
+        "  inspect                     summarize an output folder",
+        "  cat                         print rows of an ArrayRecord file as JSON lines",
+        "  verify                      check an output folder (and optionally recount from the "
+        "input)"}) {
     EXPECT_NE(help.out.find(std::string(line) + "\n"), std::string::npos) << line;
   }
   const CommandResult version = RunProberows("--version");
@@ -115,12 +114,27 @@ TEST_F(CliTest, HelpAndVersion) {
 
   const CommandResult build_help = RunProberows("build --help");
   EXPECT_EQ(build_help.exit_code, 0);
-  for (const char* flag : {"--input", "--sql", "--output", "--name TEXT=probes", "--key TEXT=prb_id",
-                           "--order-by TEXT=timestamp", "--static-columns", "--include", "--exclude",
-                           "--null-lists-as-empty", "--test-fraction FLOAT=0.1", "--seed UINT=0", "--train-shards",
-                           "--test-shards", "--array-record-options TEXT=group_size:1,zstd:3",
-                           "--strategy TEXT=streaming", "--workers", "--memory-limit TEXT=2GB", "--temp-dir",
-                           "--overwrite", "--no-progress"}) {
+  for (const char* flag : {"--input",
+                           "--sql",
+                           "--output",
+                           "--name TEXT=probes",
+                           "--key TEXT=prb_id",
+                           "--order-by TEXT=timestamp",
+                           "--static-columns",
+                           "--include",
+                           "--exclude",
+                           "--null-lists-as-empty",
+                           "--test-fraction FLOAT=0.1",
+                           "--seed UINT=0",
+                           "--train-shards",
+                           "--test-shards",
+                           "--array-record-options TEXT=group_size:1,zstd:3",
+                           "--strategy TEXT=streaming",
+                           "--workers",
+                           "--memory-limit TEXT=2GB",
+                           "--temp-dir",
+                           "--overwrite",
+                           "--no-progress"}) {
     EXPECT_NE(build_help.out.find(flag), std::string::npos) << flag;
   }
 }
@@ -217,8 +231,8 @@ TEST_F(CliTest, InspectListsOptionsFeaturesAndShards) {
     const char* file = i == 0   ? "probes-train.array_record-00000-of-00002"
                        : i == 1 ? "probes-train.array_record-00001-of-00002"
                                 : "probes-test.array_record-00000-of-00001";
-    EXPECT_TRUE(std::regex_match(lines[30 + i], std::regex(std::string("    ") + file +
-                                                           R"(  (\d+) rows, .*, (\d+) records)")))
+    EXPECT_TRUE(
+        std::regex_match(lines[30 + i], std::regex(std::string("    ") + file + R"(  (\d+) rows, .*, (\d+) records)")))
         << lines[30 + i];
   }
 }
@@ -229,14 +243,12 @@ TEST_F(CliTest, InspectListsOptionsFeaturesAndShards) {
 TEST_F(CliTest, CatPrintsExactJsonLines) {
   const std::string train = Dir() + "/tiny/probes-train.array_record-00000-of-00001";
   const std::string test = Dir() + "/tiny/probes-test.array_record-00000-of-00001";
-  const std::string probe1 =
-      R"({"country":["nl"],"prb_id":[1],"rtt":["NaN",10.5,12.25],"rtts":[[],[1.0,2.0],[3.0]],)"
-      R"("timestamp":[1704067201000000,1704067202000000,1704067203000000]})";
+  const std::string probe1 = R"({"country":["nl"],"prb_id":[1],"rtt":["NaN",10.5,12.25],"rtts":[[],[1.0,2.0],[3.0]],)"
+                             R"("timestamp":[1704067201000000,1704067202000000,1704067203000000]})";
   const std::string probe2 =
       R"({"country":["de"],"prb_id":[2],"rtt":[7.0],"rtts":[[4.0,5.0,6.0]],"timestamp":[1704067205000000]})";
-  const std::string probe3 =
-      R"({"country":["fr"],"prb_id":[3],"rtt":[2.5,1.5],"rtts":[[],[7.0]],)"
-      R"("timestamp":[1704067208000000,1704067209000000]})";
+  const std::string probe3 = R"({"country":["fr"],"prb_id":[3],"rtt":[2.5,1.5],"rtts":[[],[7.0]],)"
+                             R"("timestamp":[1704067208000000,1704067209000000]})";
 
   CommandResult r = RunProberows("cat " + test);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -323,11 +335,11 @@ TEST_F(CliProgressTest, ShownOnATerminalWithRate) {
   EXPECT_TRUE(std::regex_search(
       r.out, std::regex(R"(\[grouping\] scanned [0-9.]+K?/8\.0K measurements, wrote [0-9.]+K? rows, \d+%)")))
       << r.out;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(measurements, wrote [0-9.]+K? rows, \d+%, [0-9.]+K?/s, ETA \d+s)")))
+  EXPECT_TRUE(
+      std::regex_search(r.out, std::regex(R"(measurements, wrote [0-9.]+K? rows, \d+%, [0-9.]+K?/s, ETA \d+s)")))
       << r.out;
   // The line is erased before the summary.
-  EXPECT_NE(r.out.find(std::string(kEraseLine) + "proberows build: 8000 measurements -> "), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find(std::string(kEraseLine) + "proberows build: 8000 measurements -> "), std::string::npos) << r.out;
 }
 
 TEST_F(CliProgressTest, HiddenWithNoProgressOrUnderCi) {
@@ -351,9 +363,9 @@ TEST_F(CliProgressTest, NeverWhenStderrIsNotATerminal) {
 
 TEST_F(CliProgressTest, InterruptExits130AndWritesNothing) {
   // SIGINT half a second into a ~2 s sequential build.
-  const CommandResult r = RunCommand("timeout --preserve-status -s INT 0.5 " + std::string(PROBEROWS_BINARY) +
-                                     " build -i " + dir_->path() + "/in -o " + dir_->path() +
-                                     "/interrupted --strategy sequential -j 1");
+  const CommandResult r =
+      RunCommand("timeout --preserve-status -s INT 0.5 " + std::string(PROBEROWS_BINARY) + " build -i " + dir_->path() +
+                 "/in -o " + dir_->path() + "/interrupted --strategy sequential -j 1");
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_EQ(r.err, "proberows: error: interrupted; no output was written\n");
   EXPECT_FALSE(fs::exists(dir_->path() + "/interrupted"));

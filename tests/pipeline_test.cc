@@ -1,6 +1,8 @@
 // End-to-end tests of `build`: the three strategies, worker counts, memory
 // limits and input splits give byte-identical output; rows check out against
 // protobuf's own parser and DuckDB's view of the input.
+#include "proberows/pipeline.h"
+
 #include <filesystem>
 #include <map>
 #include <set>
@@ -10,7 +12,6 @@
 #include "proberows/array_record_reader.h"
 #include "proberows/dataset.h"
 #include "proberows/generate.h"
-#include "proberows/pipeline.h"
 #include "source/duckdb_handle.h"
 #include "source/key_codec.h"
 #include "tests/test_util.h"
@@ -90,8 +91,8 @@ TEST_F(PipelineTest, AllStrategiesWorkersLimitsAndFileSplitsAreByteIdentical) {
     int files;
   };
   const Variant variants[] = {
-      {Strategy::kInMemory, 1, 2ull << 30, 1},  {Strategy::kInMemory, 2, 2ull << 30, 3},
-      {Strategy::kStreaming, 1, 2ull << 30, 1}, {Strategy::kStreaming, 2, 2ull << 30, 3},
+      {Strategy::kInMemory, 1, 2ull << 30, 1},    {Strategy::kInMemory, 2, 2ull << 30, 3},
+      {Strategy::kStreaming, 1, 2ull << 30, 1},   {Strategy::kStreaming, 2, 2ull << 30, 3},
       {Strategy::kStreaming, 2, 128ull << 20, 1}, {Strategy::kStreaming, 3, 128ull << 20, 3},
   };
   int i = 0;
@@ -105,8 +106,7 @@ TEST_F(PipelineTest, AllStrategiesWorkersLimitsAndFileSplitsAreByteIdentical) {
     for (const auto& [name, bytes] : expected) {
       ASSERT_TRUE(got.count(name)) << name;
       EXPECT_TRUE(got.at(name) == bytes) << name << " differs for strategy " << StrategyName(v.strategy) << ", "
-                                         << v.workers << " workers, " << v.memory << " bytes, " << v.files
-                                         << " files";
+                                         << v.workers << " workers, " << v.memory << " bytes, " << v.files << " files";
     }
   }
 }
@@ -230,9 +230,11 @@ TEST(PipelineSources, SqlSourceWithStringKeyAndCsvInputAgree) {
   auto db = DuckDb::Open({});
   ASSERT_TRUE(db.ok());
   const std::string csv = dir.path() + "/m.csv";
-  ASSERT_TRUE((*db)->Execute("COPY (SELECT 'probe-' || (i % 7) AS probe, i AS ts, i * 0.5 AS rtt, "
-                             "'x' || (i % 3) AS tag FROM range(100) t(i)) TO " + QuoteLiteral(csv) +
-                             " (HEADER)").ok());
+  ASSERT_TRUE((*db)
+                  ->Execute("COPY (SELECT 'probe-' || (i % 7) AS probe, i AS ts, i * 0.5 AS rtt, "
+                            "'x' || (i % 3) AS tag FROM range(100) t(i)) TO " +
+                            QuoteLiteral(csv) + " (HEADER)")
+                  .ok());
   BuildOptions a;
   a.sql = "SELECT * FROM read_csv(" + QuoteLiteral(csv) + ")";
   a.output_dir = dir.path() + "/from-sql";
@@ -251,8 +253,8 @@ TEST(PipelineSources, SqlSourceWithStringKeyAndCsvInputAgree) {
   b.output_dir = dir.path() + "/from-csv";
   b.strategy = Strategy::kSequential;
   ASSERT_TRUE(Build(b).ok());
-  for (const char* f : {"probes-train.array_record-00000-of-00001", "probes-test.array_record-00000-of-00001",
-                        "proberows.json"}) {
+  for (const char* f :
+       {"probes-train.array_record-00000-of-00001", "probes-test.array_record-00000-of-00001", "proberows.json"}) {
     EXPECT_EQ(ReadFileOrDie(a.output_dir + "/" + f), ReadFileOrDie(b.output_dir + "/" + f)) << f;
   }
 

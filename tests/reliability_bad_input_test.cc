@@ -1,8 +1,8 @@
 // Bad input, end to end through the real binary: every case asserts the exact
 // one-line message, the exit code, and that nothing new appeared in the
 // output folder's parent (the lock file excepted: it is kept by design).
-#include <filesystem>
 #include <cctype>
+#include <filesystem>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -68,20 +68,23 @@ TEST_F(BadInputTest, FolderWithoutInputFiles) {
 
 TEST_F(BadInputTest, FileIsNotParquet) {
   WriteFileOrDie(in_ + "/text.parquet", "this is not a parquet file, just some text\n");
-  ExpectFailure("-i " + In(in_ + "/text.parquet"), 1, "reading input: Invalid Input Error: No magic bytes found at end of file '" + in_ + "/text.parquet'");
+  ExpectFailure("-i " + In(in_ + "/text.parquet"), 1,
+                "reading input: Invalid Input Error: No magic bytes found at end of file '" + in_ + "/text.parquet'");
 }
 
 TEST_F(BadInputTest, TruncatedParquet) {
   const std::string bytes = ReadFileOrDie(good_);
   WriteFileOrDie(in_ + "/cut.parquet", bytes.substr(0, bytes.size() / 2));
-  ExpectFailure("-i " + In(in_ + "/cut.parquet"), 1, "reading input: Invalid Input Error: No magic bytes found at end of file '" + in_ + "/cut.parquet'");
+  ExpectFailure("-i " + In(in_ + "/cut.parquet"), 1,
+                "reading input: Invalid Input Error: No magic bytes found at end of file '" + in_ + "/cut.parquet'");
 }
 
 TEST_F(BadInputTest, OneBadFileAmongGoodOnesIsNamed) {
   WriteGoodParquet(in_ + "/a.parquet");
   const std::string bytes = ReadFileOrDie(good_);
   WriteFileOrDie(in_ + "/b.parquet", bytes.substr(0, bytes.size() - 9));
-  ExpectFailure("-i " + In(in_ + "/a.parquet") + " " + In(in_ + "/b.parquet"), 1, "reading input: Invalid Input Error: No magic bytes found at end of file '" + in_ + "/b.parquet'");
+  ExpectFailure("-i " + In(in_ + "/a.parquet") + " " + In(in_ + "/b.parquet"), 1,
+                "reading input: Invalid Input Error: No magic bytes found at end of file '" + in_ + "/b.parquet'");
 }
 
 TEST_F(BadInputTest, EmptyTable) {
@@ -102,28 +105,38 @@ TEST_F(BadInputTest, OrderColumnMissingListsAvailableColumns) {
 
 TEST_F(BadInputTest, NullKeyNamesTheFile) {
   WriteGoodParquet(in_ + "/a.parquet");
-  RunDuckDbOrDie("COPY (SELECT CASE WHEN i = 3 THEN NULL ELSE i END::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS "
-                 "timestamp, 1.0 AS rtt, 'x' AS country FROM range(10) t(i)) TO '" + in_ +
-                 "/b.parquet' (FORMAT parquet)");
-  ExpectFailure("-i " + In(in_ + "/*.parquet"), 1, "key column 'prb_id' is NULL in 1 of 210 rows (first in file '" + in_ + "/b.parquet')");
+  RunDuckDbOrDie(
+      "COPY (SELECT CASE WHEN i = 3 THEN NULL ELSE i END::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS "
+      "timestamp, 1.0 AS rtt, 'x' AS country FROM range(10) t(i)) TO '" +
+      in_ + "/b.parquet' (FORMAT parquet)");
+  ExpectFailure("-i " + In(in_ + "/*.parquet"), 1,
+                "key column 'prb_id' is NULL in 1 of 210 rows (first in file '" + in_ + "/b.parquet')");
 }
 
 TEST_F(BadInputTest, NullOrderValueNamesColumnKeyAndFile) {
-  RunDuckDbOrDie("COPY (SELECT 1::BIGINT AS prb_id, CASE WHEN i = 2 THEN NULL ELSE TIMESTAMP '2024-01-01' END AS "
-                 "timestamp FROM range(5) t(i)) TO '" + in_ + "/n.parquet' (FORMAT parquet)");
-  ExpectFailure("-i " + In(in_ + "/n.parquet"), 1, "order column 'timestamp' is NULL for key 1 (first in file '" + in_ + "/n.parquet')");
+  RunDuckDbOrDie(
+      "COPY (SELECT 1::BIGINT AS prb_id, CASE WHEN i = 2 THEN NULL ELSE TIMESTAMP '2024-01-01' END AS "
+      "timestamp FROM range(5) t(i)) TO '" +
+      in_ + "/n.parquet' (FORMAT parquet)");
+  ExpectFailure("-i " + In(in_ + "/n.parquet"), 1,
+                "order column 'timestamp' is NULL for key 1 (first in file '" + in_ + "/n.parquet')");
 }
 
 TEST_F(BadInputTest, NullStringValueNamesColumnKeyAndFile) {
-  RunDuckDbOrDie("COPY (SELECT 7::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, CASE WHEN i = 2 THEN "
-                 "NULL ELSE 'x' END AS country FROM range(5) t(i)) TO '" + in_ + "/n.parquet' (FORMAT parquet)");
-  ExpectFailure("-i " + In(in_ + "/n.parquet"), 1, "column 'country' is NULL for key 7 (NULL is only allowed in float columns, where it becomes NaN) (first in "
-                "file '" + in_ + "/n.parquet')");
+  RunDuckDbOrDie(
+      "COPY (SELECT 7::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, CASE WHEN i = 2 THEN "
+      "NULL ELSE 'x' END AS country FROM range(5) t(i)) TO '" +
+      in_ + "/n.parquet' (FORMAT parquet)");
+  ExpectFailure(
+      "-i " + In(in_ + "/n.parquet"), 1,
+      "column 'country' is NULL for key 7 (NULL is only allowed in float columns, where it becomes NaN) (first in "
+      "file '" +
+          in_ + "/n.parquet')");
 }
 
 TEST_F(BadInputTest, ColumnTypeWeCannotEncode) {
-  RunDuckDbOrDie("COPY (SELECT 1::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, {'a': 1} AS s) TO '" +
-                 in_ + "/s.parquet' (FORMAT parquet)");
+  RunDuckDbOrDie("COPY (SELECT 1::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, {'a': 1} AS s) TO '" + in_ +
+                 "/s.parquet' (FORMAT parquet)");
   ExpectFailure("-i " + In(in_ + "/s.parquet"), 1,
                 "column 's' has type STRUCT, which proberows cannot encode (supported: BOOLEAN, integers "
                 "that fit in int64, TIMESTAMP, DATE, FLOAT, DOUBLE, DECIMAL, VARCHAR, BLOB, UUID, and LISTs of "
@@ -131,23 +144,33 @@ TEST_F(BadInputTest, ColumnTypeWeCannotEncode) {
 }
 
 TEST_F(BadInputTest, UnsignedAboveInt64Max) {
-  RunDuckDbOrDie("COPY (SELECT 5::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, CASE WHEN i = 1 THEN "
-                 "9223372036854775808 ELSE 1 END::UBIGINT AS bytes FROM range(3) t(i)) TO '" + in_ +
-                 "/u.parquet' (FORMAT parquet)");
-  ExpectFailure("-i " + In(in_ + "/u.parquet"), 1, "Invalid Input Error: column 'bytes': value 9223372036854775808 does not fit in int64 (key 5) (first in "
-                "file '" + in_ + "/u.parquet')");
+  RunDuckDbOrDie(
+      "COPY (SELECT 5::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, CASE WHEN i = 1 THEN "
+      "9223372036854775808 ELSE 1 END::UBIGINT AS bytes FROM range(3) t(i)) TO '" +
+      in_ + "/u.parquet' (FORMAT parquet)");
+  ExpectFailure(
+      "-i " + In(in_ + "/u.parquet"), 1,
+      "Invalid Input Error: column 'bytes': value 9223372036854775808 does not fit in int64 (key 5) (first in "
+      "file '" +
+          in_ + "/u.parquet')");
 }
 
 TEST_F(BadInputTest, StaticColumnVariesWithinAProbe) {
-  RunDuckDbOrDie("COPY (SELECT 9::BIGINT AS prb_id, TIMESTAMP '2024-01-01' + to_seconds(i) AS timestamp, 'c' || i "
-                 "AS country FROM range(3) t(i)) TO '" + in_ + "/v.parquet' (FORMAT parquet)");
-  ExpectFailure("-i " + In(in_ + "/v.parquet") + " --static-columns country", 1, "static column 'country' differs within key 9: measurement 0 has \"c0\", measurement 1 has \"c1\"");
+  RunDuckDbOrDie(
+      "COPY (SELECT 9::BIGINT AS prb_id, TIMESTAMP '2024-01-01' + to_seconds(i) AS timestamp, 'c' || i "
+      "AS country FROM range(3) t(i)) TO '" +
+      in_ + "/v.parquet' (FORMAT parquet)");
+  ExpectFailure("-i " + In(in_ + "/v.parquet") + " --static-columns country", 1,
+                "static column 'country' differs within key 9: measurement 0 has \"c0\", measurement 1 has \"c1\"");
 }
 
 TEST_F(BadInputTest, InvalidArrayRecordOptions) {
-  ExpectFailure("-i " + In(good_) + " --array-record-options group_size:0,zstd:99", 1, "--array-record-options: invalid ArrayRecord writer options \"group_size:0,zstd:99\": Option group_size: "
-                "invalid value: 0, valid values: integers 1..2147483647");
-  ExpectFailure("-i " + In(good_) + " --array-record-options bogus", 1, "--array-record-options: invalid ArrayRecord writer options \"bogus\": Unknown option bogus, valid "
+  ExpectFailure(
+      "-i " + In(good_) + " --array-record-options group_size:0,zstd:99", 1,
+      "--array-record-options: invalid ArrayRecord writer options \"group_size:0,zstd:99\": Option group_size: "
+      "invalid value: 0, valid values: integers 1..2147483647");
+  ExpectFailure("-i " + In(good_) + " --array-record-options bogus", 1,
+                "--array-record-options: invalid ArrayRecord writer options \"bogus\": Unknown option bogus, valid "
                 "options: default, group_size, max_parallelism, saturation_delay_ms, transpose, transpose_bucket_size, "
                 "uncompressed, brotli, zstd, snappy, window_log, pad_to_block_boundary");
 }
@@ -163,7 +186,8 @@ TEST_F(BadInputTest, ZeroOrNegativeWorkersShardsMemory) {
   ExpectFailure("-i " + In(good_) + " --train-shards 0", 1, "--train-shards 0 must be at least 1");
   ExpectFailure("-i " + In(good_) + " --test-shards -1", 1, "--test-shards -1 must be at least 1");
   ExpectFailure("-i " + In(good_) + " --memory-limit 0", 1, "--memory-limit must be positive");
-  ExpectFailure("-i " + In(good_) + " --memory-limit -5MB", 1, "--memory-limit: invalid size '-5MB' (expected e.g. 512MB, 2GiB, 1g or a number of bytes)");
+  ExpectFailure("-i " + In(good_) + " --memory-limit -5MB", 1,
+                "--memory-limit: invalid size '-5MB' (expected e.g. 512MB, 2GiB, 1g or a number of bytes)");
 }
 
 TEST_F(BadInputTest, MemoryLimitTooSmallToMakeProgress) {
@@ -206,38 +230,45 @@ TEST_F(BadInputTest, OutputFolderNotWritable) {
 
 TEST_F(BadInputTest, TempFolderNotWritable) {
   WriteFileOrDie(outs_ + "/afile", "");
-  ExpectFailure("-i " + In(good_) + " --temp-dir " + ShellQuote(outs_ + "/afile"), 1, "--temp-dir: create directory '" + outs_ + "/afile/proberows-tmp-PID': Not a directory");
+  ExpectFailure("-i " + In(good_) + " --temp-dir " + ShellQuote(outs_ + "/afile"), 1,
+                "--temp-dir: create directory '" + outs_ + "/afile/proberows-tmp-PID': Not a directory");
 }
 
 TEST_F(BadInputTest, InputsWithDifferentSchemas) {
   RunDuckDbOrDie("COPY (SELECT 1::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, 2.0 AS other) TO '" + in_ +
                  "/z.parquet' (FORMAT parquet)");
-  ExpectFailure("-i " + In(good_) + " " + In(in_ + "/z.parquet"), 1, "input files have different schemas: '" + in_ + "/z.parquet' has no column 'country' (unlike '" + in_ +
-                "/good.parquet'); give files of one schema, or unify them with --sql");
+  ExpectFailure("-i " + In(good_) + " " + In(in_ + "/z.parquet"), 1,
+                "input files have different schemas: '" + in_ + "/z.parquet' has no column 'country' (unlike '" + in_ +
+                    "/good.parquet'); give files of one schema, or unify them with --sql");
 }
 
 TEST_F(BadInputTest, InputsWithDifferentColumnTypes) {
   RunDuckDbOrDie("COPY (SELECT 'p1' AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, 1.5 AS rtt, 'c' AS country) TO '" +
                  in_ + "/z.parquet' (FORMAT parquet)");
-  ExpectFailure("-i " + In(good_) + " " + In(in_ + "/z.parquet"), 1, "input files have different schemas: '" + in_ + "/z.parquet' has column 'prb_id' as VARCHAR, not BIGINT "
-                "(unlike '" + in_ + "/good.parquet'); give files of one schema, or unify them with --sql");
+  ExpectFailure("-i " + In(good_) + " " + In(in_ + "/z.parquet"), 1,
+                "input files have different schemas: '" + in_ +
+                    "/z.parquet' has column 'prb_id' as VARCHAR, not BIGINT "
+                    "(unlike '" +
+                    in_ + "/good.parquet'); give files of one schema, or unify them with --sql");
 }
 
 TEST_F(BadInputTest, InputsWithDifferentIntegerWidthsAndFloatEncodingsAreAccepted) {
-  RunDuckDbOrDie("COPY (SELECT 1000::INTEGER AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, 1.5::DECIMAL(4,1) AS rtt, "
-                 "'c' AS country) TO '" + in_ + "/z.parquet' (FORMAT parquet)");
-  CommandResult r = RunProberows("build --no-progress -i " + In(good_) + " " + In(in_ + "/z.parquet") + " -o " +
-                                 ShellQuote(out_));
+  RunDuckDbOrDie(
+      "COPY (SELECT 1000::INTEGER AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, 1.5::DECIMAL(4,1) AS rtt, "
+      "'c' AS country) TO '" +
+      in_ + "/z.parquet' (FORMAT parquet)");
+  CommandResult r =
+      RunProberows("build --no-progress -i " + In(good_) + " " + In(in_ + "/z.parquet") + " -o " + ShellQuote(out_));
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
 TEST_F(BadInputTest, SqlSyntaxError) {
-  ExpectFailure("--sql " + ShellQuote("SELEC prb_id FROM x"), 1, "--sql query: Parser Error: syntax error at or near \"FROM\"");
+  ExpectFailure("--sql " + ShellQuote("SELEC prb_id FROM x"), 1,
+                "--sql query: Parser Error: syntax error at or near \"FROM\"");
 }
 
 TEST_F(BadInputTest, InputAndSqlBothOrNeither) {
-  ExpectFailure("-i " + In(good_) + " --sql " + ShellQuote("SELECT 1"), 1,
-                "--input and --sql are mutually exclusive");
+  ExpectFailure("-i " + In(good_) + " --sql " + ShellQuote("SELECT 1"), 1, "--input and --sql are mutually exclusive");
   ExpectFailure("", 1, "no input: give --input FILE_OR_GLOB... or --sql QUERY");
 }
 

@@ -58,9 +58,10 @@ class CorruptionTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<ArrayRecordReader>> r = ArrayRecordReader::Open(Env::Default(), Shard());
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_TRUE((*r)->ReadAll([](uint64_t, std::string_view rec) {
-                     rows_->emplace_back(rec);
-                     return absl::OkStatus();
-                   }).ok());
+                      rows_->emplace_back(rec);
+                      return absl::OkStatus();
+                    })
+                    .ok());
     ASSERT_GE(rows_->size(), 40u);
   }
   static void TearDownTestSuite() {
@@ -129,8 +130,9 @@ TEST_F(CorruptionTest, EveryFlippedByteIsCaught) {
     }
   }
   EXPECT_EQ(structural, Offsets(pristine_->size()).size());
-  std::fprintf(stderr, "flips: %zu of %zu bytes, reader caught %llu, harmless to the reader %llu, verify saw structural "
-                       "damage (offset) in %llu, checksum in all\n",
+  std::fprintf(stderr,
+               "flips: %zu of %zu bytes, reader caught %llu, harmless to the reader %llu, verify saw structural "
+               "damage (offset) in %llu, checksum in all\n",
                Offsets(pristine_->size()).size(), pristine_->size(), static_cast<unsigned long long>(reader_caught),
                static_cast<unsigned long long>(reader_harmless), static_cast<unsigned long long>(structural));
 }
@@ -182,9 +184,8 @@ TEST_F(CorruptionTest, VerifyListsEveryDamagedChunkAndSalvageReadsTheRest) {
   CommandResult v = RunProberows("verify " + ShellQuote(Dir()));
   EXPECT_EQ(v.exit_code, 1);
   size_t offset_lines = 0;
-  for (size_t pos = 0; (pos = v.err.find("proberows: problem: " + std::string(kShard) + ": offset ", pos)) !=
-                       std::string::npos;
-       ++pos)
+  for (size_t pos = 0;
+       (pos = v.err.find("proberows: problem: " + std::string(kShard) + ": offset ", pos)) != std::string::npos; ++pos)
     ++offset_lines;
   EXPECT_GE(offset_lines, 2u) << v.err;
   EXPECT_NE(v.err.find(std::string(kShard) + ": checksum "), std::string::npos) << v.err;

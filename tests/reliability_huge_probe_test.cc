@@ -4,8 +4,8 @@
 //
 // The default suite uses 300k measurements of ~230 bytes each (fast); set
 // PROBEROWS_HUGE_PROBE=5000000 (scripts/huge_probe.sh) to run the 5M case.
-#include <cstdlib>
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -37,8 +37,10 @@ class HugeProbeTest : public ::testing::Test {
     // Timestamps in reverse so that the row must really be sorted; a 200-byte
     // string per measurement makes the records large.
     RunDuckDbOrDie("COPY (SELECT 42::BIGINT AS prb_id, TIMESTAMP '2024-01-01' + to_microseconds(" +
-                   std::to_string(Measurements()) + " - i) AS timestamp, (i % 1000)::DOUBLE AS rtt, "
-                   "repeat('x', " + std::to_string(TagPad()) + ") || lpad(CAST(i AS VARCHAR), 10, '0') AS tag FROM range(" +
+                   std::to_string(Measurements()) +
+                   " - i) AS timestamp, (i % 1000)::DOUBLE AS rtt, "
+                   "repeat('x', " +
+                   std::to_string(TagPad()) + ") || lpad(CAST(i AS VARCHAR), 10, '0') AS tag FROM range(" +
                    std::to_string(Measurements()) + ") t(i)) TO '" + dir_->path() +
                    "/huge.parquet' (FORMAT parquet, ROW_GROUP_SIZE 20000)");
   }
@@ -83,8 +85,8 @@ TEST_F(HugeProbeTest, RefusedClearlyWhenTheLimitIsTooSmall) {
   CommandResult r = RunProberows("build --no-progress -j 1 -m 160MiB -i " + ShellQuote(Input()) + " -o " +
                                  ShellQuote(out.path() + "/o"));
   EXPECT_EQ(r.exit_code, 1);
-  const std::string prefix = "proberows: error: a single key (key 42 with " + std::to_string(Measurements()) +
-                             " measurements) holds ";
+  const std::string prefix =
+      "proberows: error: a single key (key 42 with " + std::to_string(Measurements()) + " measurements) holds ";
   EXPECT_EQ(r.err.substr(0, prefix.size()), prefix) << r.err;
   EXPECT_NE(r.err.find("more than can be grouped within --memory-limit 160.0 MiB; raise --memory-limit to at least "),
             std::string::npos)

@@ -132,7 +132,8 @@ class KillTest : public ::testing::Test {
       const bool hit = WaitFor(child, when);
       child.Signal(SIGKILL);
       const int code = child.Wait();
-      if (!hit) std::fprintf(stderr, "note: %s: the build finished (exit %d) before the kill point\n", what.c_str(), code);
+      if (!hit)
+        std::fprintf(stderr, "note: %s: the build finished (exit %d) before the kill point\n", what.c_str(), code);
     }
     CommandResult rerun = RunProberows(Args(out_, tmp_));
     ASSERT_EQ(rerun.exit_code, 0) << rerun.err;

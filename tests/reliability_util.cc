@@ -28,9 +28,9 @@ void RunDuckDbOrDie(const std::string& sql) {
 void WriteGoodParquet(const std::string& path, int probes, int per_probe) {
   RunDuckDbOrDie("COPY (SELECT (i // " + std::to_string(per_probe) +
                  ")::BIGINT AS prb_id, TIMESTAMP '2024-01-01' + to_seconds(i) AS timestamp, "
-                 "((i % 97) * 0.5)::DOUBLE AS rtt, 'c' || (i // " + std::to_string(per_probe) +
-                 ") % 3 AS country FROM range(" + std::to_string(probes * per_probe) + ") t(i)) TO '" + path +
-                 "' (FORMAT parquet)");
+                 "((i % 97) * 0.5)::DOUBLE AS rtt, 'c' || (i // " +
+                 std::to_string(per_probe) + ") % 3 AS country FROM range(" + std::to_string(probes * per_probe) +
+                 ") t(i)) TO '" + path + "' (FORMAT parquet)");
 }
 
 std::set<std::string> ListTree(const std::string& dir) {
@@ -68,8 +68,10 @@ std::string NewEntries(const std::set<std::string>& before, const std::set<std::
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }

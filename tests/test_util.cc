@@ -50,9 +50,7 @@ CommandResult RunCommand(const std::string& command_line) {
   return r;
 }
 
-CommandResult RunProberows(const std::string& args) {
-  return RunCommand(std::string(PROBEROWS_BINARY) + " " + args);
-}
+CommandResult RunProberows(const std::string& args) { return RunCommand(std::string(PROBEROWS_BINARY) + " " + args); }
 
 std::string TestdataDir() { return PROBEROWS_TESTDATA_DIR; }
 

@@ -28,14 +28,22 @@ uint64_t ParseBytes(const std::string& text) {
   std::string unit(end);
   for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   double scale = 1;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "KB") scale = 1e3;
-  else if (unit == "MB") scale = 1e6;
-  else if (unit == "GB") scale = 1e9;
-  else if (unit == "KIB") scale = 1024.0;
-  else if (unit == "MIB") scale = 1024.0 * 1024;
-  else if (unit == "GIB") scale = 1024.0 * 1024 * 1024;
-  else return 0;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "KB")
+    scale = 1e3;
+  else if (unit == "MB")
+    scale = 1e6;
+  else if (unit == "GB")
+    scale = 1e9;
+  else if (unit == "KIB")
+    scale = 1024.0;
+  else if (unit == "MIB")
+    scale = 1024.0 * 1024;
+  else if (unit == "GIB")
+    scale = 1024.0 * 1024 * 1024;
+  else
+    return 0;
   return static_cast<uint64_t>(value * scale);
 }
 
@@ -53,14 +61,12 @@ std::string CellText(duckdb_vector vector, duckdb_type type, uint64_t row) {
       if (h.upper == 0) return std::to_string(h.lower);
       return std::to_string(duckdb_hugeint_to_double(h));
     }
-    case DUCKDB_TYPE_VARCHAR:
-      return std::string(proberows::StringAt(static_cast<duckdb_string_t*>(data), row));
+    case DUCKDB_TYPE_VARCHAR: return std::string(proberows::StringAt(static_cast<duckdb_string_t*>(data), row));
     default: return "?";
   }
 }
 
-absl::Status Run(const proberows::DuckDbOptions& options, const std::vector<std::string>& sqls,
-                 uint64_t print_rows) {
+absl::Status Run(const proberows::DuckDbOptions& options, const std::vector<std::string>& sqls, uint64_t print_rows) {
   auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(std::unique_ptr<proberows::DuckDb> db, proberows::DuckDb::Open(options));
   for (size_t i = 0; i + 1 < sqls.size(); ++i) RETURN_IF_ERROR(db->Execute(sqls[i]));
@@ -79,10 +85,8 @@ absl::Status Run(const proberows::DuckDbOptions& options, const std::vector<std:
       std::printf("%s\n", line.c_str());
     }
   }
-  double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("duckdb_sql: rows=%llu elapsed_s=%.3f\n", static_cast<unsigned long long>(rows),
-              elapsed);
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("duckdb_sql: rows=%llu elapsed_s=%.3f\n", static_cast<unsigned long long>(rows), elapsed);
   return absl::OkStatus();
 }
 
@@ -131,8 +135,7 @@ int main(int argc, char** argv) {
   if (!status.ok()) {
     std::string message = proberows::StatusMessage(status);
     std::fprintf(stderr, "duckdb_sql: %s\n", message.c_str());
-    if (message.find("Out of Memory") != std::string::npos ||
-        message.find("out of memory") != std::string::npos) {
+    if (message.find("Out of Memory") != std::string::npos || message.find("out of memory") != std::string::npos) {
       return 3;
     }
     return 1;

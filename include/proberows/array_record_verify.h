@@ -75,8 +75,8 @@ struct RecoveryReport {
 // (skipped ranges then have no known indices). Opt-in salvage, not for normal
 // reads: use ArrayRecordReader, which fails on any damage. Returns an error
 // for I/O failures, an unrecognizable file, or an error from fn.
-absl::StatusOr<RecoveryReport> ReadUndamagedRecords(
-    Env* env, const std::string& path, const std::function<absl::Status(uint64_t, std::string_view)>& fn);
+absl::StatusOr<RecoveryReport> ReadUndamagedRecords(Env* env, const std::string& path,
+                                                    const std::function<absl::Status(uint64_t, std::string_view)>& fn);
 
 }  // namespace proberows
 

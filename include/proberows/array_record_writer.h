@@ -40,8 +40,7 @@ class ArrayRecordWriter {
   // (shared, must outlive the writer, may be used by other code too) or else
   // on a pool of num_threads threads owned by the writer.
   static absl::StatusOr<std::unique_ptr<ArrayRecordWriter>> Open(Env* env, std::string path,
-                                                                 ArrayRecordWriterOptions options,
-                                                                 int num_threads = 1,
+                                                                 ArrayRecordWriterOptions options, int num_threads = 1,
                                                                  ThreadPool* pool = nullptr);
 
   // Removes the temporary file unless Close() succeeded. Waits for pending

@@ -64,10 +64,10 @@ struct BuildOptions {
   std::string array_record_options = "group_size:1,zstd:3";
 
   Strategy strategy = Strategy::kStreaming;
-  int workers = 0;                               // 0 = number of cores
-  uint64_t memory_limit_bytes = 2ull << 30;      // whole process, DuckDB included
-  std::string temp_dir;                          // empty = a folder beside the output
-  bool progress = true;                          // live line (only on a terminal)
+  int workers = 0;                           // 0 = number of cores
+  uint64_t memory_limit_bytes = 2ull << 30;  // whole process, DuckDB included
+  std::string temp_dir;                      // empty = a folder beside the output
+  bool progress = true;                      // live line (only on a terminal)
 
   // Checks ranges and combinations; the message names the flag.
   [[nodiscard]] absl::Status Validate() const;

@@ -17,8 +17,8 @@ namespace proberows {
 [[nodiscard]] absl::StatusOr<std::string> InspectDataset(Env* env, const std::string& dir);
 
 struct CatOptions {
-  uint64_t index = 0;       // first record
-  uint64_t limit = 10;      // records to print (0: all from index on)
+  uint64_t index = 0;   // first record
+  uint64_t limit = 10;  // records to print (0: all from index on)
   bool regroup_ragged = true;
 };
 // Rows of one ArrayRecord file as JSON lines.

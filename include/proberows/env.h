@@ -49,8 +49,7 @@ class RandomAccessFile {
   // Reads up to `n` bytes at `offset` into `scratch` (room for `n` bytes
   // required) and sets `*result` to the bytes read, which may point into
   // `scratch`. Fewer than `n` bytes only at end of file. Thread-safe.
-  [[nodiscard]] virtual absl::Status Read(uint64_t offset, size_t n, char* scratch,
-                                          std::string_view* result) const = 0;
+  [[nodiscard]] virtual absl::Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const = 0;
   // Size of the file when it was opened.
   virtual uint64_t size() const = 0;
   virtual const std::string& path() const = 0;
@@ -64,8 +63,7 @@ class Env {
   static Env* Default();
 
   // Creates or truncates `path` for writing.
-  [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
-      const std::string& path) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
   [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path) = 0;
 
@@ -78,8 +76,7 @@ class Env {
   // Removes `path` and everything below it. OK if it does not exist.
   [[nodiscard]] virtual absl::Status RemoveAll(const std::string& path) = 0;
   // Names (not paths) of the entries of `dir`, sorted.
-  [[nodiscard]] virtual absl::StatusOr<std::vector<std::string>> GetChildren(
-      const std::string& dir) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   [[nodiscard]] virtual absl::StatusOr<uint64_t> GetFileSize(const std::string& path) = 0;
 };
@@ -88,8 +85,7 @@ class Env {
 [[nodiscard]] absl::StatusOr<std::string> ReadFileToString(Env* env, const std::string& path);
 // Writes `data` to `path` through `env`: to a temporary name first, renamed
 // into place only when everything was written and closed.
-[[nodiscard]] absl::Status WriteStringToFileAtomic(Env* env, std::string_view data,
-                                                   const std::string& path);
+[[nodiscard]] absl::Status WriteStringToFileAtomic(Env* env, std::string_view data, const std::string& path);
 
 }  // namespace proberows
 

@@ -104,8 +104,7 @@ class ExampleEncoder {
   // is malformed (lengths not adding up, a segment not of its column's type:
   // a bug in the caller, never a crash); OutOfRange if the row would exceed
   // protobuf's 2 GiB message limit.
-  [[nodiscard]] absl::Status EncodeRow(std::string_view key_segment,
-                                       std::span<const std::string_view> payloads,
+  [[nodiscard]] absl::Status EncodeRow(std::string_view key_segment, std::span<const std::string_view> payloads,
                                        std::string* out) const;
 
   // The output features, sorted by name (the order they appear in a row).
@@ -130,7 +129,7 @@ class ExampleEncoder {
       kRaggedRowLengths,  // element counts; static: measurement 0's only
     };
     std::string name;
-    std::string entry_key;  // 0x0a varint(name.size()) name: the map entry key field
+    std::string entry_key;                   // 0x0a varint(name.size()) name: the map entry key field
     FeatureType type = FeatureType::kInt64;  // element type (int64 for row lengths)
     Source source = Source::kKey;
     bool is_static = false;   // ragged features of a static list column
@@ -149,8 +148,7 @@ class ExampleEncoder {
 
 // The values of one decoded feature. std::monostate is a Feature whose `kind`
 // oneof is not set (valid protobuf, never written by ExampleEncoder).
-using FeatureValues = std::variant<std::monostate, std::vector<int64_t>, std::vector<float>,
-                                   std::vector<std::string>>;
+using FeatureValues = std::variant<std::monostate, std::vector<int64_t>, std::vector<float>, std::vector<std::string>>;
 
 // A decoded Example: feature name -> values, ordered bytewise by name.
 using DecodedExample = std::map<std::string, FeatureValues>;
@@ -181,8 +179,7 @@ struct ExampleJsonOptions {
 // same float32 ("NaN", "Infinity", "-Infinity" as strings); bytes values as
 // strings when valid UTF-8, else {"base64": "..."}; an unset feature as null.
 // Never throws.
-std::string DecodedExampleToJson(const DecodedExample& example,
-                                 const ExampleJsonOptions& options = {});
+std::string DecodedExampleToJson(const DecodedExample& example, const ExampleJsonOptions& options = {});
 
 }  // namespace proberows
 

@@ -31,12 +31,12 @@ struct BuildMonitor {
 const char* PhaseName(int phase);
 
 struct ShardStats {
-  std::string file;        // file name inside the output folder
+  std::string file;  // file name inside the output folder
   uint64_t rows = 0;
   uint64_t measurements = 0;
   uint64_t row_bytes = 0;  // sum of encoded row sizes
   uint64_t file_bytes = 0;
-  std::string xxh3;        // XXH3-64 of the whole file, 16 hex digits
+  std::string xxh3;  // XXH3-64 of the whole file, 16 hex digits
 };
 
 struct SplitStats {
@@ -64,7 +64,7 @@ struct BuildSummary {
   std::vector<std::pair<std::string, double>> phase_seconds;  // in order
   double total_seconds = 0;
   uint64_t peak_rss_bytes = 0;
-  uint64_t spill_bytes = 0;   // bytes written to spill files
+  uint64_t spill_bytes = 0;  // bytes written to spill files
   int partitions = 0;
 };
 

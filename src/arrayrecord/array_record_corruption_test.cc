@@ -1,9 +1,9 @@
 // Damaged and truncated files: every region of the file is hit, and each
 // read, open, verify and salvage must report exactly what and where.
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "arrayrecord/chunk_reader.h"
 #include "arrayrecord/file_index.h"
@@ -169,7 +169,7 @@ TEST_F(ArrayRecordCorruption, BlockHeaderInsideAChunk) {
 
 TEST_F(ArrayRecordCorruption, TwoDamagedChunksAreBothListed) {
   std::string bytes = pristine_;
-  bytes[index_.chunk_offsets[0] + 9] ^= 1;   // header of chunk 0
+  bytes[index_.chunk_offsets[0] + 9] ^= 1;    // header of chunk 0
   bytes[index_.chunk_offsets[7] + 100] ^= 1;  // data of chunk 7
   WriteFileOrDie(path_, bytes);
   const VerifyReport report = Verify();
@@ -221,16 +221,18 @@ TEST_F(ArrayRecordCorruption, Postscript) {
 TEST_F(ArrayRecordCorruption, Truncated) {
   const uint64_t size = pristine_.size();
   Truncate(size - 1);
-  ExpectDataLoss(OpenStatus(),
-                 Located("file size 262143 is not a multiple of the 65536-byte block size (truncated file?)", size - 1));
+  ExpectDataLoss(
+      OpenStatus(),
+      Located("file size 262143 is not a multiple of the 65536-byte block size (truncated file?)", size - 1));
   Truncate(2 * kBlockSize);  // a whole number of blocks, but the postscript is gone
   ExpectDataLoss(OpenStatus(),
                  Located("block header points back " + std::to_string(kBlockSize - index_.chunk_offsets[3]) +
                              " bytes, but the chunk it interrupts begins at 65536",
                          kBlockSize));
   Truncate(100);
-  ExpectDataLoss(OpenStatus(),
-                 Located("file of 100 bytes is too small for an ArrayRecord file (one 65536-byte block at least)", 100));
+  ExpectDataLoss(
+      OpenStatus(),
+      Located("file of 100 bytes is too small for an ArrayRecord file (one 65536-byte block at least)", 100));
   Truncate(0);
   EXPECT_EQ(OpenStatus().code(), absl::StatusCode::kDataLoss);
 

@@ -1,8 +1,8 @@
 // Writer failures injected through the Env: the first error is reported,
 // names the file, sticks, and leaves neither the file nor its temporary.
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "proberows/array_record_writer.h"
 #include "tests/test_util.h"
@@ -19,8 +19,8 @@ bool DirIsEmpty(const std::string& dir) {
 
 // Writes 2000 records of 1000 bytes; returns the first error.
 absl::Status WriteSome(FaultInjectionEnv* env, const std::string& path, int num_threads) {
-  auto writer = ArrayRecordWriter::Open(env, path, *ArrayRecordWriterOptions::FromString("snappy,group_size:4"),
-                                        num_threads);
+  auto writer =
+      ArrayRecordWriter::Open(env, path, *ArrayRecordWriterOptions::FromString("snappy,group_size:4"), num_threads);
   if (!writer.ok()) return writer.status();
   absl::Status first;
   for (int i = 0; i < 2000 && first.ok(); ++i) {
@@ -63,8 +63,8 @@ TEST(ArrayRecordFailure, ErrorMessageNamesTheFile) {
   env.SetWriteBudget(100);
   const std::string path = dir.path() + "/out.array_record";
   const absl::Status status = WriteSome(&env, path, 1);
-  EXPECT_EQ(std::string(status.message()), "ArrayRecord writer '" + path + "': write '" + path +
-                                               ".tmp': No space left on device (injected)");
+  EXPECT_EQ(std::string(status.message()),
+            "ArrayRecord writer '" + path + "': write '" + path + ".tmp': No space left on device (injected)");
 }
 
 TEST(ArrayRecordFailure, CloseAndRenameFailures) {

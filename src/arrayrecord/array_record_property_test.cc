@@ -3,12 +3,12 @@
 // chunks spanning many blocks, every compression and several group sizes;
 // files byte-identical for any number of threads. Seeded, and small enough
 // to run in about a second.
-#include <gtest/gtest.h>
-
 #include <mutex>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "arrayrecord/block_layout.h"
 #include "arrayrecord/chunk.h"
@@ -193,8 +193,8 @@ TEST(ArrayRecordProperty, ChunksEndingAroundBlockBoundaries) {
         // Impossible target (inside a block header): take the closest end after it.
         ASSERT_TRUE(!arrayrecord::IsPossibleChunkBoundary(target)) << target;
         records.push_back(RandomRecord(rng, target - pos - 40));
-        pos = arrayrecord::ChunkEnd(pos, arrayrecord::kChunkHeaderSize + 2 + VarintLength(target - pos - 40) +
-                                             (target - pos - 40), 1);
+        pos = arrayrecord::ChunkEnd(
+            pos, arrayrecord::kChunkHeaderSize + 2 + VarintLength(target - pos - 40) + (target - pos - 40), 1);
       }
       records.push_back("x");  // a small chunk right at that position
       pos = arrayrecord::ChunkEnd(pos, arrayrecord::kChunkHeaderSize + 4, 1);

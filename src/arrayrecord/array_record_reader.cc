@@ -1,11 +1,11 @@
 #include "proberows/array_record_reader.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "arrayrecord/chunk_reader.h"
 #include "arrayrecord/file_index.h"
@@ -111,9 +111,9 @@ class ArrayRecordReader::Impl {
     const uint64_t total = index_.footer_offset - data_begin;
     for (size_t p = 1; p < parts; ++p) {
       const uint64_t target = data_begin + total / parts * p;
-      size_t b = static_cast<size_t>(
-          std::lower_bound(index_.chunk_offsets.begin(), index_.chunk_offsets.end(), target) -
-          index_.chunk_offsets.begin());
+      size_t b =
+          static_cast<size_t>(std::lower_bound(index_.chunk_offsets.begin(), index_.chunk_offsets.end(), target) -
+                              index_.chunk_offsets.begin());
       b = std::clamp(b, bounds.back() + 1, num_chunks - (parts - p));
       bounds.push_back(b);
     }

@@ -1,9 +1,9 @@
 #include "proberows/array_record_reader.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "arrayrecord/block_layout.h"
 #include "arrayrecord/chunk_writer.h"

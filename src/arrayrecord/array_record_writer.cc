@@ -10,14 +10,14 @@
 // (shared ownership), never the writer.
 #include "proberows/array_record_writer.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "arrayrecord/chunk_writer.h"
 #include "arrayrecord/compression.h"
@@ -77,18 +77,10 @@ struct Batch {
 CompressionParams ToParams(const ArrayRecordWriterOptions& options) {
   CompressionParams params;
   switch (options.compression) {
-    case ArrayRecordWriterOptions::Compression::kNone:
-      params.type = CompressionType::kNone;
-      break;
-    case ArrayRecordWriterOptions::Compression::kZstd:
-      params.type = CompressionType::kZstd;
-      break;
-    case ArrayRecordWriterOptions::Compression::kBrotli:
-      params.type = CompressionType::kBrotli;
-      break;
-    case ArrayRecordWriterOptions::Compression::kSnappy:
-      params.type = CompressionType::kSnappy;
-      break;
+    case ArrayRecordWriterOptions::Compression::kNone: params.type = CompressionType::kNone; break;
+    case ArrayRecordWriterOptions::Compression::kZstd: params.type = CompressionType::kZstd; break;
+    case ArrayRecordWriterOptions::Compression::kBrotli: params.type = CompressionType::kBrotli; break;
+    case ArrayRecordWriterOptions::Compression::kSnappy: params.type = CompressionType::kSnappy; break;
   }
   params.level = options.level;
   params.window_log = options.window_log;
@@ -111,9 +103,9 @@ void EncodeBatch(const CompressionParams& params, size_t group_size, Batch* batc
     for (size_t i = record; i < record + n; ++i) bytes += batch->sizes[i];
     EncodedChunk chunk;
     chunk.data_begin = batch->encoded.size();
-    absl::Status status = arrayrecord::EncodeSimpleChunk(
-        params, std::string_view(batch->values).substr(value_offset, bytes), batch->sizes.data() + record, n,
-        &scratch, &batch->encoded, &chunk.header);
+    absl::Status status =
+        arrayrecord::EncodeSimpleChunk(params, std::string_view(batch->values).substr(value_offset, bytes),
+                                       batch->sizes.data() + record, n, &scratch, &batch->encoded, &chunk.header);
     if (!status.ok()) {
       batch->status = std::move(status);
       return;
@@ -158,9 +150,7 @@ class ArrayRecordWriter::Impl {
     current_ = NewBatch();
   }
 
-  ~Impl() {
-    Abandon();
-  }
+  ~Impl() { Abandon(); }
 
   absl::Status Open() {
     if (options_.group_size < 1) {
@@ -393,8 +383,8 @@ absl::StatusOr<std::unique_ptr<ArrayRecordWriter>> ArrayRecordWriter::Open(Env* 
                                                                            ArrayRecordWriterOptions options,
                                                                            int num_threads, ThreadPool* pool) {
   if (num_threads < 1) {
-    return absl::InvalidArgumentError(fmt::format("ArrayRecord writer '{}': num_threads must be >= 1, got {}",
-                                                  path, num_threads));
+    return absl::InvalidArgumentError(
+        fmt::format("ArrayRecord writer '{}': num_threads must be >= 1, got {}", path, num_threads));
   }
   auto impl = std::make_unique<Impl>(env, std::move(path), std::move(options), num_threads, pool);
   RETURN_IF_ERROR(impl->Open());

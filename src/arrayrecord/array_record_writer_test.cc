@@ -1,8 +1,8 @@
 #include "proberows/array_record_writer.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "proberows/array_record_reader.h"
 #include "tests/test_util.h"
@@ -52,8 +52,7 @@ TEST(ArrayRecordWriter, ReproducesGoogleTestVectorsByteForByte) {
     std::vector<std::string> records;
     for (int i = 0; i < 5; ++i) records.push_back(std::to_string(shard * 5 + i));
     const std::string name = "digits.array_record-0000" + std::to_string(shard) + "-of-00002";
-    const std::string ours = WriteFile(dir.path() + "/" + name,
-                                       "group_size:1,uncompressed,max_parallelism:1", records);
+    const std::string ours = WriteFile(dir.path() + "/" + name, "group_size:1,uncompressed,max_parallelism:1", records);
     const std::string theirs = ReadFileOrDie(vectors + name);
     EXPECT_EQ(ours.size(), 131072u);
     EXPECT_TRUE(ours == theirs) << name << ": " << FirstDifference(ours, theirs);
@@ -70,16 +69,22 @@ TEST(ArrayRecordWriter, EmptyFile) {
   EXPECT_EQ((*reader)->num_records(), 0u);
   EXPECT_EQ((*reader)->num_chunks(), 0u);
   EXPECT_EQ((*reader)->group_size(), 0u);
-  EXPECT_EQ((*reader)->writer_options(), "group_size:1,transpose:false,pad_to_block_boundary:false,zstd:3,window_log:20");
+  EXPECT_EQ((*reader)->writer_options(),
+            "group_size:1,transpose:false,pad_to_block_boundary:false,zstd:3,window_log:20");
   int calls = 0;
-  ASSERT_TRUE((*reader)->ReadAll([&](uint64_t, std::string_view) {
-    ++calls;
-    return absl::OkStatus();
-  }).ok());
-  ASSERT_TRUE((*reader)->ParallelReadAll(4, [&](uint64_t, std::string_view) {
-    ++calls;
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE((*reader)
+                  ->ReadAll([&](uint64_t, std::string_view) {
+                    ++calls;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_TRUE((*reader)
+                  ->ParallelReadAll(4,
+                                    [&](uint64_t, std::string_view) {
+                                      ++calls;
+                                      return absl::OkStatus();
+                                    })
+                  .ok());
   EXPECT_EQ(calls, 0);
   std::string record;
   EXPECT_EQ((*reader)->ReadRecord(0, &record).code(), absl::StatusCode::kOutOfRange);
@@ -127,8 +132,7 @@ TEST(ArrayRecordWriter, PadToBlockBoundaryAlignsEveryDataChunk) {
   const std::string bytes = WriteFile(path, "group_size:1,uncompressed,pad_to_block_boundary", records);
   auto reader = ArrayRecordReader::Open(Env::Default(), path);
   ASSERT_TRUE(reader.ok()) << reader.status();
-  EXPECT_EQ((*reader)->writer_options(),
-            "group_size:1,transpose:false,pad_to_block_boundary:true,uncompressed");
+  EXPECT_EQ((*reader)->writer_options(), "group_size:1,transpose:false,pad_to_block_boundary:true,uncompressed");
   for (uint64_t i = 0; i < records.size(); ++i) {
     std::string record;
     ASSERT_TRUE((*reader)->ReadRecord(i, &record).ok());
@@ -152,8 +156,8 @@ TEST(ArrayRecordWriter, SharedPoolAndOwnedPoolGiveSameBytes) {
   for (int variant = 0; variant < 3; ++variant) {
     ThreadPool pool(3);
     const std::string path = dir.path() + "/f" + std::to_string(variant);
-    auto writer = ArrayRecordWriter::Open(Env::Default(), path, options, variant == 0 ? 1 : 3,
-                                          variant == 2 ? &pool : nullptr);
+    auto writer =
+        ArrayRecordWriter::Open(Env::Default(), path, options, variant == 0 ? 1 : 3, variant == 2 ? &pool : nullptr);
     ASSERT_TRUE(writer.ok());
     for (const std::string& record : records) ASSERT_TRUE((*writer)->Write(record).ok());
     ASSERT_TRUE((*writer)->Close().ok());

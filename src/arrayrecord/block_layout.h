@@ -21,15 +21,11 @@ inline constexpr uint64_t kUsableBlockSize = kBlockSize - kBlockHeaderSize;
 inline constexpr bool IsBlockBoundary(uint64_t pos) { return pos % kBlockSize == 0; }
 
 // Bytes from `pos` to the next block boundary; 0 at a boundary.
-inline constexpr uint64_t RemainingInBlock(uint64_t pos) {
-  return (kBlockSize - pos % kBlockSize) % kBlockSize;
-}
+inline constexpr uint64_t RemainingInBlock(uint64_t pos) { return (kBlockSize - pos % kBlockSize) % kBlockSize; }
 
 // True unless `pos` lies inside a block header or right after one
 // (k*65536+1 .. k*65536+24): no chunk can begin or end there.
-inline constexpr bool IsPossibleChunkBoundary(uint64_t pos) {
-  return RemainingInBlock(pos) < kUsableBlockSize;
-}
+inline constexpr bool IsPossibleChunkBoundary(uint64_t pos) { return RemainingInBlock(pos) < kUsableBlockSize; }
 
 // The first possible chunk boundary at or after `pos`.
 inline constexpr uint64_t RoundUpToPossibleChunkBoundary(uint64_t pos) {

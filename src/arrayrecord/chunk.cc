@@ -9,16 +9,11 @@ namespace proberows::arrayrecord {
 
 std::string ChunkTypeName(uint8_t type) {
   switch (static_cast<ChunkType>(type)) {
-    case ChunkType::kFileSignature:
-      return "file signature ('s')";
-    case ChunkType::kFileMetadata:
-      return "file metadata ('m')";
-    case ChunkType::kPadding:
-      return "padding ('p')";
-    case ChunkType::kSimple:
-      return "simple ('r')";
-    case ChunkType::kTransposed:
-      return "transposed ('t')";
+    case ChunkType::kFileSignature: return "file signature ('s')";
+    case ChunkType::kFileMetadata: return "file metadata ('m')";
+    case ChunkType::kPadding: return "padding ('p')";
+    case ChunkType::kSimple: return "simple ('r')";
+    case ChunkType::kTransposed: return "transposed ('t')";
   }
   return fmt::format("unknown (0x{:02x})", type);
 }

@@ -1,8 +1,8 @@
 #include "arrayrecord/chunk_reader.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
+
+#include <fmt/format.h>
 
 #include "arrayrecord/hash.h"
 #include "util/status_macros.h"
@@ -13,23 +13,20 @@ absl::Status ChunkReader::Error(std::string_view what, uint64_t offset) const {
   return absl::DataLossError(fmt::format("{}: {} at offset {}", file_->path(), what, offset));
 }
 
-absl::Status ChunkReader::GetBytes(uint64_t offset, uint64_t n, std::string* scratch,
-                                   std::string_view* out) {
+absl::Status ChunkReader::GetBytes(uint64_t offset, uint64_t n, std::string* scratch, std::string_view* out) {
   if (offset >= window_begin_ && offset - window_begin_ <= window_.size() &&
       n <= window_.size() - (offset - window_begin_)) {
     *out = std::string_view(window_).substr(offset - window_begin_, n);
     return absl::OkStatus();
   }
   if (offset > file_size_ || n > file_size_ - offset) {
-    return Error(fmt::format("unexpected end of file: {} bytes needed, the file has {}", n, file_size_),
-                 offset);
+    return Error(fmt::format("unexpected end of file: {} bytes needed, the file has {}", n, file_size_), offset);
   }
   scratch->resize(n);
   std::string_view got;
   RETURN_IF_ERROR(file_->Read(offset, n, scratch->data(), &got));
   if (got.size() != n) {
-    return Error(fmt::format("unexpected end of file: read {} of {} bytes (file shrank?)", got.size(), n),
-                 offset);
+    return Error(fmt::format("unexpected end of file: read {} of {} bytes (file shrank?)", got.size(), n), offset);
   }
   *out = got;
   return absl::OkStatus();
@@ -106,9 +103,8 @@ absl::Status ChunkReader::ReadChunk(uint64_t begin, uint64_t limit, Chunk* chunk
   RETURN_IF_ERROR(ReadHeader(begin, chunk));
   const ChunkHeader& header = chunk->header;
   const uint64_t room = limit - begin;
-  const std::string beyond = limit == file_size_
-                                 ? fmt::format("the end of the file ({} bytes)", file_size_)
-                                 : fmt::format("the next chunk at {}", limit);
+  const std::string beyond = limit == file_size_ ? fmt::format("the end of the file ({} bytes)", file_size_)
+                                                 : fmt::format("the next chunk at {}", limit);
   if (header.data_size > room || header.num_records > room) {
     return Error(fmt::format("chunk header declares {} bytes of data and {} records, more than fit before {}",
                              header.data_size, header.num_records, beyond),
@@ -152,8 +148,7 @@ absl::Status ChunkReader::ReadChunk(uint64_t begin, uint64_t limit, Chunk* chunk
     pos += n;
   }
   // Block headers in the padding after the data.
-  for (uint64_t boundary = data_end + RemainingInBlock(data_end); boundary < chunk->end;
-       boundary += kBlockSize) {
+  for (uint64_t boundary = data_end + RemainingInBlock(data_end); boundary < chunk->end; boundary += kBlockSize) {
     std::string_view bytes;
     RETURN_IF_ERROR(GetBytes(boundary, kBlockHeaderSize, &header_scratch_, &bytes));
     RETURN_IF_ERROR(CheckBlockHeader(bytes, boundary, begin, chunk->end));

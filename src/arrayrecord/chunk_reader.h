@@ -71,8 +71,7 @@ class ChunkReader {
   absl::Status GetBytes(uint64_t offset, uint64_t n, std::string* scratch, std::string_view* out);
   // Checks the block header held in `bytes` (24 bytes) at boundary `pos`
   // inside the chunk [chunk_begin, chunk_end); chunk_end 0 = not known yet.
-  absl::Status CheckBlockHeader(std::string_view bytes, uint64_t pos, uint64_t chunk_begin,
-                                uint64_t chunk_end) const;
+  absl::Status CheckBlockHeader(std::string_view bytes, uint64_t pos, uint64_t chunk_begin, uint64_t chunk_end) const;
   absl::Status ReadHeader(uint64_t begin, Chunk* chunk);
 
   const RandomAccessFile* file_;

@@ -1,9 +1,10 @@
 #include "arrayrecord/compression.h"
 
+#include <snappy.h>
+
 #include <brotli/decode.h>
 #include <brotli/encode.h>
 #include <fmt/format.h>
-#include <snappy.h>
 #define ZSTD_STATIC_LINKING_ONLY  // ZSTD_WINDOWLOG_MAX
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -93,8 +94,8 @@ absl::Status CompressBrotli(const CompressionParams& params, std::string_view sr
   for (;;) {
     size_t avail_out = capacity - produced;
     uint8_t* next_out = reinterpret_cast<uint8_t*>(dst->data() + old_size + produced);
-    if (!BrotliEncoderCompressStream(state.get(), BROTLI_OPERATION_FINISH, &avail_in, &next_in, &avail_out,
-                                     &next_out, nullptr)) {
+    if (!BrotliEncoderCompressStream(state.get(), BROTLI_OPERATION_FINISH, &avail_in, &next_in, &avail_out, &next_out,
+                                     nullptr)) {
       dst->resize(old_size);
       return absl::InternalError("brotli: compression failed");
     }
@@ -235,14 +236,10 @@ absl::Status DecompressSnappy(std::string_view src, uint64_t declared, std::stri
 
 std::string CompressionTypeName(uint8_t type) {
   switch (static_cast<CompressionType>(type)) {
-    case CompressionType::kNone:
-      return "none";
-    case CompressionType::kBrotli:
-      return "brotli";
-    case CompressionType::kZstd:
-      return "zstd";
-    case CompressionType::kSnappy:
-      return "snappy";
+    case CompressionType::kNone: return "none";
+    case CompressionType::kBrotli: return "brotli";
+    case CompressionType::kZstd: return "zstd";
+    case CompressionType::kSnappy: return "snappy";
   }
   return fmt::format("0x{:02x}", type);
 }
@@ -254,14 +251,10 @@ absl::Status CompressBuffer(const CompressionParams& params, std::string_view sr
   }
   PutVarint64(dst, src.size());
   switch (params.type) {
-    case CompressionType::kZstd:
-      return CompressZstd(params, src, dst);
-    case CompressionType::kBrotli:
-      return CompressBrotli(params, src, dst);
-    case CompressionType::kSnappy:
-      return CompressSnappy(src, dst);
-    case CompressionType::kNone:
-      break;
+    case CompressionType::kZstd: return CompressZstd(params, src, dst);
+    case CompressionType::kBrotli: return CompressBrotli(params, src, dst);
+    case CompressionType::kSnappy: return CompressSnappy(src, dst);
+    case CompressionType::kNone: break;
   }
   return absl::InternalError("unreachable compression type");
 }
@@ -295,15 +288,9 @@ absl::Status DecompressBuffer(uint8_t type, std::string_view src, uint64_t max_s
   }
   absl::Status status;
   switch (compression) {
-    case CompressionType::kZstd:
-      status = DecompressZstd(src, declared, scratch);
-      break;
-    case CompressionType::kBrotli:
-      status = DecompressBrotli(src, declared, scratch);
-      break;
-    default:
-      status = DecompressSnappy(src, declared, scratch);
-      break;
+    case CompressionType::kZstd: status = DecompressZstd(src, declared, scratch); break;
+    case CompressionType::kBrotli: status = DecompressBrotli(src, declared, scratch); break;
+    default: status = DecompressSnappy(src, declared, scratch); break;
   }
   if (!status.ok()) return status;
   *out = std::string_view(*scratch);

@@ -38,8 +38,7 @@ struct CompressionParams {
 // Appends the stored form of `src` to `*dst` (see the file comment). The
 // output is a pure function of `params` and `src`.
 // REQUIRES: params were validated (ArrayRecordWriterOptions::FromString).
-[[nodiscard]] absl::Status CompressBuffer(const CompressionParams& params, std::string_view src,
-                                          std::string* dst);
+[[nodiscard]] absl::Status CompressBuffer(const CompressionParams& params, std::string_view src, std::string* dst);
 
 // Decodes one stored buffer `src` (everything, including the length prefix).
 // With kNone, `*out` points into `src`; otherwise the bytes are decoded into
@@ -47,8 +46,8 @@ struct CompressionParams {
 // file context) if the data is malformed, if the decoded length differs from
 // the prefix, or if the prefix exceeds `max_size`. Memory use is bounded by
 // the bytes actually produced, never by the declared length alone.
-[[nodiscard]] absl::Status DecompressBuffer(uint8_t type, std::string_view src, uint64_t max_size,
-                                            std::string* scratch, std::string_view* out);
+[[nodiscard]] absl::Status DecompressBuffer(uint8_t type, std::string_view src, uint64_t max_size, std::string* scratch,
+                                            std::string_view* out);
 
 }  // namespace proberows::arrayrecord
 

@@ -1,9 +1,9 @@
 #include "arrayrecord/compression.h"
 
-#include <gtest/gtest.h>
-
 #include <random>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "util/varint.h"
 
@@ -25,11 +25,10 @@ std::string SomeData(size_t n, uint32_t seed) {
   return out;
 }
 
-const CompressionParams kAll[] = {
-    {CompressionType::kNone, 0, std::nullopt},  {CompressionType::kZstd, 3, 20},
-    {CompressionType::kZstd, -5, std::nullopt}, {CompressionType::kZstd, 19, 27},
-    {CompressionType::kBrotli, 6, std::nullopt}, {CompressionType::kBrotli, 1, 26},
-    {CompressionType::kSnappy, 0, std::nullopt}};
+const CompressionParams kAll[] = {{CompressionType::kNone, 0, std::nullopt},   {CompressionType::kZstd, 3, 20},
+                                  {CompressionType::kZstd, -5, std::nullopt},  {CompressionType::kZstd, 19, 27},
+                                  {CompressionType::kBrotli, 6, std::nullopt}, {CompressionType::kBrotli, 1, 26},
+                                  {CompressionType::kSnappy, 0, std::nullopt}};
 
 TEST(ArrayRecordCompression, RoundTripsAllTypesAndSizes) {
   for (const CompressionParams& params : kAll) {

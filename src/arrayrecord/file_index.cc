@@ -1,8 +1,8 @@
 #include "arrayrecord/file_index.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
+
+#include <fmt/format.h>
 
 #include "arrayrecord/block_layout.h"
 #include "arrayrecord/footer.h"
@@ -21,15 +21,15 @@ size_t FileIndex::ChunkOfRecord(uint64_t index) const {
   return static_cast<size_t>(it - first_record.begin()) - 1;
 }
 
-absl::Status ReadSimpleChunk(ChunkReader& reader, uint64_t begin, uint64_t limit, std::string_view what,
-                             bool own_data, Chunk* chunk, DecodedChunk* decoded) {
+absl::Status ReadSimpleChunk(ChunkReader& reader, uint64_t begin, uint64_t limit, std::string_view what, bool own_data,
+                             Chunk* chunk, DecodedChunk* decoded) {
   RETURN_IF_ERROR(reader.ReadChunk(begin, limit, chunk));
   const uint8_t type = chunk->header.chunk_type;
   if (type != static_cast<uint8_t>(ChunkType::kSimple)) {
     return reader.Error(
-        fmt::format("{} chunk has type {}, expected simple ('r'){}", what, ChunkTypeName(type),
-                    type == static_cast<uint8_t>(ChunkType::kTransposed) ? "; transposed chunks are not supported"
-                                                                          : ""),
+        fmt::format(
+            "{} chunk has type {}, expected simple ('r'){}", what, ChunkTypeName(type),
+            type == static_cast<uint8_t>(ChunkType::kTransposed) ? "; transposed chunks are not supported" : ""),
         begin);
   }
   std::string_view data = chunk->data;
@@ -123,8 +123,8 @@ absl::Status ReadFooter(ChunkReader& reader, FileIndex* index) {
   uint64_t previous_offset = 0;
   for (uint64_t i = 0; i < num_chunks; ++i) {
     FooterEntry entry;
-    if (!ParseFooterEntry(decoded.record(static_cast<size_t>(i + 1)), &entry) ||
-        !entry.chunk_offset.has_value() || !entry.num_records.has_value()) {
+    if (!ParseFooterEntry(decoded.record(static_cast<size_t>(i + 1)), &entry) || !entry.chunk_offset.has_value() ||
+        !entry.num_records.has_value()) {
       return reader.Error(fmt::format("footer entry {} is not a valid ArrayRecordFooter", i), pos);
     }
     const uint64_t offset = *entry.chunk_offset;
@@ -143,9 +143,8 @@ absl::Status ReadFooter(ChunkReader& reader, FileIndex* index) {
     previous_offset = offset;
   }
   if (metadata.num_records.has_value() && *metadata.num_records != total) {
-    return reader.Error(fmt::format("footer metadata declares {} records but the chunks hold {}",
-                                    *metadata.num_records, total),
-                        pos);
+    return reader.Error(
+        fmt::format("footer metadata declares {} records but the chunks hold {}", *metadata.num_records, total), pos);
   }
   for (size_t i = 0; i < num_chunks; ++i) {
     if (index->first_record[i + 1] - index->first_record[i] > index->ChunkLimit(i) - index->chunk_offsets[i]) {

@@ -23,7 +23,7 @@ struct FileIndex {
   std::string writer_options;
   uint64_t num_records = 0;
   std::vector<uint64_t> chunk_offsets;
-  std::vector<uint64_t> first_record;  // num_chunks + 1 entries; prefix sums of records
+  std::vector<uint64_t> first_record;   // num_chunks + 1 entries; prefix sums of records
   std::vector<uint64_t> decoded_sizes;  // per chunk; kUnknownSize if the footer omits it
   uint64_t group_size = 0;              // records in the first chunk
   bool uniform = true;                  // every chunk but the last has group_size records
@@ -32,9 +32,7 @@ struct FileIndex {
 
   size_t num_chunks() const { return chunk_offsets.size(); }
   // Where chunk i must end: the next chunk, or the footer.
-  uint64_t ChunkLimit(size_t i) const {
-    return i + 1 < chunk_offsets.size() ? chunk_offsets[i + 1] : footer_offset;
-  }
+  uint64_t ChunkLimit(size_t i) const { return i + 1 < chunk_offsets.size() ? chunk_offsets[i + 1] : footer_offset; }
   // The chunk holding record `index`. REQUIRES: index < num_records.
   size_t ChunkOfRecord(uint64_t index) const;
 };
@@ -60,9 +58,8 @@ struct FileIndex {
 
 // Reads a chunk at `begin` (< limit), requires a simple chunk and decodes it.
 // Errors name the file and `begin`.
-[[nodiscard]] absl::Status ReadSimpleChunk(ChunkReader& reader, uint64_t begin, uint64_t limit,
-                                           std::string_view what, bool own_data, Chunk* chunk,
-                                           DecodedChunk* decoded);
+[[nodiscard]] absl::Status ReadSimpleChunk(ChunkReader& reader, uint64_t begin, uint64_t limit, std::string_view what,
+                                           bool own_data, Chunk* chunk, DecodedChunk* decoded);
 
 }  // namespace proberows::arrayrecord
 

@@ -37,8 +37,7 @@ bool NextField(std::string_view* data, Field* field) {
   field->wire_type = static_cast<int>(tag & 7);
   if (field->number == 0) return false;
   switch (field->wire_type) {
-    case kVarint:
-      return GetVarint64(data, &field->varint);
+    case kVarint: return GetVarint64(data, &field->varint);
     case kFixed64:
       if (data->size() < 8) return false;
       data->remove_prefix(8);
@@ -54,8 +53,7 @@ bool NextField(std::string_view* data, Field* field) {
       if (data->size() < 4) return false;
       data->remove_prefix(4);
       return true;
-    default:
-      return false;  // groups (3, 4) and invalid wire types
+    default: return false;  // groups (3, 4) and invalid wire types
   }
 }
 

@@ -1,8 +1,8 @@
 #include "arrayrecord/hash.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace proberows::arrayrecord {
 namespace {

@@ -1,14 +1,14 @@
 // ArrayRecordWriterOptions::FromString / ToString, following array_record's
 // ArrayRecordWriterBase::Options and riegeli's CompressorOptions and
 // OptionsParser (grammar, validation order and error wording).
-#include <fmt/format.h>
-
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <limits>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "proberows/array_record_options.h"
 
@@ -149,8 +149,7 @@ std::string IntRange(int min, int max) { return fmt::format("integers {}..{}", m
 absl::StatusOr<ArrayRecordWriterOptions> ArrayRecordWriterOptions::FromString(std::string_view text) {
   ArrayRecordWriterOptions options;
   auto fail = [&](const std::string& message) {
-    return absl::InvalidArgumentError(
-        fmt::format("invalid ArrayRecord writer options \"{}\": {}", text, message));
+    return absl::InvalidArgumentError(fmt::format("invalid ArrayRecord writer options \"{}\": {}", text, message));
   };
 
   // Pass 1: array_record's options; compressor options are collected verbatim.
@@ -190,7 +189,7 @@ absl::StatusOr<ArrayRecordWriterOptions> ArrayRecordWriterOptions::FromString(st
   pass.Add("saturation_delay_ms", [&](std::string_view value) {
     int unused = 0;
     return ParseInt(value, 1, kMaxInt32, &unused) ? std::string()
-                                                   : InvalidValue("saturation_delay_ms", value, IntRange(1, kMaxInt32));
+                                                  : InvalidValue("saturation_delay_ms", value, IntRange(1, kMaxInt32));
   });
   pass.Add("transpose", [&](std::string_view value) {
     if (value.empty() || value == "true") {
@@ -223,10 +222,10 @@ absl::StatusOr<ArrayRecordWriterOptions> ArrayRecordWriterOptions::FromString(st
   if (transpose) {
     return fail("transposed chunks are not supported (use transpose:false or omit the option)");
   }
-  if (text == "default" || (compressor_text.find("uncompressed") == std::string::npos &&
-                            compressor_text.find("brotli") == std::string::npos &&
-                            compressor_text.find("snappy") == std::string::npos &&
-                            compressor_text.find("zstd") == std::string::npos)) {
+  if (text == "default" ||
+      (compressor_text.find("uncompressed") == std::string::npos &&
+       compressor_text.find("brotli") == std::string::npos && compressor_text.find("snappy") == std::string::npos &&
+       compressor_text.find("zstd") == std::string::npos)) {
     compressor_text += ",zstd:3";
   }
 
@@ -295,13 +294,10 @@ absl::StatusOr<ArrayRecordWriterOptions> ArrayRecordWriterOptions::FromString(st
     });
     values.Add("window_log", [&](std::string_view value) {
       switch (type) {
-        case Compression::kNone:
-          return conflicts("window_log", "uncompressed");
-        case Compression::kSnappy:
-          return conflicts("window_log", "snappy");
+        case Compression::kNone: return conflicts("window_log", "uncompressed");
+        case Compression::kSnappy: return conflicts("window_log", "snappy");
         case Compression::kZstd:
-        case Compression::kBrotli:
-          break;
+        case Compression::kBrotli: break;
       }
       const int max = type == Compression::kZstd ? kMaxZstdWindowLog : kMaxBrotliWindowLog;
       int n = 0;
@@ -325,18 +321,10 @@ std::string ArrayRecordWriterOptions::ToString() const {
   std::string out = fmt::format("group_size:{},transpose:false,pad_to_block_boundary:{}", group_size,
                                 pad_to_block_boundary ? "true" : "false");
   switch (compression) {
-    case Compression::kNone:
-      out += ",uncompressed";
-      break;
-    case Compression::kBrotli:
-      out += fmt::format(",brotli:{}", level);
-      break;
-    case Compression::kZstd:
-      out += fmt::format(",zstd:{}", level);
-      break;
-    case Compression::kSnappy:
-      out += ",snappy";
-      break;
+    case Compression::kNone: out += ",uncompressed"; break;
+    case Compression::kBrotli: out += fmt::format(",brotli:{}", level); break;
+    case Compression::kZstd: out += fmt::format(",zstd:{}", level); break;
+    case Compression::kSnappy: out += ",snappy"; break;
   }
   if (window_log.has_value() && (compression == Compression::kZstd || compression == Compression::kBrotli)) {
     out += fmt::format(",window_log:{}", *window_log);

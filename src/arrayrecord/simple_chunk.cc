@@ -1,8 +1,8 @@
 #include "arrayrecord/simple_chunk.h"
 
-#include <fmt/format.h>
-
 #include <cstring>
+
+#include <fmt/format.h>
 
 #include "arrayrecord/hash.h"
 #include "util/status_macros.h"
@@ -10,9 +10,8 @@
 
 namespace proberows::arrayrecord {
 
-absl::Status EncodeSimpleChunk(const CompressionParams& params, std::string_view values,
-                               const uint64_t* sizes, size_t num_records, std::string* scratch,
-                               std::string* data, ChunkHeader* header) {
+absl::Status EncodeSimpleChunk(const CompressionParams& params, std::string_view values, const uint64_t* sizes,
+                               size_t num_records, std::string* scratch, std::string* data, ChunkHeader* header) {
   const size_t data_begin = data->size();
   data->push_back(static_cast<char>(params.type));
   char buf[kMaxVarint64Length];
@@ -55,55 +54,51 @@ absl::Status DecodeSimpleChunk(const ChunkHeader& header, std::string_view data,
     return absl::DataLossError("truncated length of the sizes buffer");
   }
   if (sizes_length > data.size()) {
-    return absl::DataLossError(fmt::format(
-        "sizes buffer of {} bytes exceeds the {} bytes left in the chunk", sizes_length,
-        data.size()));
+    return absl::DataLossError(
+        fmt::format("sizes buffer of {} bytes exceeds the {} bytes left in the chunk", sizes_length, data.size()));
   }
   const std::string_view stored_sizes = data.substr(0, sizes_length);
   const std::string_view stored_values = data.substr(sizes_length);
 
   std::string_view sizes;
-  RETURN_IF_ERROR(Annotate(DecompressBuffer(type, stored_sizes, header.num_records * kMaxVarint64Length,
-                                            &out->sizes_storage_, &sizes),
-                           "record sizes"));
+  RETURN_IF_ERROR(Annotate(
+      DecompressBuffer(type, stored_sizes, header.num_records * kMaxVarint64Length, &out->sizes_storage_, &sizes),
+      "record sizes"));
   // Every size takes at least one byte: this bounds the allocation below.
   if (header.num_records > sizes.size()) {
-    return absl::DataLossError(fmt::format(
-        "header declares {} records but the sizes buffer holds only {} bytes",
-        header.num_records, sizes.size()));
+    return absl::DataLossError(fmt::format("header declares {} records but the sizes buffer holds only {} bytes",
+                                           header.num_records, sizes.size()));
   }
   out->limits_.reserve(header.num_records);
   uint64_t limit = 0;
   for (uint64_t i = 0; i < header.num_records; ++i) {
     uint64_t size = 0;
     if (!GetVarint64(&sizes, &size)) {
-      return absl::DataLossError(fmt::format("size of record {} of {} is truncated or malformed",
-                                             i, header.num_records));
+      return absl::DataLossError(
+          fmt::format("size of record {} of {} is truncated or malformed", i, header.num_records));
     }
     if (size > header.decoded_data_size - limit) {
-      return absl::DataLossError(fmt::format(
-          "record sizes exceed the decoded_data_size {} declared in the header",
-          header.decoded_data_size));
+      return absl::DataLossError(
+          fmt::format("record sizes exceed the decoded_data_size {} declared in the header", header.decoded_data_size));
     }
     limit += size;
     out->limits_.push_back(static_cast<size_t>(limit));
   }
   if (!sizes.empty()) {
-    return absl::DataLossError(fmt::format(
-        "{} bytes left in the sizes buffer after {} records", sizes.size(), header.num_records));
+    return absl::DataLossError(
+        fmt::format("{} bytes left in the sizes buffer after {} records", sizes.size(), header.num_records));
   }
   if (limit != header.decoded_data_size) {
-    return absl::DataLossError(fmt::format(
-        "record sizes sum to {} but the header declares decoded_data_size {}", limit,
-        header.decoded_data_size));
+    return absl::DataLossError(fmt::format("record sizes sum to {} but the header declares decoded_data_size {}", limit,
+                                           header.decoded_data_size));
   }
   std::string_view values;
-  RETURN_IF_ERROR(Annotate(
-      DecompressBuffer(type, stored_values, header.decoded_data_size, &out->values_storage_, &values),
-      "record values"));
+  RETURN_IF_ERROR(
+      Annotate(DecompressBuffer(type, stored_values, header.decoded_data_size, &out->values_storage_, &values),
+               "record values"));
   if (values.size() != header.decoded_data_size) {
-    return absl::DataLossError(fmt::format("values buffer holds {} bytes, header declares {}",
-                                           values.size(), header.decoded_data_size));
+    return absl::DataLossError(
+        fmt::format("values buffer holds {} bytes, header declares {}", values.size(), header.decoded_data_size));
   }
   const std::string_view own = out->data_storage_;
   if (type != static_cast<uint8_t>(CompressionType::kNone)) {

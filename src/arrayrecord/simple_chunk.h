@@ -25,9 +25,8 @@ namespace proberows::arrayrecord {
 // `*scratch` is working memory kept between calls to avoid reallocation.
 // REQUIRES: the sizes sum to values.size().
 [[nodiscard]] absl::Status EncodeSimpleChunk(const CompressionParams& params, std::string_view values,
-                                             const uint64_t* sizes, size_t num_records,
-                                             std::string* scratch, std::string* data,
-                                             ChunkHeader* header);
+                                             const uint64_t* sizes, size_t num_records, std::string* scratch,
+                                             std::string* data, ChunkHeader* header);
 
 // The records of one decoded simple chunk. Records are views into memory owned
 // by this object (or by the chunk data it was decoded from, see below).
@@ -46,12 +45,9 @@ class DecodedChunk {
   // All records concatenated.
   std::string_view values() const {
     switch (source_) {
-      case Source::kExternal:
-        return external_values_;
-      case Source::kDataStorage:
-        return std::string_view(data_storage_).substr(values_offset_, values_size_);
-      case Source::kDecoded:
-        break;
+      case Source::kExternal: return external_values_;
+      case Source::kDataStorage: return std::string_view(data_storage_).substr(values_offset_, values_size_);
+      case Source::kDecoded: break;
     }
     return values_storage_;
   }
@@ -62,8 +58,7 @@ class DecodedChunk {
 
  private:
   enum class Source { kExternal, kDataStorage, kDecoded };
-  friend absl::Status DecodeSimpleChunk(const ChunkHeader& header, std::string_view data,
-                                        DecodedChunk* out);
+  friend absl::Status DecodeSimpleChunk(const ChunkHeader& header, std::string_view data, DecodedChunk* out);
   std::string data_storage_;
   std::string values_storage_;
   std::string sizes_storage_;
@@ -80,8 +75,7 @@ class DecodedChunk {
 // (or decode from out->data_storage() itself to tie the lifetimes). Errors are kDataLoss
 // with a message that has no file or offset (the caller adds them). Memory is
 // bounded by the data actually decoded.
-[[nodiscard]] absl::Status DecodeSimpleChunk(const ChunkHeader& header, std::string_view data,
-                                             DecodedChunk* out);
+[[nodiscard]] absl::Status DecodeSimpleChunk(const ChunkHeader& header, std::string_view data, DecodedChunk* out);
 
 }  // namespace proberows::arrayrecord
 

@@ -1,9 +1,9 @@
 #include "arrayrecord/simple_chunk.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "arrayrecord/hash.h"
 #include "util/varint.h"
@@ -34,7 +34,9 @@ Encoded Encode(const CompressionParams& params, const std::vector<std::string>& 
 
 TEST(ArrayRecordSimpleChunk, UncompressedLayout) {
   const Encoded e = Encode({}, {"0"});
-  EXPECT_EQ(e.data, std::string("\x00\x01\x01" "0", 4));
+  EXPECT_EQ(e.data, std::string("\x00\x01\x01"
+                                "0",
+                                4));
   EXPECT_EQ(e.header.data_size, 4u);
   EXPECT_EQ(e.header.num_records, 1u);
   EXPECT_EQ(e.header.decoded_data_size, 1u);

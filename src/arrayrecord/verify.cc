@@ -1,10 +1,10 @@
 // VerifyArrayRecordFile and ReadUndamagedRecords: a chunk-by-chunk walk over
 // the whole file that resynchronizes on block headers after damage.
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
+
+#include <fmt/format.h>
 
 #include "arrayrecord/block_layout.h"
 #include "arrayrecord/chunk_reader.h"
@@ -203,22 +203,14 @@ absl::StatusOr<VerifyReport> VerifyArrayRecordFile(Env* env, const std::string& 
           return;
         }
         switch (static_cast<ChunkType>(type)) {
-          case ChunkType::kPadding:
-            ++report.num_padding_chunks;
-            return;
-          case ChunkType::kFileMetadata:
-            return;
-          case ChunkType::kFileSignature:
-            add({chunk.begin, "file signature chunk in the middle of the file"});
-            return;
+          case ChunkType::kPadding: ++report.num_padding_chunks; return;
+          case ChunkType::kFileMetadata: return;
+          case ChunkType::kFileSignature: add({chunk.begin, "file signature chunk in the middle of the file"}); return;
           case ChunkType::kTransposed:
             add({chunk.begin, "transposed chunk: not supported, records not checked"});
             return;
-          case ChunkType::kSimple:
-            break;
-          default:
-            add({chunk.begin, fmt::format("unknown chunk type 0x{:02x}", type)});
-            return;
+          case ChunkType::kSimple: break;
+          default: add({chunk.begin, fmt::format("unknown chunk type 0x{:02x}", type)}); return;
         }
         if (report.postscript_ok && chunk.begin == index.postscript_offset) return;  // checked above
         if (report.postscript_ok && chunk.begin == index.footer_offset) {
@@ -265,8 +257,7 @@ absl::StatusOr<VerifyReport> VerifyArrayRecordFile(Env* env, const std::string& 
       auto it = found.find(offset);
       if (it == found.end()) {
         DecodedChunk chunk_records;
-        const absl::Status status =
-            arrayrecord::ReadDataChunk(reader, index, i, /*own_data=*/false, &chunk_records);
+        const absl::Status status = arrayrecord::ReadDataChunk(reader, index, i, /*own_data=*/false, &chunk_records);
         if (status.ok()) {
           found[offset] = {records, chunk_records.values().size()};  // skipped by the walk, but intact
           continue;
@@ -320,8 +311,8 @@ absl::StatusOr<VerifyReport> VerifyArrayRecordFile(Env* env, const std::string& 
   return report;
 }
 
-absl::StatusOr<RecoveryReport> ReadUndamagedRecords(
-    Env* env, const std::string& path, const std::function<absl::Status(uint64_t, std::string_view)>& fn) {
+absl::StatusOr<RecoveryReport> ReadUndamagedRecords(Env* env, const std::string& path,
+                                                    const std::function<absl::Status(uint64_t, std::string_view)>& fn) {
   ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, env->NewRandomAccessFile(path));
   ChunkReader reader(file.get());
   RecoveryReport report;

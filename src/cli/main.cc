@@ -134,8 +134,7 @@ int Main(int argc, char** argv) {
   std::string gen_memory;
   CLI::App* generate = app.add_subcommand("generate", "write a synthetic RIPE-Atlas-like ping dataset as Parquet");
   generate->add_option("--output,-o", gen.output_dir, "output folder")->required();
-  generate->add_option("--measurements,-n", gen.measurements, "number of measurements (rows)")
-      ->capture_default_str();
+  generate->add_option("--measurements,-n", gen.measurements, "number of measurements (rows)")->capture_default_str();
   generate->add_option("--probes,-p", gen.probes, "number of probes")->capture_default_str();
   generate->add_option("--files", gen.files, "number of Parquet files")->capture_default_str();
   generate->add_option("--seed", gen.seed, "random seed")->capture_default_str();
@@ -154,16 +153,13 @@ int Main(int argc, char** argv) {
   build->add_option("--output,-o", b.output_dir, "output folder")->required();
   build->add_option("--name", b.name, "dataset name (shard file prefix)")->capture_default_str();
   build->add_option("--key", b.key_column, "grouping key column")->capture_default_str();
-  build->add_option("--order-by", b.order_column, "column ordering measurements within a row")
-      ->capture_default_str();
+  build->add_option("--order-by", b.order_column, "column ordering measurements within a row")->capture_default_str();
   build->add_option("--static-columns", b.static_columns, "columns constant per key, written once per row")
       ->delimiter(',');
-  build->add_option("--include", b.include_columns, "only these columns (plus key and order column)")
-      ->delimiter(',');
+  build->add_option("--include", b.include_columns, "only these columns (plus key and order column)")->delimiter(',');
   build->add_option("--exclude", b.exclude_columns, "drop these columns")->delimiter(',');
   build->add_flag("--null-lists-as-empty", b.null_lists_as_empty, "read NULL lists as empty lists");
-  build->add_option("--test-fraction", b.test_fraction, "fraction of keys in the test split")
-      ->capture_default_str();
+  build->add_option("--test-fraction", b.test_fraction, "fraction of keys in the test split")->capture_default_str();
   build->add_option("--seed", b.seed, "seed of the split/shuffle hash")->capture_default_str();
   build->add_option("--train-shards", b.train_shards, "train shards (default: from size, like TFDS)");
   build->add_option("--test-shards", b.test_shards, "test shards (default: from size, like TFDS)");
@@ -171,8 +167,7 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   build->add_option("--strategy", strategy, "sequential, in-memory or streaming")->capture_default_str();
   build->add_option("--workers,-j", workers, "worker threads (default: number of cores)");
-  build->add_option("--memory-limit,-m", memory, "memory budget of the whole process, e.g. 1GB")
-      ->capture_default_str();
+  build->add_option("--memory-limit,-m", memory, "memory budget of the whole process, e.g. 1GB")->capture_default_str();
   build->add_option("--temp-dir", b.temp_dir, "folder for spill files (default: beside the output)");
   build->add_flag("--overwrite", b.overwrite, "replace a previous proberows output in --output");
   build->add_flag("--no-progress", no_progress, "no live progress line");
@@ -228,7 +223,8 @@ int Main(int argc, char** argv) {
     if (absl::Status st = ParseByteSize(memory, &b.memory_limit_bytes); !st.ok())
       return Fail(Annotate(st, "--memory-limit"));
     if (workers.has_value()) {
-      if (*workers <= 0) return Fail(absl::InvalidArgumentError(fmt::format("--workers {} must be at least 1", *workers)));
+      if (*workers <= 0)
+        return Fail(absl::InvalidArgumentError(fmt::format("--workers {} must be at least 1", *workers)));
       b.workers = *workers;
     }
     if (build->count("--train-shards") && b.train_shards <= 0)

@@ -6,13 +6,13 @@
 // malformation with its absolute byte offset. Each nested message is parsed
 // within the bounds of its length prefix, so nothing is ever read outside the
 // input.
-#include <fmt/format.h>
-
 #include <cstring>
 #include <limits>
 #include <string>
 #include <type_traits>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "example/utf8.h"
 #include "proberows/example.h"
@@ -80,22 +80,20 @@ class Decoder {
   size_t Offset(const char* p) const { return static_cast<size_t>(p - base_); }
 
   absl::Status Error(const char* at, std::string_view what) const {
-    return absl::DataLossError(
-        fmt::format("malformed tf.train.Example at byte offset {}: {}", Offset(at), what));
+    return absl::DataLossError(fmt::format("malformed tf.train.Example at byte offset {}: {}", Offset(at), what));
   }
 
   // Reads a varint of at most 10 bytes / 64 bits. `what` names the value
   // for the error message.
   template <typename What>
-  absl::Status ReadVarint(const char** p, const char* end, const What& what,
-                          uint64_t* value) const {
+  absl::Status ReadVarint(const char** p, const char* end, const What& what, uint64_t* value) const {
     const char* start = *p;
     const auto left = static_cast<size_t>(end - start);
     uint64_t result = 0;
     for (size_t i = 0; i < kMaxVarint64Length; ++i) {
       if (i >= left) {
-        return Error(start, fmt::format("truncated varint ({}): input ends at byte offset {}",
-                                        Describe(what), Offset(end)));
+        return Error(start,
+                     fmt::format("truncated varint ({}): input ends at byte offset {}", Describe(what), Offset(end)));
       }
       const uint64_t byte = static_cast<unsigned char>(start[i]);
       if (i == 9 && byte > 1) break;
@@ -119,8 +117,7 @@ class Decoder {
     for (;; ++i) {
       if (i == 5) return Error(start, fmt::format("tag longer than 5 bytes in {}", message));
       if (i >= left) {
-        return Error(start, fmt::format("truncated tag in {}: input ends at byte offset {}",
-                                        message, Offset(end)));
+        return Error(start, fmt::format("truncated tag in {}: input ends at byte offset {}", message, Offset(end)));
       }
       const uint64_t byte = static_cast<unsigned char>(start[i]);
       result |= (byte & 0x7f) << (7 * i);
@@ -136,8 +133,7 @@ class Decoder {
       return Error(start, fmt::format("field number 0 in {} (tag {:#x})", message, result));
     }
     if (tag->wire_type > kFixed32) {
-      return Error(start, fmt::format("invalid wire type {} for field {} in {}", tag->wire_type,
-                                      tag->field, message));
+      return Error(start, fmt::format("invalid wire type {} for field {} in {}", tag->wire_type, tag->field, message));
     }
     *p = start + i + 1;
     return absl::OkStatus();
@@ -146,8 +142,7 @@ class Decoder {
   // Reads the length prefix of a length-delimited field and checks that the
   // payload fits in [*p, end); sets *p to the payload and *sub_end past it.
   template <typename What>
-  absl::Status ReadLength(const char** p, const char* end, const What& field,
-                          const char** sub_end) const {
+  absl::Status ReadLength(const char** p, const char* end, const What& field, const char** sub_end) const {
     const char* start = *p;
     uint64_t len = 0;
     RETURN_IF_ERROR_(ReadVarint(
@@ -163,14 +158,12 @@ class Decoder {
   }
 
   // Skips the value of a field whose tag has just been read.
-  absl::Status SkipField(const char** p, const char* end, const Tag& tag, const char* message,
-                         int depth) const {
+  absl::Status SkipField(const char** p, const char* end, const Tag& tag, const char* message, int depth) const {
     switch (tag.wire_type) {
       case kVarint: {
         uint64_t ignored = 0;
         return ReadVarint(
-            p, end, [&] { return fmt::format("unknown field {} of {}", tag.field, message); },
-            &ignored);
+            p, end, [&] { return fmt::format("unknown field {} of {}", tag.field, message); }, &ignored);
       }
       case kFixed64:
       case kFixed32: {
@@ -186,15 +179,13 @@ class Decoder {
       case kLengthDelimited: {
         const char* sub_end = nullptr;
         RETURN_IF_ERROR_(ReadLength(
-            p, end, [&] { return fmt::format("unknown field {} of {}", tag.field, message); },
-            &sub_end));
+            p, end, [&] { return fmt::format("unknown field {} of {}", tag.field, message); }, &sub_end));
         *p = sub_end;
         return absl::OkStatus();
       }
       case kStartGroup: {
         if (depth + 1 > kMaxDepth) {
-          return Error(tag.at, fmt::format("nesting deeper than {} (group {} in {})", kMaxDepth,
-                                           tag.field, message));
+          return Error(tag.at, fmt::format("nesting deeper than {} (group {} in {})", kMaxDepth, tag.field, message));
         }
         while (true) {
           if (*p >= end) {
@@ -206,8 +197,7 @@ class Decoder {
           RETURN_IF_ERROR_(ReadTag(p, end, "a group", &inner));
           if (inner.wire_type == kEndGroup) {
             if (inner.field != tag.field) {
-              return Error(inner.at, fmt::format("end-group tag of field {} closes group {}",
-                                                 inner.field, tag.field));
+              return Error(inner.at, fmt::format("end-group tag of field {} closes group {}", inner.field, tag.field));
             }
             return absl::OkStatus();
           }
@@ -215,10 +205,8 @@ class Decoder {
         }
       }
       case kEndGroup:
-        return Error(tag.at, fmt::format("end-group tag of field {} outside any group in {}",
-                                         tag.field, message));
-      default:
-        return Error(tag.at, "invalid wire type");  // ReadTag rejects these
+        return Error(tag.at, fmt::format("end-group tag of field {} outside any group in {}", tag.field, message));
+      default: return Error(tag.at, "invalid wire type");  // ReadTag rejects these
     }
   }
 
@@ -279,8 +267,7 @@ class Decoder {
             if (!std::holds_alternative<std::vector<std::string>>(*value)) {
               value->emplace<std::vector<std::string>>();
             }
-            RETURN_IF_ERROR_(
-                ParseBytesList(p, sub_end, &std::get<std::vector<std::string>>(*value)));
+            RETURN_IF_ERROR_(ParseBytesList(p, sub_end, &std::get<std::vector<std::string>>(*value)));
             break;
           case 2:
             RETURN_IF_ERROR_(ReadLength(&p, end, "Feature.float_list", &sub_end));

@@ -1,13 +1,13 @@
 // DecodeExample against protobuf: the same answers for every wire form
 // protobuf accepts (packed/unpacked, unknown fields, merges, duplicates), and
 // clean errors where protobuf refuses the input.
-#include <google/protobuf/stubs/logging.h>
-#include <gtest/gtest.h>
-
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <google/protobuf/stubs/logging.h>
+#include <gtest/gtest.h>
 
 #include "example.pb.h"
 #include "example/example_test_util.h"
@@ -23,9 +23,7 @@ using testing::Hex;
 using testing::ProtoToDecoded;
 using testing::SameExample;
 
-void PutTag(std::string* s, uint32_t field, uint32_t wire_type) {
-  PutVarint64(s, (uint64_t{field} << 3) | wire_type);
-}
+void PutTag(std::string* s, uint32_t field, uint32_t wire_type) { PutVarint64(s, (uint64_t{field} << 3) | wire_type); }
 
 void PutLengthDelimited(std::string* s, uint32_t field, std::string_view payload) {
   PutTag(s, field, 2);
@@ -54,12 +52,8 @@ class WireWriter {
       std::string s;
       PutTag(&s, field, wt);
       switch (wt) {
-        case 0:
-          PutVarint64(&s, g_.rng()() >> g_.U(64));
-          break;
-        case 1:
-          s.append(8, static_cast<char>(g_.U(256)));
-          break;
+        case 0: PutVarint64(&s, g_.rng()() >> g_.U(64)); break;
+        case 1: s.append(8, static_cast<char>(g_.U(256))); break;
         case 2:
           PutVarint64(&s, 3);
           s.append("xyz");
@@ -68,9 +62,7 @@ class WireWriter {
           for (uint64_t i = 0, n = g_.U(3); i < n; ++i) s += Unknown({}, depth + 1);
           PutTag(&s, field, 4);
           break;
-        case 5:
-          s.append(4, static_cast<char>(g_.U(256)));
-          break;
+        case 5: s.append(4, static_cast<char>(g_.U(256))); break;
       }
       return s;
     }
@@ -223,8 +215,7 @@ class WireWriter {
     const size_t fields = 1 + g_.U(3);  // Features messages, merged
     size_t begin = 0;
     for (size_t f = 0; f < fields; ++f) {
-      const size_t end =
-          f + 1 == fields ? entries.size() : begin + g_.U(entries.size() - begin + 1);
+      const size_t end = f + 1 == fields ? entries.size() : begin + g_.U(entries.size() - begin + 1);
       std::string features = Noise(kKnown);
       for (size_t i = begin; i < end; ++i) {
         PutLengthDelimited(&features, 1, entries[i]);
@@ -248,9 +239,7 @@ DecodedExample RandomExample(Gen& g) {
     FeatureValues& v = out[g.Name()];
     const size_t count = g.P(0.2) ? 0 : g.U(6);
     switch (g.U(7)) {
-      case 0:
-        v = std::monostate();
-        break;
+      case 0: v = std::monostate(); break;
       case 1:
       case 2: {
         std::vector<int64_t> x(count);
@@ -288,9 +277,9 @@ TEST(ExampleDecoderTest, DecodesEveryWireFormProtobufAccepts) {
         << DecodedExampleToJson(intended);
     absl::StatusOr<DecodedExample> ours = DecodeExample(wire);
     ASSERT_TRUE(ours.ok()) << iteration << ": " << ours.status() << "\n" << Hex(wire);
-    ASSERT_TRUE(SameExample(*ours, intended)) << iteration << ": " << DecodedExampleToJson(*ours)
-                                              << " vs " << DecodedExampleToJson(intended) << "\n"
-                                              << Hex(wire);
+    ASSERT_TRUE(SameExample(*ours, intended))
+        << iteration << ": " << DecodedExampleToJson(*ours) << " vs " << DecodedExampleToJson(intended) << "\n"
+        << Hex(wire);
   }
 }
 
@@ -378,8 +367,7 @@ TEST(ExampleDecoderTest, MalformedInputsNameOffsetAndProblem) {
       {"0c", "at byte offset 0: end-group tag of field 1 outside any group in Example"},
       {"0b", "at byte offset 0: group 1 in Example has no end-group tag before byte offset 1"},
       {"0b 14", "at byte offset 1: end-group tag of field 2 closes group 1"},
-      {"10 ff ff ff ff ff ff ff ff ff 7f",
-       "at byte offset 1: varint overflows 64 bits (unknown field 2 of Example)"},
+      {"10 ff ff ff ff ff ff ff ff ff 7f", "at byte offset 1: varint overflows 64 bits (unknown field 2 of Example)"},
       {"10 ff ff ff ff ff ff ff ff ff ff 01",
        "at byte offset 1: varint overflows 64 bits (unknown field 2 of Example)"},
       {"11 01 02",
@@ -389,8 +377,7 @@ TEST(ExampleDecoderTest, MalformedInputsNameOffsetAndProblem) {
       {"0a 0e 0a 0c 0a 01 66 12 07 12 05 0a 03 00 00 00",
        "at byte offset 11: packed FloatList values are 3 bytes, not a multiple of 4"},
       // ... float_list { 0d + 2 bytes }
-      {"0a 0b 0a 09 0a 01 66 12 04 12 02 0d 00",
-       "at byte offset 12: truncated FloatList value: only 1 bytes left"},
+      {"0a 0b 0a 09 0a 01 66 12 04 12 02 0d 00", "at byte offset 12: truncated FloatList value: only 1 bytes left"},
       // ... int64_list { packed: 1 byte, an unterminated varint }
       {"0a 0c 0a 0a 0a 01 66 12 05 1a 03 0a 01 80",
        "at byte offset 13: truncated varint (packed Int64List value): input ends at byte offset "
@@ -407,8 +394,7 @@ TEST(ExampleDecoderTest, MalformedInputsNameOffsetAndProblem) {
   for (const BadCase& c : cases) {
     const std::string input = FromHex(c.hex);
     absl::StatusOr<DecodedExample> d = DecodeExample(input);
-    EXPECT_EQ(d.status(), absl::DataLossError(std::string("malformed tf.train.Example ") + c.error))
-        << c.hex;
+    EXPECT_EQ(d.status(), absl::DataLossError(std::string("malformed tf.train.Example ") + c.error)) << c.hex;
     tensorflow::Example parsed;
     const bool protobuf_ok = parsed.ParseFromString(input);
     const bool stricter = std::string_view(c.error).find("overflows") != std::string_view::npos &&
@@ -454,9 +440,7 @@ TEST(ExampleDecoderTest, TruncationsAgreeWithProtobuf) {
       } else {
         ++rejected;
         ASSERT_EQ(ours.status().code(), absl::StatusCode::kDataLoss);
-        ASSERT_EQ(std::string(ours.status().message())
-                      .rfind("malformed tf.train.Example at byte offset ", 0),
-                  0u);
+        ASSERT_EQ(std::string(ours.status().message()).rfind("malformed tf.train.Example at byte offset ", 0), 0u);
       }
     }
   }
@@ -475,8 +459,7 @@ TEST(ExampleDecoderTest, CorruptionsAgreeWithProtobuf) {
     std::string wire = w.Example(RandomExample(g));
     if (wire.empty()) continue;
     for (uint64_t i = 0, n = 1 + g.U(3); i < n; ++i) {
-      wire[g.U(wire.size())] =
-          static_cast<char>(g.P(0.5) ? g.U(256) : wire[g.U(wire.size())] ^ (1 << g.U(8)));
+      wire[g.U(wire.size())] = static_cast<char>(g.P(0.5) ? g.U(256) : wire[g.U(wire.size())] ^ (1 << g.U(8)));
     }
     tensorflow::Example parsed;
     const bool protobuf_ok = parsed.ParseFromString(wire);

@@ -8,8 +8,6 @@
 //  3. grow the output once and write it front to back with memcpy.
 // The segment records live in a per-thread scratch object, so a steady-state
 // row allocates nothing except the output growth.
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cassert>
 #include <cstring>
@@ -17,6 +15,8 @@
 #include <map>
 #include <string>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "example/segment.h"
 #include "example/utf8.h"
@@ -76,24 +76,18 @@ void TrimScratch(Scratch& scratch) {
 
 const char* TypeName(FeatureType type) {
   switch (type) {
-    case FeatureType::kInt64:
-      return "int64";
-    case FeatureType::kFloat:
-      return "float32";
-    case FeatureType::kBytes:
-      return "bytes";
+    case FeatureType::kInt64: return "int64";
+    case FeatureType::kFloat: return "float32";
+    case FeatureType::kBytes: return "bytes";
   }
   return "?";
 }
 
 char ListTag(FeatureType type) {
   switch (type) {
-    case FeatureType::kInt64:
-      return kInt64ListTag;
-    case FeatureType::kFloat:
-      return kFloatListTag;
-    case FeatureType::kBytes:
-      return kBytesListTag;
+    case FeatureType::kInt64: return kInt64ListTag;
+    case FeatureType::kFloat: return kFloatListTag;
+    case FeatureType::kBytes: return kBytesListTag;
   }
   return kBytesListTag;
 }
@@ -116,8 +110,7 @@ std::string QuoteName(std::string_view name) {
 }
 
 std::string ColumnLabel(const ColumnSpec& c) {
-  return fmt::format("{}{} column {}", c.is_list ? "list " : "", TypeName(c.type),
-                     QuoteName(c.name));
+  return fmt::format("{}{} column {}", c.is_list ? "list " : "", TypeName(c.type), QuoteName(c.name));
 }
 
 }  // namespace
@@ -132,15 +125,15 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
   std::map<std::string_view, size_t> by_name;
   for (size_t i = 0; i < cols.size(); ++i) {
     if (!IsValidUtf8(cols[i].name)) {
-      return absl::InvalidArgumentError(fmt::format(
-          "column {} (column {}) is not valid UTF-8: protobuf requires feature names to be "
-          "UTF-8",
-          QuoteName(cols[i].name), i));
+      return absl::InvalidArgumentError(
+          fmt::format("column {} (column {}) is not valid UTF-8: protobuf requires feature names to be "
+                      "UTF-8",
+                      QuoteName(cols[i].name), i));
     }
     auto [it, inserted] = by_name.emplace(cols[i].name, i);
     if (!inserted) {
-      return absl::InvalidArgumentError(fmt::format("duplicate column name {} (columns {} and {})",
-                                                    QuoteName(cols[i].name), it->second, i));
+      return absl::InvalidArgumentError(
+          fmt::format("duplicate column name {} (columns {} and {})", QuoteName(cols[i].name), it->second, i));
     }
   }
 
@@ -150,20 +143,18 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
     if (cols[i].role == ColumnRole::kKey) keys.push_back(i);
   }
   if (keys.empty()) {
-    return absl::InvalidArgumentError(
-        "schema has no key column: exactly one column must have role kKey");
+    return absl::InvalidArgumentError("schema has no key column: exactly one column must have role kKey");
   }
   if (keys.size() > 1) {
     std::string names;
     for (size_t k : keys) names += (names.empty() ? "" : ", ") + QuoteName(cols[k].name);
     return absl::InvalidArgumentError(
-        fmt::format("schema has {} key columns ({}): exactly one column must have role kKey",
-                    keys.size(), names));
+        fmt::format("schema has {} key columns ({}): exactly one column must have role kKey", keys.size(), names));
   }
   enc.key_index_ = keys[0];
   if (cols[enc.key_index_].is_list) {
-    return absl::InvalidArgumentError(fmt::format(
-        "key column {} is a list: the key must be a scalar", QuoteName(cols[enc.key_index_].name)));
+    return absl::InvalidArgumentError(
+        fmt::format("key column {} is a list: the key must be a scalar", QuoteName(cols[enc.key_index_].name)));
   }
 
   // Payload slots and output features.
@@ -173,8 +164,7 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
     enc.payload_columns_.push_back(i);
     if (cols[i].role == ColumnRole::kStatic) enc.static_slots_.push_back(slot);
   }
-  const auto make = [&](std::string name, FeatureType type, Source source, size_t column,
-                        size_t slot) {
+  const auto make = [&](std::string name, FeatureType type, Source source, size_t column, size_t slot) {
     OutputFeature f;
     f.entry_key.push_back(kField1Tag);
     PutVarint64(&f.entry_key, name.size());
@@ -193,11 +183,9 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
     const ColumnSpec& c = cols[i];
     if (c.is_list) {
       make(c.name + std::string(kRaggedValuesSuffix), c.type, Source::kRaggedValues, i, slot);
-      make(c.name + std::string(kRaggedRowLengthsSuffix), FeatureType::kInt64,
-           Source::kRaggedRowLengths, i, slot);
+      make(c.name + std::string(kRaggedRowLengthsSuffix), FeatureType::kInt64, Source::kRaggedRowLengths, i, slot);
     } else {
-      make(c.name, c.type, c.role == ColumnRole::kStatic ? Source::kStaticScalar : Source::kScalar,
-           i, slot);
+      make(c.name, c.type, c.role == ColumnRole::kStatic ? Source::kStaticScalar : Source::kScalar, i, slot);
     }
   }
 
@@ -211,10 +199,9 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
     if (a.name != b.name) continue;
     const ColumnSpec& ca = cols[std::min(a.column, b.column)];
     const ColumnSpec& cb = cols[std::max(a.column, b.column)];
-    return absl::InvalidArgumentError(
-        fmt::format("feature name collision: {}column {} and {}column {} both produce feature {}",
-                    ca.is_list ? "list " : "", QuoteName(ca.name), cb.is_list ? "list " : "",
-                    QuoteName(cb.name), QuoteName(a.name)));
+    return absl::InvalidArgumentError(fmt::format(
+        "feature name collision: {}column {} and {}column {} both produce feature {}", ca.is_list ? "list " : "",
+        QuoteName(ca.name), cb.is_list ? "list " : "", QuoteName(cb.name), QuoteName(a.name)));
   }
   return enc;
 }
@@ -229,18 +216,10 @@ std::vector<FeatureDescription> ExampleEncoder::Features() const {
     d.dtype = TypeName(f.type);
     switch (f.source) {
       case Source::kKey:
-      case Source::kStaticScalar:
-        d.kind = "per_row";
-        break;
-      case Source::kScalar:
-        d.kind = "per_measurement";
-        break;
-      case Source::kRaggedValues:
-        d.kind = "ragged_values";
-        break;
-      case Source::kRaggedRowLengths:
-        d.kind = "ragged_row_lengths";
-        break;
+      case Source::kStaticScalar: d.kind = "per_row"; break;
+      case Source::kScalar: d.kind = "per_measurement"; break;
+      case Source::kRaggedValues: d.kind = "ragged_values"; break;
+      case Source::kRaggedRowLengths: d.kind = "ragged_row_lengths"; break;
     }
     d.source_column = schema_[f.column].name;
     out.push_back(std::move(d));
@@ -248,21 +227,18 @@ std::vector<FeatureDescription> ExampleEncoder::Features() const {
   return out;
 }
 
-absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment,
-                                       std::span<const std::string_view> payloads,
+absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<const std::string_view> payloads,
                                        std::string* out) const {
   using Source = OutputFeature::Source;
   const ColumnSpec& key_column = schema_[key_index_];
   SegmentInfo info;
   if (const char* error = CheckSegment(key_column.type, false, key_segment, &info)) {
-    return absl::InternalError(
-        fmt::format("malformed key segment for {}: {}", ColumnLabel(key_column), error));
+    return absl::InternalError(fmt::format("malformed key segment for {}: {}", ColumnLabel(key_column), error));
   }
   const auto key_text = [&] { return RenderSegment(key_column.type, false, key_segment); };
   const size_t n = payloads.size();
   if (n == 0) {
-    return absl::InvalidArgumentError(
-        fmt::format("key {} has no measurements: a row needs at least one", key_text()));
+    return absl::InvalidArgumentError(fmt::format("key {} has no measurements: a row needs at least one", key_text()));
   }
 
   // Pass 1: split and check every payload.
@@ -278,34 +254,34 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment,
       uint64_t len = 0;
       if (!GetVarint64(&rest, &len)) {
         TrimScratch(scratch);
-        return absl::InternalError(fmt::format(
-            "corrupt payload of measurement {} of key {}: malformed segment length of {} at "
-            "byte {} (payload is {} bytes)",
-            m, key_text(), ColumnLabel(c), offset, payloads[m].size()));
+        return absl::InternalError(
+            fmt::format("corrupt payload of measurement {} of key {}: malformed segment length of {} at "
+                        "byte {} (payload is {} bytes)",
+                        m, key_text(), ColumnLabel(c), offset, payloads[m].size()));
       }
       if (len > rest.size()) {
         TrimScratch(scratch);
-        return absl::InternalError(fmt::format(
-            "corrupt payload of measurement {} of key {}: segment of {} at byte {} is {} bytes, "
-            "but only {} remain",
-            m, key_text(), ColumnLabel(c), offset, len, rest.size()));
+        return absl::InternalError(
+            fmt::format("corrupt payload of measurement {} of key {}: segment of {} at byte {} is {} bytes, "
+                        "but only {} remain",
+                        m, key_text(), ColumnLabel(c), offset, len, rest.size()));
       }
       const std::string_view seg = rest.substr(0, len);
       rest.remove_prefix(len);
       if (const char* error = CheckSegment(c.type, c.is_list, seg, &info)) {
         TrimScratch(scratch);
         return absl::InternalError(
-            fmt::format("corrupt payload of measurement {} of key {}: segment of {} at byte {}: {}",
-                        m, key_text(), ColumnLabel(c), offset, error));
+            fmt::format("corrupt payload of measurement {} of key {}: segment of {} at byte {}: {}", m, key_text(),
+                        ColumnLabel(c), offset, error));
       }
       segments[m * num_slots + slot] = Segment{seg.data(), seg.size(), info.header, info.count};
     }
     if (!rest.empty()) {
       TrimScratch(scratch);
-      return absl::InternalError(fmt::format(
-          "corrupt payload of measurement {} of key {}: {} bytes after the last segment "
-          "(payload is {} bytes, {} segments)",
-          m, key_text(), rest.size(), payloads[m].size(), num_slots));
+      return absl::InternalError(
+          fmt::format("corrupt payload of measurement {} of key {}: {} bytes after the last segment "
+                      "(payload is {} bytes, {} segments)",
+                      m, key_text(), rest.size(), payloads[m].size(), num_slots));
     }
   }
 
@@ -346,12 +322,8 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment,
     const Segment* col = f.source == Source::kKey ? nullptr : segments + f.payload_slot;
     size_t content = 0;
     switch (f.source) {
-      case Source::kKey:
-        content = key_segment.size();
-        break;
-      case Source::kStaticScalar:
-        content = col->size;
-        break;
+      case Source::kKey: content = key_segment.size(); break;
+      case Source::kStaticScalar: content = col->size; break;
       case Source::kScalar:
         for (size_t m = 0; m < n; ++m) content += col[m * num_slots].size;
         break;
@@ -379,9 +351,9 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment,
   const size_t total = 1 + VarintLength(features_size) + features_size;
   if (total > kMaxMessageSize) {
     TrimScratch(scratch);
-    return absl::OutOfRangeError(fmt::format(
-        "row of key {} would be {} bytes, over protobuf's limit of {} bytes per message",
-        key_text(), total, kMaxMessageSize));
+    return absl::OutOfRangeError(
+        fmt::format("row of key {} would be {} bytes, over protobuf's limit of {} bytes per message", key_text(), total,
+                    kMaxMessageSize));
   }
 
   // Pass 3: write.

@@ -1,11 +1,11 @@
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <limits>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "example/example_test_util.h"
 #include "example/segment.h"
@@ -53,17 +53,14 @@ absl::StatusOr<std::string> Encode(const ExampleEncoder& enc, std::string_view k
 
 TEST(ExampleEncoderTest, SchemaNeedsExactlyOneKey) {
   EXPECT_EQ(ExampleEncoder::Create({Col("a", FeatureType::kInt64, ColumnRole::kStatic)}).status(),
-            absl::InvalidArgumentError(
-                "schema has no key column: exactly one column must have role kKey"));
+            absl::InvalidArgumentError("schema has no key column: exactly one column must have role kKey"));
   EXPECT_EQ(ExampleEncoder::Create({Col("a", FeatureType::kInt64, ColumnRole::kKey),
                                     Col("b", FeatureType::kFloat, ColumnRole::kPerMeasurement),
                                     Col("c", FeatureType::kBytes, ColumnRole::kKey)})
                 .status(),
-            absl::InvalidArgumentError(
-                "schema has 2 key columns ('a', 'c'): exactly one column must have role kKey"));
-  EXPECT_EQ(
-      ExampleEncoder::Create({Col("k", FeatureType::kInt64, ColumnRole::kKey, true)}).status(),
-      absl::InvalidArgumentError("key column 'k' is a list: the key must be a scalar"));
+            absl::InvalidArgumentError("schema has 2 key columns ('a', 'c'): exactly one column must have role kKey"));
+  EXPECT_EQ(ExampleEncoder::Create({Col("k", FeatureType::kInt64, ColumnRole::kKey, true)}).status(),
+            absl::InvalidArgumentError("key column 'k' is a list: the key must be a scalar"));
 }
 
 TEST(ExampleEncoderTest, SchemaRejectsDuplicateAndNonUtf8Names) {
@@ -72,35 +69,31 @@ TEST(ExampleEncoderTest, SchemaRejectsDuplicateAndNonUtf8Names) {
                                     Col("x", FeatureType::kInt64, ColumnRole::kStatic)})
                 .status(),
             absl::InvalidArgumentError("duplicate column name 'x' (columns 1 and 2)"));
-  EXPECT_EQ(
-      ExampleEncoder::Create({Col("k", FeatureType::kInt64, ColumnRole::kKey),
-                              Col("bad\xff", FeatureType::kFloat, ColumnRole::kPerMeasurement)})
-          .status(),
-      absl::InvalidArgumentError("column 'bad\\xff' (column 1) is not valid UTF-8: protobuf "
-                                 "requires feature names to be UTF-8"));
+  EXPECT_EQ(ExampleEncoder::Create({Col("k", FeatureType::kInt64, ColumnRole::kKey),
+                                    Col("bad\xff", FeatureType::kFloat, ColumnRole::kPerMeasurement)})
+                .status(),
+            absl::InvalidArgumentError("column 'bad\\xff' (column 1) is not valid UTF-8: protobuf "
+                                       "requires feature names to be UTF-8"));
 }
 
 TEST(ExampleEncoderTest, SchemaRejectsFeatureNameCollisions) {
-  EXPECT_EQ(ExampleEncoder::Create(
-                {Col("k", FeatureType::kInt64, ColumnRole::kKey),
-                 Col("rtts", FeatureType::kFloat, ColumnRole::kPerMeasurement, true),
-                 Col("rtts/ragged_flat_values", FeatureType::kFloat, ColumnRole::kPerMeasurement)})
+  EXPECT_EQ(ExampleEncoder::Create({Col("k", FeatureType::kInt64, ColumnRole::kKey),
+                                    Col("rtts", FeatureType::kFloat, ColumnRole::kPerMeasurement, true),
+                                    Col("rtts/ragged_flat_values", FeatureType::kFloat, ColumnRole::kPerMeasurement)})
                 .status(),
             absl::InvalidArgumentError("feature name collision: list column 'rtts' and column "
                                        "'rtts/ragged_flat_values' both produce feature "
                                        "'rtts/ragged_flat_values'"));
-  EXPECT_EQ(
-      ExampleEncoder::Create({Col("x/ragged_row_lengths_0", FeatureType::kInt64, ColumnRole::kKey),
-                              Col("x", FeatureType::kBytes, ColumnRole::kStatic, true)})
-          .status(),
-      absl::InvalidArgumentError("feature name collision: column 'x/ragged_row_lengths_0' and "
-                                 "list column 'x' both produce feature 'x/ragged_row_lengths_0'"));
+  EXPECT_EQ(ExampleEncoder::Create({Col("x/ragged_row_lengths_0", FeatureType::kInt64, ColumnRole::kKey),
+                                    Col("x", FeatureType::kBytes, ColumnRole::kStatic, true)})
+                .status(),
+            absl::InvalidArgumentError("feature name collision: column 'x/ragged_row_lengths_0' and "
+                                       "list column 'x' both produce feature 'x/ragged_row_lengths_0'"));
   // Not a collision: a list column named like a derived feature.
   EXPECT_TRUE(
-      ExampleEncoder::Create(
-          {Col("k", FeatureType::kInt64, ColumnRole::kKey),
-           Col("x", FeatureType::kInt64, ColumnRole::kPerMeasurement, true),
-           Col("x/ragged_flat_values", FeatureType::kInt64, ColumnRole::kPerMeasurement, true)})
+      ExampleEncoder::Create({Col("k", FeatureType::kInt64, ColumnRole::kKey),
+                              Col("x", FeatureType::kInt64, ColumnRole::kPerMeasurement, true),
+                              Col("x/ragged_flat_values", FeatureType::kInt64, ColumnRole::kPerMeasurement, true)})
           .ok());
 }
 
@@ -129,8 +122,8 @@ TEST(ExampleEncoderTest, FeaturesAreSortedAndDescribed) {
 // ------------------------------------------------------------ exact bytes
 
 TEST(ExampleEncoderTest, ExactBytesIntKeyAndFloatColumn) {
-  ExampleEncoder enc = MakeEncoder({Col("id", FeatureType::kInt64, ColumnRole::kKey),
-                                    Col("v", FeatureType::kFloat, ColumnRole::kPerMeasurement)});
+  ExampleEncoder enc = MakeEncoder(
+      {Col("id", FeatureType::kInt64, ColumnRole::kKey), Col("v", FeatureType::kFloat, ColumnRole::kPerMeasurement)});
   std::vector<std::string> payloads(2);
   PayloadBuilder(&payloads[0]).AddFloat(1.0f);
   PayloadBuilder(&payloads[1]).AddFloat(2.0f);
@@ -144,10 +137,9 @@ TEST(ExampleEncoderTest, ExactBytesIntKeyAndFloatColumn) {
 }
 
 TEST(ExampleEncoderTest, ExactBytesBytesKeyStaticAndRaggedColumns) {
-  ExampleEncoder enc =
-      MakeEncoder({Col("x", FeatureType::kInt64, ColumnRole::kPerMeasurement, true),
-                   Col("k", FeatureType::kBytes, ColumnRole::kKey),
-                   Col("s", FeatureType::kInt64, ColumnRole::kStatic)});
+  ExampleEncoder enc = MakeEncoder({Col("x", FeatureType::kInt64, ColumnRole::kPerMeasurement, true),
+                                    Col("k", FeatureType::kBytes, ColumnRole::kKey),
+                                    Col("s", FeatureType::kInt64, ColumnRole::kStatic)});
   std::vector<std::string> payloads(2);
   {
     PayloadBuilder b(&payloads[0]);
@@ -177,10 +169,9 @@ TEST(ExampleEncoderTest, ExactBytesBytesKeyStaticAndRaggedColumns) {
 }
 
 TEST(ExampleEncoderTest, EmptyPackedListsAreNoFieldAtAll) {
-  ExampleEncoder enc =
-      MakeEncoder({Col("k", FeatureType::kInt64, ColumnRole::kKey),
-                   Col("f", FeatureType::kFloat, ColumnRole::kPerMeasurement, true),
-                   Col("b", FeatureType::kBytes, ColumnRole::kStatic, true)});
+  ExampleEncoder enc = MakeEncoder({Col("k", FeatureType::kInt64, ColumnRole::kKey),
+                                    Col("f", FeatureType::kFloat, ColumnRole::kPerMeasurement, true),
+                                    Col("b", FeatureType::kBytes, ColumnRole::kStatic, true)});
   std::string payload;
   PayloadBuilder b(&payload);
   b.BeginList();
@@ -193,16 +184,12 @@ TEST(ExampleEncoderTest, EmptyPackedListsAreNoFieldAtAll) {
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(std::get<std::vector<float>>(decoded->at("f/ragged_flat_values")).size(), 0u);
   EXPECT_EQ(std::get<std::vector<std::string>>(decoded->at("b/ragged_flat_values")).size(), 0u);
-  EXPECT_EQ(std::get<std::vector<int64_t>>(decoded->at("b/ragged_row_lengths_0")),
-            std::vector<int64_t>{0});
-  EXPECT_EQ(std::get<std::vector<int64_t>>(decoded->at("f/ragged_row_lengths_0")),
-            (std::vector<int64_t>{0, 0}));
+  EXPECT_EQ(std::get<std::vector<int64_t>>(decoded->at("b/ragged_row_lengths_0")), std::vector<int64_t>{0});
+  EXPECT_EQ(std::get<std::vector<int64_t>>(decoded->at("f/ragged_row_lengths_0")), (std::vector<int64_t>{0, 0}));
   // The Feature of an empty float list is just its tag and a zero length.
-  const std::string empty_float_feature =
-      FromHex("0a 14") + "f/ragged_flat_values" + FromHex("12 02 12 00");
+  const std::string empty_float_feature = FromHex("0a 14") + "f/ragged_flat_values" + FromHex("12 02 12 00");
   EXPECT_NE(row->find(empty_float_feature), std::string::npos) << Hex(*row);
-  const std::string empty_bytes_feature =
-      FromHex("0a 14") + "b/ragged_flat_values" + FromHex("12 02 0a 00");
+  const std::string empty_bytes_feature = FromHex("0a 14") + "b/ragged_flat_values" + FromHex("12 02 0a 00");
   EXPECT_NE(row->find(empty_bytes_feature), std::string::npos) << Hex(*row);
 }
 
@@ -254,15 +241,13 @@ TEST(ExampleEncoderTest, StaticMismatchOfStringsListsAndNaNs) {
   EXPECT_EQ(Encode(enc, BytesKey("p\"1"), {payload("DE", {1}, 0), payload("NL", {1}, 0)}).status(),
             absl::FailedPreconditionError("static column 'country' differs within key \"p\\\"1\": "
                                           "measurement 0 has \"DE\", measurement 1 has \"NL\""));
-  EXPECT_EQ(Encode(enc, BytesKey("p"),
-                   {payload("DE", {1, 2}, 0), payload("DE", {1, 2}, 0), payload("DE", {1}, 0)})
-                .status(),
-            absl::FailedPreconditionError("static column 'tags' differs within key \"p\": "
-                                          "measurement 0 has [1, 2], measurement 2 has [1]"));
+  EXPECT_EQ(
+      Encode(enc, BytesKey("p"), {payload("DE", {1, 2}, 0), payload("DE", {1, 2}, 0), payload("DE", {1}, 0)}).status(),
+      absl::FailedPreconditionError("static column 'tags' differs within key \"p\": "
+                                    "measurement 0 has [1, 2], measurement 2 has [1]"));
   EXPECT_EQ(Encode(enc, BytesKey("p"), {payload("DE", {}, nan1), payload("DE", {}, nan2)}).status(),
-            absl::FailedPreconditionError(
-                "static column 'alt' differs within key \"p\": measurement 0 has nan (bytes "
-                "0000c07f), measurement 1 has nan (bytes 0100c07f)"));
+            absl::FailedPreconditionError("static column 'alt' differs within key \"p\": measurement 0 has nan (bytes "
+                                          "0000c07f), measurement 1 has nan (bytes 0100c07f)"));
   // Identical NaNs (NULL floats) are equal.
   EXPECT_TRUE(Encode(enc, BytesKey("p"), {payload("DE", {}, nan1), payload("DE", {}, nan1)}).ok());
 }
@@ -275,10 +260,9 @@ TEST(ExampleEncoderTest, NoMeasurementsIsAnError) {
 }
 
 TEST(ExampleEncoderTest, CorruptPayloadsAreInternalErrors) {
-  ExampleEncoder enc =
-      MakeEncoder({Col("id", FeatureType::kInt64, ColumnRole::kKey),
-                   Col("a", FeatureType::kInt64, ColumnRole::kPerMeasurement),
-                   Col("rtts", FeatureType::kFloat, ColumnRole::kPerMeasurement, true)});
+  ExampleEncoder enc = MakeEncoder({Col("id", FeatureType::kInt64, ColumnRole::kKey),
+                                    Col("a", FeatureType::kInt64, ColumnRole::kPerMeasurement),
+                                    Col("rtts", FeatureType::kFloat, ColumnRole::kPerMeasurement, true)});
   EXPECT_EQ(Encode(enc, FromHex("80"), {""}).status(),
             absl::InternalError("malformed key segment for int64 column 'id': int64 segment is not "
                                 "exactly one canonical varint"));
@@ -286,33 +270,29 @@ TEST(ExampleEncoderTest, CorruptPayloadsAreInternalErrors) {
   EXPECT_EQ(Encode(bytes_key, "", {""}).status(),  // regression: found by the fuzzer
             absl::InternalError("malformed key segment for bytes column 'k': bytes segment is not "
                                 "exactly 0x0a, varint length, bytes"));
-  EXPECT_EQ(
-      Encode(enc, Int64Key(9), {FromHex("01 05 09 01")}).status(),
-      absl::InternalError("corrupt payload of measurement 0 of key 9: segment of list float32 "
-                          "column 'rtts' at byte 2 is 9 bytes, but only 1 remain"));
-  EXPECT_EQ(
-      Encode(enc, Int64Key(9), {FromHex("01 05 01 00"), FromHex("01 05 02 01 00")}).status(),
-      absl::InternalError("corrupt payload of measurement 1 of key 9: segment of list float32 "
-                          "column 'rtts' at byte 2: float list segment is not 4 bytes per "
-                          "element"));
+  EXPECT_EQ(Encode(enc, Int64Key(9), {FromHex("01 05 09 01")}).status(),
+            absl::InternalError("corrupt payload of measurement 0 of key 9: segment of list float32 "
+                                "column 'rtts' at byte 2 is 9 bytes, but only 1 remain"));
+  EXPECT_EQ(Encode(enc, Int64Key(9), {FromHex("01 05 01 00"), FromHex("01 05 02 01 00")}).status(),
+            absl::InternalError("corrupt payload of measurement 1 of key 9: segment of list float32 "
+                                "column 'rtts' at byte 2: float list segment is not 4 bytes per "
+                                "element"));
   EXPECT_EQ(Encode(enc, Int64Key(9), {FromHex("01 05 01 00 07")}).status(),
             absl::InternalError("corrupt payload of measurement 0 of key 9: 1 bytes after the last "
                                 "segment (payload is 5 bytes, 2 segments)"));
-  EXPECT_EQ(
-      Encode(enc, Int64Key(9), {FromHex("01 05 80")}).status(),
-      absl::InternalError("corrupt payload of measurement 0 of key 9: malformed segment length "
-                          "of list float32 column 'rtts' at byte 2 (payload is 3 bytes)"));
+  EXPECT_EQ(Encode(enc, Int64Key(9), {FromHex("01 05 80")}).status(),
+            absl::InternalError("corrupt payload of measurement 0 of key 9: malformed segment length "
+                                "of list float32 column 'rtts' at byte 2 (payload is 3 bytes)"));
 }
 
 // Every truncation and many random corruptions of valid payloads give a clean
 // error or a valid row, never a crash (run under ASan/UBSan too).
 TEST(ExampleEncoderTest, GarbagePayloadsNeverCrash) {
-  ExampleEncoder enc =
-      MakeEncoder({Col("id", FeatureType::kBytes, ColumnRole::kKey),
-                   Col("a", FeatureType::kInt64, ColumnRole::kPerMeasurement),
-                   Col("s", FeatureType::kBytes, ColumnRole::kStatic),
-                   Col("l", FeatureType::kBytes, ColumnRole::kPerMeasurement, true),
-                   Col("f", FeatureType::kFloat, ColumnRole::kPerMeasurement, true)});
+  ExampleEncoder enc = MakeEncoder({Col("id", FeatureType::kBytes, ColumnRole::kKey),
+                                    Col("a", FeatureType::kInt64, ColumnRole::kPerMeasurement),
+                                    Col("s", FeatureType::kBytes, ColumnRole::kStatic),
+                                    Col("l", FeatureType::kBytes, ColumnRole::kPerMeasurement, true),
+                                    Col("f", FeatureType::kFloat, ColumnRole::kPerMeasurement, true)});
   std::string good;
   PayloadBuilder b(&good);
   b.AddInt64(-5);
@@ -351,8 +331,8 @@ TEST(ExampleEncoderTest, GarbagePayloadsNeverCrash) {
 }
 
 TEST(ExampleEncoderTest, ConcurrentEncodersShareNothing) {
-  ExampleEncoder enc = MakeEncoder({Col("id", FeatureType::kInt64, ColumnRole::kKey),
-                                    Col("v", FeatureType::kInt64, ColumnRole::kPerMeasurement)});
+  ExampleEncoder enc = MakeEncoder(
+      {Col("id", FeatureType::kInt64, ColumnRole::kKey), Col("v", FeatureType::kInt64, ColumnRole::kPerMeasurement)});
   const auto run = [&](int64_t base, std::string* result) {
     for (int iter = 0; iter < 2000; ++iter) {
       std::vector<std::string> payloads(1 + iter % 17);

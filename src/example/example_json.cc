@@ -1,13 +1,13 @@
 // DecodedExampleToJson: a DecodedExample as one JSON object (nlohmann-json).
-#include <absl/strings/escaping.h>
-#include <fmt/format.h>
-
 #include <charconv>
 #include <cmath>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <type_traits>
+
+#include <absl/strings/escaping.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "example/utf8.h"
 #include "proberows/example.h"

@@ -1,12 +1,12 @@
-#include <gtest/gtest.h>
-
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "example/example_test_util.h"
 #include "proberows/example.h"
@@ -27,19 +27,16 @@ TEST(ExampleJsonTest, RendersAllTypesWithSortedKeys) {
                                    std::numeric_limits<float>::infinity(),
                                    -std::numeric_limits<float>::infinity(),
                                    1e-45f};
-  e["bytes"] =
-      std::vector<std::string>{"2001:db8::1", "", "M\xc3\xbcnchen", std::string("\xff\x00", 2)};
+  e["bytes"] = std::vector<std::string>{"2001:db8::1", "", "M\xc3\xbcnchen", std::string("\xff\x00", 2)};
   e["unset"] = std::monostate();
   e["B"] = std::vector<int64_t>{};
-  EXPECT_EQ(
-      DecodedExampleToJson(e),
-      R"({"B":[],"bytes":["2001:db8::1","","M)"
-      "\xc3\xbc"
-      R"(nchen",{"base64":"/wA="}],"floats":[52.1,-0.0,1.0,"NaN","Infinity","-Infinity",1e-45],)"
-      R"("unset":null,"z_ints":[-9223372036854775808,0,7]})");
+  EXPECT_EQ(DecodedExampleToJson(e),
+            R"({"B":[],"bytes":["2001:db8::1","","M)"
+            "\xc3\xbc"
+            R"(nchen",{"base64":"/wA="}],"floats":[52.1,-0.0,1.0,"NaN","Infinity","-Infinity",1e-45],)"
+            R"("unset":null,"z_ints":[-9223372036854775808,0,7]})");
   EXPECT_EQ(DecodedExampleToJson({}), "{}");
-  EXPECT_EQ(DecodedExampleToJson({{"a", std::vector<int64_t>{1}}}, {.indent = 1}),
-            "{\n \"a\": [\n  1\n ]\n}");
+  EXPECT_EQ(DecodedExampleToJson({{"a", std::vector<int64_t>{1}}}, {.indent = 1}), "{\n \"a\": [\n  1\n ]\n}");
 }
 
 // Every finite float prints as a decimal that reads back as the same float.

@@ -2,14 +2,14 @@
 // for randomized schemas and rows, protobuf must parse our bytes to exactly
 // the expected values, and its deterministic serialization of what it parsed
 // must equal our bytes.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <limits>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "example.pb.h"
 #include "example/example_test_util.h"
@@ -87,12 +87,9 @@ void Extend(FeatureValues* to, const FeatureValues& from) {
 
 FeatureValues EmptyOf(FeatureType type) {
   switch (type) {
-    case FeatureType::kInt64:
-      return std::vector<int64_t>();
-    case FeatureType::kFloat:
-      return std::vector<float>();
-    case FeatureType::kBytes:
-      return std::vector<std::string>();
+    case FeatureType::kInt64: return std::vector<int64_t>();
+    case FeatureType::kFloat: return std::vector<float>();
+    case FeatureType::kBytes: return std::vector<std::string>();
   }
   return {};
 }
@@ -183,8 +180,7 @@ DecodedExample Expected(const Case& c) {
 std::string KeySegment(const Case& c) {
   std::string s;
   if (const auto* i = std::get_if<std::vector<int64_t>>(&c.key)) AppendInt64Segment(&s, i->at(0));
-  if (const auto* b = std::get_if<std::vector<std::string>>(&c.key))
-    AppendBytesSegment(&s, b->at(0));
+  if (const auto* b = std::get_if<std::vector<std::string>>(&c.key)) AppendBytesSegment(&s, b->at(0));
   return s;
 }
 
@@ -201,8 +197,8 @@ std::vector<std::string> Payloads(const Case& c) {
 
 // Encodes `c`, checks it against protobuf and against DecodeExample.
 void CheckCase(const Case& c, int iteration) {
-  SCOPED_TRACE(::testing::Message() << "iteration " << iteration << ", " << c.schema.size()
-                                    << " columns, " << c.rows.size() << " measurements");
+  SCOPED_TRACE(::testing::Message() << "iteration " << iteration << ", " << c.schema.size() << " columns, "
+                                    << c.rows.size() << " measurements");
   absl::StatusOr<ExampleEncoder> enc = ExampleEncoder::Create(c.schema);
   ASSERT_TRUE(enc.ok()) << enc.status();
   const std::vector<std::string> payloads = Payloads(c);
@@ -228,8 +224,7 @@ void CheckCase(const Case& c, int iteration) {
 
   const std::string theirs = SerializeDeterministic(parsed);
   ASSERT_EQ(theirs.size(), ours.size());
-  ASSERT_TRUE(theirs == ours) << "ours:   " << Hex(ours.substr(0, 400))
-                              << "\ntheirs: " << Hex(theirs.substr(0, 400));
+  ASSERT_TRUE(theirs == ours) << "ours:   " << Hex(ours.substr(0, 400)) << "\ntheirs: " << Hex(theirs.substr(0, 400));
 
   absl::StatusOr<DecodedExample> decoded = DecodeExample(ours);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
@@ -259,9 +254,8 @@ TEST(ExampleProtobufTest, HugeStringsAndLongRows) {
   const std::string huge(3 << 20, 'h');                       // 4-byte length varints
   c.rows.resize(3);
   for (size_t m = 0; m < 3; ++m) {
-    c.rows[m] = {
-        FeatureValues(), std::vector<std::string>{m == 1 ? huge : std::string(m * 50, 'x')},
-        std::vector<std::string>{huge.substr(0, 20000), ""}, std::vector<int64_t>{g.Int()}};
+    c.rows[m] = {FeatureValues(), std::vector<std::string>{m == 1 ? huge : std::string(m * 50, 'x')},
+                 std::vector<std::string>{huge.substr(0, 20000), ""}, std::vector<int64_t>{g.Int()}};
   }
   CheckCase(c, 0);
 

@@ -3,9 +3,6 @@
 #ifndef PROBEROWS_EXAMPLE_EXAMPLE_TEST_UTIL_H_
 #define PROBEROWS_EXAMPLE_EXAMPLE_TEST_UTIL_H_
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -13,6 +10,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "example.pb.h"
 #include "proberows/example.h"
@@ -74,19 +74,15 @@ inline DecodedExample ProtoToDecoded(const tensorflow::Example& example) {
     FeatureValues& v = out[name];
     switch (feature.kind_case()) {
       case tensorflow::Feature::kBytesList:
-        v = std::vector<std::string>(feature.bytes_list().value().begin(),
-                                     feature.bytes_list().value().end());
+        v = std::vector<std::string>(feature.bytes_list().value().begin(), feature.bytes_list().value().end());
         break;
       case tensorflow::Feature::kFloatList:
-        v = std::vector<float>(feature.float_list().value().begin(),
-                               feature.float_list().value().end());
+        v = std::vector<float>(feature.float_list().value().begin(), feature.float_list().value().end());
         break;
       case tensorflow::Feature::kInt64List:
-        v = std::vector<int64_t>(feature.int64_list().value().begin(),
-                                 feature.int64_list().value().end());
+        v = std::vector<int64_t>(feature.int64_list().value().begin(), feature.int64_list().value().end());
         break;
-      default:
-        v = std::monostate();
+      default: v = std::monostate();
     }
   }
   return out;
@@ -137,53 +133,34 @@ class Gen {
 
   int64_t Int() {
     switch (U(8)) {
-      case 0:
-        return std::numeric_limits<int64_t>::min();
-      case 1:
-        return std::numeric_limits<int64_t>::max();
-      case 2:
-        return -static_cast<int64_t>(U(1000));
-      case 3:
-        return static_cast<int64_t>(U(300));
-      case 4:
-        return 0;
-      default:
-        return static_cast<int64_t>(rng_() >> U(64));
+      case 0: return std::numeric_limits<int64_t>::min();
+      case 1: return std::numeric_limits<int64_t>::max();
+      case 2: return -static_cast<int64_t>(U(1000));
+      case 3: return static_cast<int64_t>(U(300));
+      case 4: return 0;
+      default: return static_cast<int64_t>(rng_() >> U(64));
     }
   }
 
   float Float() {
     switch (U(10)) {
-      case 0:
-        return std::numeric_limits<float>::quiet_NaN();
-      case 1:
-        return -0.0f;
-      case 2:
-        return std::numeric_limits<float>::infinity();
-      case 3:
-        return -std::numeric_limits<float>::infinity();
-      case 4:
-        return std::numeric_limits<float>::denorm_min();
-      case 5:
-        return std::numeric_limits<float>::max();
-      case 6:
-        return BitsToFloat(static_cast<uint32_t>(rng_()));  // any bits, NaN payloads too
-      default:
-        return static_cast<float>(std::uniform_real_distribution<double>(-200, 200)(rng_));
+      case 0: return std::numeric_limits<float>::quiet_NaN();
+      case 1: return -0.0f;
+      case 2: return std::numeric_limits<float>::infinity();
+      case 3: return -std::numeric_limits<float>::infinity();
+      case 4: return std::numeric_limits<float>::denorm_min();
+      case 5: return std::numeric_limits<float>::max();
+      case 6: return BitsToFloat(static_cast<uint32_t>(rng_()));  // any bits, NaN payloads too
+      default: return static_cast<float>(std::uniform_real_distribution<double>(-200, 200)(rng_));
     }
   }
 
   std::string Bytes() {
     size_t len;
     switch (U(8)) {
-      case 0:
-        len = 0;
-        break;
-      case 1:
-        len = 120 + U(300);
-        break;  // 2-byte length varints
-      default:
-        len = U(20);
+      case 0: len = 0; break;
+      case 1: len = 120 + U(300); break;  // 2-byte length varints
+      default: len = U(20);
     }
     std::string s(len, '\0');
     const bool ascii = P(0.5);
@@ -194,8 +171,8 @@ class Gen {
   // Names mixing ASCII, '/', multi-byte UTF-8 and DEL, so the bytewise sort
   // is exercised beyond ASCII.
   std::string Name() {
-    static const char* const kPieces[] = {
-        "a", "b", "A", "_", "/", "0", "\xc3\xa9", "\xe6\x97\xa5", "\x7f", "rtt", "prb"};
+    static const char* const kPieces[] = {"a",    "b",   "A",  "_", "/", "0", "\xc3\xa9", "\xe6\x97\xa5",
+                                          "\x7f", "rtt", "prb"};
     std::string s;
     const size_t len = U(5);
     for (size_t i = 0; i < len; ++i) s += kPieces[U(std::size(kPieces))];
@@ -204,12 +181,9 @@ class Gen {
 
   size_t Measurements() {
     switch (U(10)) {
-      case 0:
-        return 1;
-      case 1:
-        return 1 + U(1000);
-      default:
-        return 1 + U(30);
+      case 0: return 1;
+      case 1: return 1 + U(1000);
+      default: return 1 + U(30);
     }
   }
 

@@ -1,11 +1,11 @@
 #include "example/segment.h"
 
-#include <fmt/format.h>
-
 #include <cmath>
 #include <cstring>
 #include <string>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "example/utf8.h"
 
@@ -27,21 +27,11 @@ void AppendQuoted(std::string_view s, std::string* out) {
   for (size_t i = 0; i < shown; ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
       default:
         if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
           out->append(fmt::format("\\x{:02x}", c));
@@ -119,8 +109,7 @@ const char* CheckListSegment(FeatureType type, std::string_view segment, Segment
   return nullptr;
 }
 
-absl::StatusOr<FeatureValues> ParseSegment(FeatureType type, bool is_list,
-                                           std::string_view segment) {
+absl::StatusOr<FeatureValues> ParseSegment(FeatureType type, bool is_list, std::string_view segment) {
   SegmentInfo info;
   if (const char* error = CheckSegment(type, is_list, segment, &info)) {
     return absl::InvalidArgumentError(error);
@@ -161,8 +150,7 @@ absl::StatusOr<FeatureValues> ParseSegment(FeatureType type, bool is_list,
   return absl::InternalError("unknown FeatureType");
 }
 
-absl::StatusOr<std::vector<std::string_view>> SplitPayload(std::string_view payload,
-                                                           size_t num_segments) {
+absl::StatusOr<std::vector<std::string_view>> SplitPayload(std::string_view payload, size_t num_segments) {
   std::vector<std::string_view> segments;
   segments.reserve(num_segments);
   std::string_view rest = payload;
@@ -174,16 +162,15 @@ absl::StatusOr<std::vector<std::string_view>> SplitPayload(std::string_view payl
           fmt::format("measurement payload: malformed length of segment {} at byte {}", i, offset));
     }
     if (len > rest.size()) {
-      return absl::InvalidArgumentError(
-          fmt::format("measurement payload: segment {} at byte {} is {} bytes, but only {} remain",
-                      i, offset, len, rest.size()));
+      return absl::InvalidArgumentError(fmt::format(
+          "measurement payload: segment {} at byte {} is {} bytes, but only {} remain", i, offset, len, rest.size()));
     }
     segments.push_back(rest.substr(0, len));
     rest.remove_prefix(len);
   }
   if (!rest.empty()) {
-    return absl::InvalidArgumentError(fmt::format(
-        "measurement payload: {} bytes after the last of {} segments", rest.size(), num_segments));
+    return absl::InvalidArgumentError(
+        fmt::format("measurement payload: {} bytes after the last of {} segments", rest.size(), num_segments));
   }
   return segments;
 }

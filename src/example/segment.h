@@ -45,9 +45,7 @@ inline size_t BytesSegmentLength(size_t n) { return 1 + VarintLength(n) + n; }
 // Each writes one scalar segment (equivalently: one list element) at `dst`,
 // which must have room for the length above, and returns the end.
 
-inline char* EncodeInt64Segment(char* dst, int64_t v) {
-  return EncodeVarint64(dst, static_cast<uint64_t>(v));
-}
+inline char* EncodeInt64Segment(char* dst, int64_t v) { return EncodeVarint64(dst, static_cast<uint64_t>(v)); }
 
 inline char* EncodeFloatSegment(char* dst, float v) {
   uint32_t bits;
@@ -66,9 +64,7 @@ inline char* EncodeBytesSegment(char* dst, std::string_view v) {
 // ------------------------------------------------------------ std::string
 // Each appends one segment (no length header) to `*dst`.
 
-inline void AppendInt64Segment(std::string* dst, int64_t v) {
-  PutVarint64(dst, static_cast<uint64_t>(v));
-}
+inline void AppendInt64Segment(std::string* dst, int64_t v) { PutVarint64(dst, static_cast<uint64_t>(v)); }
 
 inline void AppendFloatSegment(std::string* dst, float v) {
   char buf[kFloatSegmentLength];
@@ -206,8 +202,7 @@ const char* CheckListSegment(FeatureType type, std::string_view segment, Segment
 // Checks that `segment` is a well-formed segment of a column of `type` and
 // `is_list` (canonical varints, lengths adding up exactly). Returns nullptr
 // and fills `*info` if it is; else a static description of the first problem.
-inline const char* CheckSegment(FeatureType type, bool is_list, std::string_view segment,
-                                SegmentInfo* info) {
+inline const char* CheckSegment(FeatureType type, bool is_list, std::string_view segment, SegmentInfo* info) {
   if (is_list) return CheckListSegment(type, segment, info);
   const auto* p = reinterpret_cast<const unsigned char*>(segment.data());
   const size_t n = segment.size();
@@ -235,13 +230,11 @@ inline const char* CheckSegment(FeatureType type, bool is_list, std::string_view
 
 // Decodes a segment into its values (a scalar gives one value). InvalidArgument
 // if it is malformed.
-[[nodiscard]] absl::StatusOr<FeatureValues> ParseSegment(FeatureType type, bool is_list,
-                                                         std::string_view segment);
+[[nodiscard]] absl::StatusOr<FeatureValues> ParseSegment(FeatureType type, bool is_list, std::string_view segment);
 
 // Splits a measurement payload into its `num_segments` segments (without
 // checking them). InvalidArgument if the lengths do not add up exactly.
-[[nodiscard]] absl::StatusOr<std::vector<std::string_view>> SplitPayload(std::string_view payload,
-                                                                         size_t num_segments);
+[[nodiscard]] absl::StatusOr<std::vector<std::string_view>> SplitPayload(std::string_view payload, size_t num_segments);
 
 // A short human-readable rendering of a segment for error messages: 52.1,
 // -7, "text" (escaped, long strings shortened), [1, 2, 3] (long lists

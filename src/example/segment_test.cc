@@ -1,11 +1,11 @@
 #include "example/segment.h"
 
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "example/example_test_util.h"
 #include "example/utf8.h"
@@ -31,8 +31,7 @@ TEST(ExampleSegmentTest, Int64SegmentsAreVarintsOfTheTwosComplement) {
   EXPECT_EQ(Hex(Int64Seg(-1)), "ff ff ff ff ff ff ff ff ff 01");
   EXPECT_EQ(Hex(Int64Seg(std::numeric_limits<int64_t>::min())), "80 80 80 80 80 80 80 80 80 01");
   EXPECT_EQ(Hex(Int64Seg(std::numeric_limits<int64_t>::max())), "ff ff ff ff ff ff ff ff 7f");
-  for (int64_t v :
-       {int64_t{0}, int64_t{-1}, int64_t{1} << 40, std::numeric_limits<int64_t>::min()}) {
+  for (int64_t v : {int64_t{0}, int64_t{-1}, int64_t{1} << 40, std::numeric_limits<int64_t>::min()}) {
     EXPECT_EQ(Int64SegmentLength(v), Int64Seg(v).size());
     char buf[16];
     EXPECT_EQ(std::string(buf, EncodeInt64Segment(buf, v)), Int64Seg(v));
@@ -147,33 +146,24 @@ TEST(ExampleSegmentTest, CheckSegmentIsStrict) {
       // passed the check and was then read out of bounds.
       {FeatureType::kBytes, false, "", "bytes segment is not exactly 0x0a, varint length, bytes"},
       {FeatureType::kBytes, false, "0a 01 61", nullptr},
-      {FeatureType::kBytes, false, "12 01 61",
-       "bytes segment is not exactly 0x0a, varint length, bytes"},
-      {FeatureType::kBytes, false, "0a 02 61",
-       "bytes segment is not exactly 0x0a, varint length, bytes"},
-      {FeatureType::kBytes, false, "0a 00 61",
-       "bytes segment is not exactly 0x0a, varint length, bytes"},
-      {FeatureType::kBytes, false, "0a 81 00",
-       "bytes segment is not exactly 0x0a, varint length, bytes"},
+      {FeatureType::kBytes, false, "12 01 61", "bytes segment is not exactly 0x0a, varint length, bytes"},
+      {FeatureType::kBytes, false, "0a 02 61", "bytes segment is not exactly 0x0a, varint length, bytes"},
+      {FeatureType::kBytes, false, "0a 00 61", "bytes segment is not exactly 0x0a, varint length, bytes"},
+      {FeatureType::kBytes, false, "0a 81 00", "bytes segment is not exactly 0x0a, varint length, bytes"},
       {FeatureType::kInt64, true, "00", nullptr},
       {FeatureType::kInt64, true, "02 01 02", nullptr},
       {FeatureType::kInt64, true, "", "list segment does not start with a canonical varint count"},
       {FeatureType::kInt64, true, "03 01 02", "int64 list segment is shorter than its count"},
-      {FeatureType::kInt64, true, "02 01 80",
-       "int64 list segment has a malformed or missing element"},
-      {FeatureType::kInt64, true, "01 01 02",
-       "int64 list segment has bytes after its last element"},
+      {FeatureType::kInt64, true, "02 01 80", "int64 list segment has a malformed or missing element"},
+      {FeatureType::kInt64, true, "01 01 02", "int64 list segment has bytes after its last element"},
       {FeatureType::kFloat, true, "01 00 00 80 3f", nullptr},
-      {FeatureType::kFloat, true, "02 00 00 80 3f",
-       "float list segment is not 4 bytes per element"},
+      {FeatureType::kFloat, true, "02 00 00 80 3f", "float list segment is not 4 bytes per element"},
       {FeatureType::kFloat, true, "ff ff ff ff ff ff ff ff ff 01 00 00 80 3f",
        "float list segment is not 4 bytes per element"},
       {FeatureType::kBytes, true, "02 0a 00 0a 01 61", nullptr},
       {FeatureType::kBytes, true, "02 0a 00", "bytes list segment is shorter than its count"},
-      {FeatureType::kBytes, true, "02 0a 00 0b 00",
-       "bytes list segment has a malformed or missing element"},
-      {FeatureType::kBytes, true, "01 0a 00 00",
-       "bytes list segment has bytes after its last element"},
+      {FeatureType::kBytes, true, "02 0a 00 0b 00", "bytes list segment has a malformed or missing element"},
+      {FeatureType::kBytes, true, "01 0a 00 00", "bytes list segment has bytes after its last element"},
   };
   for (const CheckCase& c : cases) {
     SegmentInfo info;
@@ -195,14 +185,12 @@ TEST(ExampleSegmentTest, ParseSegmentRoundTrips) {
   AppendInt64ListSegment(&s, std::vector<int64_t>{5, std::numeric_limits<int64_t>::min(), -3});
   absl::StatusOr<FeatureValues> v = ParseSegment(FeatureType::kInt64, true, s);
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(std::get<std::vector<int64_t>>(*v),
-            (std::vector<int64_t>{5, std::numeric_limits<int64_t>::min(), -3}));
+  EXPECT_EQ(std::get<std::vector<int64_t>>(*v), (std::vector<int64_t>{5, std::numeric_limits<int64_t>::min(), -3}));
   s.clear();
   AppendBytesSegment(&s, std::string("a\0b", 3));
   v = ParseSegment(FeatureType::kBytes, false, s);
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(std::get<std::vector<std::string>>(*v),
-            std::vector<std::string>{std::string("a\0b", 3)});
+  EXPECT_EQ(std::get<std::vector<std::string>>(*v), std::vector<std::string>{std::string("a\0b", 3)});
   v = ParseSegment(FeatureType::kFloat, false, "abc");
   EXPECT_EQ(v.status(), absl::InvalidArgumentError("float segment is not 4 bytes"));
 }
@@ -211,14 +199,11 @@ TEST(ExampleSegmentTest, SplitPayloadChecksLengths) {
   EXPECT_EQ(SplitPayload(FromHex("02 ac 02 01 00"), 2).value(),
             (std::vector<std::string_view>{FromHex("ac 02"), FromHex("00")}));
   EXPECT_EQ(SplitPayload(FromHex("02 ac"), 1).status(),
-            absl::InvalidArgumentError(
-                "measurement payload: segment 0 at byte 0 is 2 bytes, but only 1 remain"));
-  EXPECT_EQ(
-      SplitPayload(FromHex("01 00 00"), 1).status(),
-      absl::InvalidArgumentError("measurement payload: 1 bytes after the last of 1 segments"));
-  EXPECT_EQ(
-      SplitPayload(FromHex("01 00 80"), 2).status(),
-      absl::InvalidArgumentError("measurement payload: malformed length of segment 1 at byte 2"));
+            absl::InvalidArgumentError("measurement payload: segment 0 at byte 0 is 2 bytes, but only 1 remain"));
+  EXPECT_EQ(SplitPayload(FromHex("01 00 00"), 1).status(),
+            absl::InvalidArgumentError("measurement payload: 1 bytes after the last of 1 segments"));
+  EXPECT_EQ(SplitPayload(FromHex("01 00 80"), 2).status(),
+            absl::InvalidArgumentError("measurement payload: malformed length of segment 1 at byte 2"));
 }
 
 TEST(ExampleSegmentTest, RenderSegmentIsReadable) {
@@ -237,15 +222,13 @@ TEST(ExampleSegmentTest, RenderSegmentIsReadable) {
   EXPECT_EQ(RenderSegment(FeatureType::kBytes, false, s), R"("\xff\xfe")");
   s.clear();
   AppendBytesSegment(&s, std::string(100, 'y'));
-  EXPECT_EQ(RenderSegment(FeatureType::kBytes, false, s),
-            "\"" + std::string(48, 'y') + "\"... (100 bytes)");
+  EXPECT_EQ(RenderSegment(FeatureType::kBytes, false, s), "\"" + std::string(48, 'y') + "\"... (100 bytes)");
   s.clear();
   AppendInt64ListSegment(&s, std::vector<int64_t>{1, 2, 3});
   EXPECT_EQ(RenderSegment(FeatureType::kInt64, true, s), "[1, 2, 3]");
   s.clear();
   AppendInt64ListSegment(&s, std::vector<int64_t>(10, 4));
-  EXPECT_EQ(RenderSegment(FeatureType::kInt64, true, s),
-            "[4, 4, 4, 4, 4, 4, 4, 4, ... (10 elements)]");
+  EXPECT_EQ(RenderSegment(FeatureType::kInt64, true, s), "[4, 4, 4, 4, 4, 4, 4, 4, ... (10 elements)]");
   s.clear();
   AppendFloatListSegment(&s, std::vector<float>{});
   EXPECT_EQ(RenderSegment(FeatureType::kFloat, true, s), "[]");

@@ -2,13 +2,14 @@
 // file (the SQL itself is in generate_sql.cc).
 #include "proberows/generate.h"
 
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "gen/generate_sql.h"
 #include "proberows/env.h"

@@ -27,10 +27,10 @@
 //    computed after the sort, so the sort never carries the wide columns.
 #include "gen/generate_sql.h"
 
-#include <fmt/format.h>
-
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 namespace proberows {
 

@@ -3,7 +3,6 @@
 // distribution. Every check reads the written Parquet back through DuckDB.
 #include "proberows/generate.h"
 
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -11,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "gen/generate_sql.h"
 #include "gtest/gtest.h"

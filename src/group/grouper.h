@@ -16,9 +16,9 @@ namespace proberows {
 
 // Encoded rows of one partition, in output order.
 struct EncodedRows {
-  std::string data;                   // rows back to back
-  std::vector<uint64_t> ends;         // end offset of each row in data
-  std::vector<uint32_t> measurements; // measurements per row
+  std::string data;                    // rows back to back
+  std::vector<uint64_t> ends;          // end offset of each row in data
+  std::vector<uint32_t> measurements;  // measurements per row
 
   size_t size() const { return ends.size(); }
   std::string_view row(size_t i) const {
@@ -55,8 +55,8 @@ struct GroupScratch {
 // Sorts and encodes the records in `records` (a buffer of whole measurement
 // records), appending one row per key to `out`. Errors (a static column that
 // varies) name the key.
-[[nodiscard]] absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& encoder,
-                                          bool key_is_string, EncodedRows* out, GroupScratch* scratch);
+[[nodiscard]] absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& encoder, bool key_is_string,
+                                          EncodedRows* out, GroupScratch* scratch);
 
 // The Example segment of a key given its sort bytes (source/key_codec.h).
 void KeySegment(bool key_is_string, std::string_view key_sort_bytes, std::string* out);

@@ -4,12 +4,12 @@
 // tie-break, including its prefix edge cases, decides the output.
 #include "group/grouper.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "example/segment.h"
 #include "group/record.h"
@@ -19,9 +19,9 @@ namespace proberows {
 namespace {
 
 ExampleEncoder StringKeyEncoder() {
-  absl::StatusOr<ExampleEncoder> enc = ExampleEncoder::Create(
-      {ColumnSpec{"key", FeatureType::kBytes, false, ColumnRole::kKey},
-       ColumnSpec{"t", FeatureType::kInt64, false, ColumnRole::kPerMeasurement}});
+  absl::StatusOr<ExampleEncoder> enc =
+      ExampleEncoder::Create({ColumnSpec{"key", FeatureType::kBytes, false, ColumnRole::kKey},
+                              ColumnSpec{"t", FeatureType::kInt64, false, ColumnRole::kPerMeasurement}});
   EXPECT_TRUE(enc.ok()) << enc.status();
   return *std::move(enc);
 }
@@ -34,8 +34,7 @@ void AddRecord(std::string* buf, std::string_view key, uint64_t hash, uint64_t o
   std::string rec(kRecordHeaderSize, '\0');
   rec.append(key);
   rec.append(payload);
-  EncodeRecordHeader(rec.data(), static_cast<uint32_t>(rec.size() - 4), hash, order,
-                     static_cast<uint32_t>(key.size()));
+  EncodeRecordHeader(rec.data(), static_cast<uint32_t>(rec.size() - 4), hash, order, static_cast<uint32_t>(key.size()));
   buf->append(rec);
 }
 
@@ -55,11 +54,13 @@ TEST(GrouperTest, EqualHashesOrderKeysByBytesThenLength) {
   // longer than 8 bytes; a key that is a prefix of another; zero bytes that
   // padding must not confuse with "shorter"; long keys equal in 8 bytes.
   const std::vector<std::string> keys = {
-      std::string(""),           std::string("a"),          std::string("a\0", 2),
-      std::string("a\0\0", 3),   std::string("a\x01", 2),   std::string("ab"),
-      std::string("abcdefgh"),   std::string("abcdefgh\0", 9), std::string("abcdefgh0"),
-      std::string("abcdefgh00"), std::string("abcdefgh1"),  std::string("abcdefgi"),
-      std::string("\xff", 1),    std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9)};
+      std::string(""),          std::string("a"),
+      std::string("a\0", 2),    std::string("a\0\0", 3),
+      std::string("a\x01", 2),  std::string("ab"),
+      std::string("abcdefgh"),  std::string("abcdefgh\0", 9),
+      std::string("abcdefgh0"), std::string("abcdefgh00"),
+      std::string("abcdefgh1"), std::string("abcdefgi"),
+      std::string("\xff", 1),   std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9)};
   std::vector<std::string> expected = keys;
   std::sort(expected.begin(), expected.end());  // std::string order: memcmp, then shorter first
 

@@ -26,19 +26,18 @@ inline int PartitionOf(uint64_t hash, int bits) { return bits == 0 ? 0 : static_
 // One partition's data, on disk or in memory.
 struct Partition {
   std::vector<std::string> paths;  // spill files, read back to back (none: in memory)
-  std::string data;     // in-memory records
-  uint64_t bytes = 0;   // record bytes
+  std::string data;                // in-memory records
+  uint64_t bytes = 0;              // record bytes
   uint64_t records = 0;
-  int bits = 0;         // hash bits that select it
-  uint64_t index = 0;   // its value of those bits
+  int bits = 0;        // hash bits that select it
+  uint64_t index = 0;  // its value of those bits
 };
 
 class SpillPartitioner final : public RecordSink {
  public:
   // Files are created in `dir` (which must exist) as "<prefix>-<index>.spill".
   // `buffer_bytes` is the per-partition buffer; REQUIRES: bits <= 20.
-  SpillPartitioner(Env* env, std::string dir, std::string prefix, int bits, uint64_t base_index,
-                   size_t buffer_bytes);
+  SpillPartitioner(Env* env, std::string dir, std::string prefix, int bits, uint64_t base_index, size_t buffer_bytes);
   ~SpillPartitioner() override;
 
   absl::Status Add(uint64_t key_hash, std::string_view record) override;
@@ -68,8 +67,7 @@ class SpillPartitioner final : public RecordSink {
   uint64_t added_ = 0;
   bool failed_ = false;
 
-  friend absl::StatusOr<std::vector<Partition>> SplitPartition(Env*, const Partition&, int, const std::string&,
-                                                               size_t);
+  friend absl::StatusOr<std::vector<Partition>> SplitPartition(Env*, const Partition&, int, const std::string&, size_t);
 };
 
 // Re-partitions an oversized spilled partition by the next `extra_bits` hash

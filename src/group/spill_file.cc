@@ -31,8 +31,7 @@ absl::Status SpillWriter::AppendBlock(std::string_view data) {
 
 absl::Status SpillWriter::Close() { return file_->Close(); }
 
-absl::Status ReadSpillFilesInto(Env* env, std::span<const std::string> paths, std::string* buffer,
-                                size_t* used) {
+absl::Status ReadSpillFilesInto(Env* env, std::span<const std::string> paths, std::string* buffer, size_t* used) {
   std::vector<std::unique_ptr<RandomAccessFile>> files;
   uint64_t total = 0;
   for (const std::string& path : paths) {

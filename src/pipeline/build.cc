@@ -84,17 +84,17 @@ class PartitionSinks final : public ScanSinks {
   std::string temp_dir;
   int bits = 0;
   bool in_memory = false;
-  uint64_t spill_buffer = 0;  // streaming: per-partition buffer of each thread
-  uint64_t memory_max = 0;    // in-memory: bytes all threads may hold
-  uint64_t spilled_bytes = 0; // set by Finish()
+  uint64_t spill_buffer = 0;   // streaming: per-partition buffer of each thread
+  uint64_t memory_max = 0;     // in-memory: bytes all threads may hold
+  uint64_t spilled_bytes = 0;  // set by Finish()
 
   absl::StatusOr<RecordSink*> NewSink(int thread_index) override {
     if (in_memory) {
       memory_.push_back(std::make_unique<MemoryPartitioner>(bits, memory_max, &memory_held_));
       return memory_.back().get();
     }
-    spill_.push_back(std::make_unique<SpillPartitioner>(env, temp_dir, fmt::format("part-t{}", thread_index), bits,
-                                                        0, spill_buffer));
+    spill_.push_back(std::make_unique<SpillPartitioner>(env, temp_dir, fmt::format("part-t{}", thread_index), bits, 0,
+                                                        spill_buffer));
     return spill_.back().get();
   }
 
@@ -141,8 +141,8 @@ class PartitionSinks final : public ScanSinks {
 // Mean bytes of one converted record, from the first chunk of the input.
 absl::StatusOr<double> SampleRecordSize(DuckDb* db, const SourceSchema& schema, RowConverter* converter) {
   // Materialized, not streamed: see the NOTE in source/parallel_scan.cc.
-  ASSIGN_OR_RETURN(QueryResult r, db->Query(fmt::format("SELECT * FROM ({}) AS proberows_sample LIMIT 2048",
-                                                        schema.select_sql)));
+  ASSIGN_OR_RETURN(QueryResult r,
+                   db->Query(fmt::format("SELECT * FROM ({}) AS proberows_sample LIMIT 2048", schema.select_sql)));
   ASSIGN_OR_RETURN(DataChunk chunk, r.Next());
   StringSink sink;
   if (chunk.valid()) RETURN_IF_ERROR(converter->Convert(chunk, &sink));
@@ -163,10 +163,10 @@ struct InputCounts {
 };
 
 absl::StatusOr<InputCounts> CountInput(DuckDb* db, const SourceSchema& schema) {
-  ASSIGN_OR_RETURN(QueryResult r, db->Query(fmt::format(
-                                      "SELECT count(*), count(DISTINCT k), count(*) - count(k) FROM (SELECT {} AS k "
-                                      "FROM {} AS t)",
-                                      schema.key_expr, schema.from_clause)));
+  ASSIGN_OR_RETURN(QueryResult r,
+                   db->Query(fmt::format("SELECT count(*), count(DISTINCT k), count(*) - count(k) FROM (SELECT {} AS k "
+                                         "FROM {} AS t)",
+                                         schema.key_expr, schema.from_clause)));
   ASSIGN_OR_RETURN(DataChunk chunk, r.Next());
   if (!chunk.valid() || chunk.size() != 1) return absl::InternalError("counting query returned no row");
   InputCounts c;
@@ -197,9 +197,8 @@ struct GroupTask {
 
 // Groups `parts` (in hash order) on `workers` threads, at most `max_inflight`
 // partitions in memory at once, and writes the rows in order.
-absl::Status GroupPartitions(Env* env, std::vector<Partition>* parts, const ExampleEncoder& encoder,
-                             bool key_is_string, int workers, size_t max_inflight, DatasetWriter* writer,
-                             BuildMonitor* monitor) {
+absl::Status GroupPartitions(Env* env, std::vector<Partition>* parts, const ExampleEncoder& encoder, bool key_is_string,
+                             int workers, size_t max_inflight, DatasetWriter* writer, BuildMonitor* monitor) {
   std::atomic<bool> abort{false};
   absl::Status status;
   {
@@ -294,15 +293,16 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
   };
 
   RETURN_IF_ERROR(options.Validate());
-  absl::StatusOr<ArrayRecordWriterOptions> ar_options = ArrayRecordWriterOptions::FromString(options.array_record_options);
+  absl::StatusOr<ArrayRecordWriterOptions> ar_options =
+      ArrayRecordWriterOptions::FromString(options.array_record_options);
   if (!ar_options.ok()) return Annotate(ar_options.status(), "--array-record-options");
   // Every worker costs memory beyond its partition (compression batches and
   // contexts, a malloc arena): more workers than the budget carries would
   // push the process over --memory-limit, fewer never change the output.
   const int workers = static_cast<int>(std::min<uint64_t>(
       static_cast<uint64_t>(options.EffectiveWorkers()),
-      std::max<uint64_t>(1, (options.memory_limit_bytes - std::min(options.memory_limit_bytes, kBaseReserve)) /
-                                kBytesPerWorker)));
+      std::max<uint64_t>(
+          1, (options.memory_limit_bytes - std::min(options.memory_limit_bytes, kBaseReserve)) / kBytesPerWorker)));
   const uint64_t limit = options.memory_limit_bytes;
   summary.strategy = StrategyName(options.strategy);
   summary.workers = workers;
@@ -314,8 +314,8 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
                    OutputTransaction::Begin(env, options.output_dir, options.overwrite));
 
   // Temporary files: a folder of our own, removed on every exit path.
-  std::string temp_dir = options.temp_dir.empty() ? txn->staging_dir() + "/.tmp"
-                                                  : options.temp_dir + "/" + TempFolderName(::getpid());
+  std::string temp_dir =
+      options.temp_dir.empty() ? txn->staging_dir() + "/.tmp" : options.temp_dir + "/" + TempFolderName(::getpid());
   if (!options.temp_dir.empty()) RemoveStaleTempFolders(env, options.temp_dir);
   struct TempDirGuard {
     Env* env;
@@ -360,9 +360,9 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
   absl::StatusOr<InputCounts> counts = CountInput(db.get(), schema);
   if (!counts.ok()) return AddInputFile(schema, Annotate(counts.status(), "reading input"));
   if (counts->null_keys > 0)
-    return AddInputFile(schema, absl::InvalidArgumentError(
-        fmt::format("key column '{}' is NULL in {} of {} rows", options.key_column, counts->null_keys,
-                    counts->measurements)));
+    return AddInputFile(
+        schema, absl::InvalidArgumentError(fmt::format("key column '{}' is NULL in {} of {} rows", options.key_column,
+                                                       counts->null_keys, counts->measurements)));
   if (counts->measurements == 0) return absl::InvalidArgumentError("the input has no rows");
   summary.input_measurements = counts->measurements;
   summary.keys = counts->keys;
@@ -370,9 +370,8 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
     monitor->total_measurements = counts->measurements;
     monitor->total_rows = counts->keys;
   }
-  const SplitPlan plan =
-      SplitPlan::Make(counts->keys, counts->measurements, options.test_fraction, options.test_shards,
-                      options.train_shards);
+  const SplitPlan plan = SplitPlan::Make(counts->keys, counts->measurements, options.test_fraction, options.test_shards,
+                                         options.train_shards);
   end_phase("count");
 
   ASSIGN_OR_RETURN(std::unique_ptr<DatasetWriter> writer,
@@ -389,8 +388,8 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
     };
     std::vector<Key> keys;
     {
-      ASSIGN_OR_RETURN(QueryResult r, db->Query(fmt::format("SELECT DISTINCT {} FROM {} AS t",
-                                                            schema.key_expr, schema.from_clause)));
+      ASSIGN_OR_RETURN(QueryResult r,
+                       db->Query(fmt::format("SELECT DISTINCT {} FROM {} AS t", schema.key_expr, schema.from_clause)));
       for (;;) {
         ASSIGN_OR_RETURN(DataChunk chunk, r.Next());
         if (!chunk.valid()) break;
@@ -490,8 +489,8 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
     if (!scanned.ok())
       return absl::IsCancelled(scanned.status()) ? scanned.status() : AddInputFile(schema, scanned.status());
     if (*scanned != counts->measurements)
-      return absl::InternalError(fmt::format("scanned {} measurements but counted {}; did the input change?",
-                                             *scanned, counts->measurements));
+      return absl::InternalError(
+          fmt::format("scanned {} measurements but counted {}; did the input change?", *scanned, counts->measurements));
     ASSIGN_OR_RETURN(std::vector<Partition> parts, sinks.Finish());
     summary.spill_bytes = sinks.spilled_bytes;
     // DuckDB is done: give its memory back before grouping.
@@ -525,8 +524,8 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
       }
     }
     summary.partitions = static_cast<int>(parts.size());
-    RETURN_IF_ERROR(GroupPartitions(env, &parts, encoder, schema.key_is_string, workers, max_inflight, writer.get(),
-                                    monitor));
+    RETURN_IF_ERROR(
+        GroupPartitions(env, &parts, encoder, schema.key_is_string, workers, max_inflight, writer.get(), monitor));
     end_phase("group+encode+write");
   }
 
@@ -539,8 +538,7 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
                                            summary.test.measurements + summary.train.measurements,
                                            counts->measurements));
   temp_guard.Remove();
-  MetadataInput meta{options, schema, encoder, *ar_options, plan, summary.test, summary.train,
-                     counts->measurements};
+  MetadataInput meta{options, schema, encoder, *ar_options, plan, summary.test, summary.train, counts->measurements};
   RETURN_IF_ERROR(WriteMetadata(env, txn->staging_dir(), meta));
   RETURN_IF_ERROR(txn->Commit());
   end_phase("finish");
@@ -559,11 +557,10 @@ std::string FormatSummary(const BuildSummary& s) {
                      s.total_seconds > 0 ? static_cast<double>(s.input_measurements) / s.total_seconds : 0.0);
   for (const auto* sp : {&s.train, &s.test}) {
     const char* name = sp == &s.train ? "train" : "test";
-    out += fmt::format(
-        "  {:<5} {:>9} rows {:>11} measurements  row bytes min/mean/max {}/{:.0f}/{}  {} shard(s), {}\n", name,
-        sp->rows, sp->measurements, sp->min_row_bytes,
-        sp->rows ? static_cast<double>(sp->row_bytes) / static_cast<double>(sp->rows) : 0.0, sp->max_row_bytes,
-        sp->shards.size(), FormatBytes(sp->file_bytes));
+    out += fmt::format("  {:<5} {:>9} rows {:>11} measurements  row bytes min/mean/max {}/{:.0f}/{}  {} shard(s), {}\n",
+                       name, sp->rows, sp->measurements, sp->min_row_bytes,
+                       sp->rows ? static_cast<double>(sp->row_bytes) / static_cast<double>(sp->rows) : 0.0,
+                       sp->max_row_bytes, sp->shards.size(), FormatBytes(sp->file_bytes));
   }
   out += fmt::format("  rows total {} ({} encoded, {} on disk)\n", rows, FormatBytes(bytes),
                      FormatBytes(s.train.file_bytes + s.test.file_bytes));
@@ -574,7 +571,8 @@ std::string FormatSummary(const BuildSummary& s) {
   out += fmt::format("  strategy {}, {} worker(s)", s.strategy, s.workers);
   if (s.workers_requested > s.workers)
     out += fmt::format(" ({} asked; the memory limit carries {})", s.workers_requested, s.workers);
-  out += fmt::format(", memory limit {}, peak RSS {}", FormatBytes(s.memory_limit_bytes), FormatBytes(s.peak_rss_bytes));
+  out +=
+      fmt::format(", memory limit {}, peak RSS {}", FormatBytes(s.memory_limit_bytes), FormatBytes(s.peak_rss_bytes));
   if (s.partitions > 0) out += fmt::format(", {} partition(s)", s.partitions);
   if (s.spill_bytes > 0) out += fmt::format(", spilled {}", FormatBytes(s.spill_bytes));
   out += fmt::format("\n  output: {}\n", s.output_dir);

@@ -1,10 +1,10 @@
+#include "proberows/build_options.h"
+
 #include <cctype>
 #include <cmath>
 #include <thread>
 
 #include <fmt/format.h>
-
-#include "proberows/build_options.h"
 
 namespace proberows {
 
@@ -18,9 +18,12 @@ const char* StrategyName(Strategy s) {
 }
 
 absl::Status ParseStrategy(const std::string& text, Strategy* out) {
-  if (text == "sequential") *out = Strategy::kSequential;
-  else if (text == "in-memory" || text == "in_memory" || text == "inmemory") *out = Strategy::kInMemory;
-  else if (text == "streaming") *out = Strategy::kStreaming;
+  if (text == "sequential")
+    *out = Strategy::kSequential;
+  else if (text == "in-memory" || text == "in_memory" || text == "inmemory")
+    *out = Strategy::kInMemory;
+  else if (text == "streaming")
+    *out = Strategy::kStreaming;
   else
     return absl::InvalidArgumentError(
         fmt::format("--strategy: unknown strategy '{}' (expected sequential, in-memory or streaming)", text));
@@ -46,16 +49,26 @@ absl::Status ParseByteSize(const std::string& text, uint64_t* bytes) {
     return bad();
   }
   double mult = 1;
-  if (unit.empty() || unit == "b") mult = 1;
-  else if (unit == "kb") mult = 1e3;
-  else if (unit == "mb") mult = 1e6;
-  else if (unit == "gb") mult = 1e9;
-  else if (unit == "tb") mult = 1e12;
-  else if (unit == "k" || unit == "kib") mult = 1024.0;
-  else if (unit == "m" || unit == "mib") mult = 1024.0 * 1024;
-  else if (unit == "g" || unit == "gib") mult = 1024.0 * 1024 * 1024;
-  else if (unit == "t" || unit == "tib") mult = 1024.0 * 1024 * 1024 * 1024;
-  else return bad();
+  if (unit.empty() || unit == "b")
+    mult = 1;
+  else if (unit == "kb")
+    mult = 1e3;
+  else if (unit == "mb")
+    mult = 1e6;
+  else if (unit == "gb")
+    mult = 1e9;
+  else if (unit == "tb")
+    mult = 1e12;
+  else if (unit == "k" || unit == "kib")
+    mult = 1024.0;
+  else if (unit == "m" || unit == "mib")
+    mult = 1024.0 * 1024;
+  else if (unit == "g" || unit == "gib")
+    mult = 1024.0 * 1024 * 1024;
+  else if (unit == "t" || unit == "tib")
+    mult = 1024.0 * 1024 * 1024 * 1024;
+  else
+    return bad();
   const double v = value * mult;
   if (!(v < 1.8e19)) return bad();
   *bytes = static_cast<uint64_t>(std::llround(v));
@@ -83,8 +96,7 @@ int BuildOptions::EffectiveWorkers() const {
 absl::Status BuildOptions::Validate() const {
   if (inputs.empty() && sql.empty())
     return absl::InvalidArgumentError("no input: give --input FILE_OR_GLOB... or --sql QUERY");
-  if (!inputs.empty() && !sql.empty())
-    return absl::InvalidArgumentError("--input and --sql are mutually exclusive");
+  if (!inputs.empty() && !sql.empty()) return absl::InvalidArgumentError("--input and --sql are mutually exclusive");
   if (output_dir.empty()) return absl::InvalidArgumentError("--output is required");
   if (name.empty() || name.find('/') != std::string::npos || name.find('-') != std::string::npos)
     return absl::InvalidArgumentError(fmt::format("--name '{}': must be non-empty without '/' or '-'", name));
@@ -93,17 +105,16 @@ absl::Status BuildOptions::Validate() const {
   if (order_column == key_column)
     return absl::InvalidArgumentError(fmt::format("--order-by '{}' is the key column", order_column));
   if (!(test_fraction >= 0.0 && test_fraction < 1.0))
-    return absl::InvalidArgumentError(
-        fmt::format("--test-fraction {} is outside [0, 1)", test_fraction));
+    return absl::InvalidArgumentError(fmt::format("--test-fraction {} is outside [0, 1)", test_fraction));
   if (train_shards < 0 || test_shards < 0)
     return absl::InvalidArgumentError("--train-shards/--test-shards must be positive (or 0 for automatic)");
   if (workers < 0) return absl::InvalidArgumentError(fmt::format("--workers {} must be at least 1", workers));
   if (memory_limit_bytes == 0) return absl::InvalidArgumentError("--memory-limit must be positive");
   // 64 MiB fixed reserve + 32 MiB for DuckDB + room to group (docs/design.md).
   if (memory_limit_bytes < (128ull << 20))
-    return absl::InvalidArgumentError(fmt::format(
-        "--memory-limit {} is too small to make progress: proberows needs at least 128 MiB",
-        FormatBytes(memory_limit_bytes)));
+    return absl::InvalidArgumentError(
+        fmt::format("--memory-limit {} is too small to make progress: proberows needs at least 128 MiB",
+                    FormatBytes(memory_limit_bytes)));
   for (const std::string& c : static_columns) {
     if (c == key_column) return absl::InvalidArgumentError(fmt::format("--static-columns: '{}' is the key column", c));
     if (c == order_column)
@@ -111,7 +122,8 @@ absl::Status BuildOptions::Validate() const {
   }
   for (const std::string& c : exclude_columns) {
     if (c == key_column || c == order_column)
-      return absl::InvalidArgumentError(fmt::format("--exclude: '{}' is the key or order column and cannot be excluded", c));
+      return absl::InvalidArgumentError(
+          fmt::format("--exclude: '{}' is the key or order column and cannot be excluded", c));
   }
   return absl::OkStatus();
 }

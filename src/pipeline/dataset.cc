@@ -1,7 +1,6 @@
 // inspect, cat and verify over a finished output folder.
 #include "proberows/dataset.h"
 
-
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -90,12 +89,12 @@ absl::StatusOr<std::string> InspectDataset(Env* env, const std::string& dir) {
     const uint64_t rows = s.value("rows", uint64_t{0});
     const Json& rb = s["row_bytes"];
     const Json& mr = s["measurements_per_row"];
-    out += fmt::format("  {:<6}{:>10}{:>14}{:>26} {:>22}{:>8}{:>12}\n", name, rows, s.value("measurements", uint64_t{0}),
-                       fmt::format("{}/{}/{}", rb.value("min", uint64_t{0}), Mean(rb.value("total", uint64_t{0}), rows),
-                                   rb.value("max", uint64_t{0})),
-                       fmt::format("{}/{:.1f}/{}", mr.value("min", uint64_t{0}), mr.value("mean", 0.0),
-                                   mr.value("max", uint64_t{0})),
-                       s["shards"].size(), FormatBytes(s.value("file_bytes", uint64_t{0})));
+    out += fmt::format(
+        "  {:<6}{:>10}{:>14}{:>26} {:>22}{:>8}{:>12}\n", name, rows, s.value("measurements", uint64_t{0}),
+        fmt::format("{}/{}/{}", rb.value("min", uint64_t{0}), Mean(rb.value("total", uint64_t{0}), rows),
+                    rb.value("max", uint64_t{0})),
+        fmt::format("{}/{:.1f}/{}", mr.value("min", uint64_t{0}), mr.value("mean", 0.0), mr.value("max", uint64_t{0})),
+        s["shards"].size(), FormatBytes(s.value("file_bytes", uint64_t{0})));
     total_rows += rows;
     total_meas += s.value("measurements", uint64_t{0});
     total_bytes += s.value("file_bytes", uint64_t{0});
@@ -112,8 +111,10 @@ absl::StatusOr<std::string> InspectDataset(Env* env, const std::string& dir) {
       const std::string file = sh.value("file", "");
       std::string records = "missing";
       absl::StatusOr<std::unique_ptr<ArrayRecordReader>> r = ArrayRecordReader::Open(env, dir + "/" + file);
-      if (r.ok()) records = fmt::format("{} records", (*r)->num_records());
-      else records = fmt::format("UNREADABLE ({})", StatusMessage(r.status()));
+      if (r.ok())
+        records = fmt::format("{} records", (*r)->num_records());
+      else
+        records = fmt::format("UNREADABLE ({})", StatusMessage(r.status()));
       out += fmt::format("    {}  {} rows, {}, {}\n", file, sh.value("rows", uint64_t{0}),
                          FormatBytes(sh.value("file_bytes", uint64_t{0})), records);
     }
@@ -125,7 +126,8 @@ absl::Status CatFile(Env* env, const std::string& path, const CatOptions& option
   ASSIGN_OR_RETURN(std::unique_ptr<ArrayRecordReader> reader, ArrayRecordReader::Open(env, path));
   const uint64_t n = reader->num_records();
   if (options.index > n)
-    return absl::OutOfRangeError(fmt::format("--index {} is past the end of '{}' ({} records)", options.index, path, n));
+    return absl::OutOfRangeError(
+        fmt::format("--index {} is past the end of '{}' ({} records)", options.index, path, n));
   const uint64_t end = options.limit == 0 ? n : std::min(n, options.index + options.limit);
   ExampleJsonOptions json;
   json.regroup_ragged = options.regroup_ragged;
@@ -184,7 +186,8 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
         problem(fmt::format("{}: {}", file, StatusMessage(report.status())));
         continue;
       }
-      for (const auto& p : report->problems) problem(fmt::format("{}: {}", file, fmt::format("offset {}: {}", p.offset, p.description)));
+      for (const auto& p : report->problems)
+        problem(fmt::format("{}: {}", file, fmt::format("offset {}: {}", p.offset, p.description)));
       absl::StatusOr<std::unique_ptr<ArrayRecordReader>> reader = ArrayRecordReader::Open(env, path);
       if (!reader.ok()) {
         problem(StatusMessage(reader.status()));
@@ -204,8 +207,8 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
         shard_meas += n;
         const uint64_t h = HashKey(key_is_string, key, seed);
         if (global_row > 0 && (h < last_hash || (h == last_hash && key <= last_key)))
-          return absl::DataLossError(fmt::format("{} record {}: key {} is out of hash order", file, index,
-                                                 RenderKey(key_is_string, key)));
+          return absl::DataLossError(
+              fmt::format("{} record {}: key {} is out of hash order", file, index, RenderKey(key_is_string, key)));
         last_hash = h;
         last_key = key;
         ++global_row;
@@ -225,8 +228,7 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
     rows_total += split_rows;
     meas_total += split_meas;
   }
-  const uint64_t expected_test =
-      SplitPlan::Make(rows_total, meas_total, test_fraction, 1, 1).num_test;
+  const uint64_t expected_test = SplitPlan::Make(rows_total, meas_total, test_fraction, 1, 1).num_test;
   if (test_rows != expected_test)
     problem(fmt::format("test split holds {} rows; round({} * {}) = {}", test_rows, test_fraction, rows_total,
                         expected_test));
@@ -260,19 +262,19 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
         input_meas += static_cast<uint64_t>(counts[i]);
         auto it = key_counts.find(key);
         if (it == key_counts.end()) {
-          problem(fmt::format("key {} has {} measurements in the input but no row", RenderKey(schema.key_is_string, key),
-                              counts[i]));
+          problem(fmt::format("key {} has {} measurements in the input but no row",
+                              RenderKey(schema.key_is_string, key), counts[i]));
           continue;
         }
         if (it->second != static_cast<uint64_t>(counts[i]))
-          problem(fmt::format("key {}: {} measurements in its row, {} in the input", RenderKey(schema.key_is_string, key),
-                              it->second, counts[i]));
+          problem(fmt::format("key {}: {} measurements in its row, {} in the input",
+                              RenderKey(schema.key_is_string, key), it->second, counts[i]));
         key_counts.erase(it);
       }
     }
     for (const auto& [key, n] : key_counts)
-      problem(fmt::format("key {} has a row ({} measurements) but is not in the input",
-                          RenderKey(key_is_string, key), n));
+      problem(
+          fmt::format("key {} has a row ({} measurements) but is not in the input", RenderKey(key_is_string, key), n));
     result.report += fmt::format("recounted the input with DuckDB: {} keys, {} measurements\n", input_keys, input_meas);
   }
   result.report += result.ok ? "OK\n" : fmt::format("FAILED: {} problem(s)\n", result.problems.size());

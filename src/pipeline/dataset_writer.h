@@ -30,10 +30,10 @@ std::string ShardFileName(const std::string& name, Split split, int index, int c
 class DatasetWriter {
  public:
   // `threads` compression threads (output bytes do not depend on it).
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<DatasetWriter>> Open(Env* env, std::string dir,
-                                                                          std::string name, SplitPlan plan,
-                                                                          ArrayRecordWriterOptions options,
-                                                                          int threads);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<DatasetWriter>> Open(Env* env, std::string dir, std::string name,
+                                                                           SplitPlan plan,
+                                                                           ArrayRecordWriterOptions options,
+                                                                           int threads);
   ~DatasetWriter();
 
   // Adds the next row in global order. Fails once all planned rows are in.
@@ -62,8 +62,8 @@ class DatasetWriter {
 
   uint64_t next_row_ = 0;  // global row index
   Split split_ = Split::kTest;
-  int shard_ = -1;         // open shard index in split_, -1 none
-  uint64_t shard_end_ = 0; // global row index where the open shard ends
+  int shard_ = -1;          // open shard index in split_, -1 none
+  uint64_t shard_end_ = 0;  // global row index where the open shard ends
   std::unique_ptr<ArrayRecordWriter> writer_;
   ShardStats current_;
   SplitStats stats_[2];

@@ -3,9 +3,9 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "util/status_macros.h"
 
@@ -165,9 +165,9 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
   // it: camelCase names, int64 as strings, default values left out, keys
   // sorted) and features.json (the FeaturesDict as a Feature proto dict).
   Json info;
-  info["description"] = fmt::format(
-      "One row per '{}' holding all its measurements ordered by '{}'; written by proberows.", in.options.key_column,
-      in.options.order_column);
+  info["description"] =
+      fmt::format("One row per '{}' holding all its measurements ordered by '{}'; written by proberows.",
+                  in.options.key_column, in.options.order_column);
   info["fileFormat"] = "array_record";
   info["moduleName"] = "proberows";
   info["name"] = in.options.name;

@@ -66,8 +66,8 @@ absl::StatusOr<std::unique_ptr<OutputTransaction>> OutputTransaction::Begin(Env*
     ::close(t->lock_fd_);
     t->lock_fd_ = -1;
     if (err == EWOULDBLOCK)
-      return absl::UnavailableError(fmt::format(
-          "another proberows build is writing to '{}' (lock file '{}' is held)", t->output_, t->lock_path_));
+      return absl::UnavailableError(fmt::format("another proberows build is writing to '{}' (lock file '{}' is held)",
+                                                t->output_, t->lock_path_));
     return ErrnoToStatus(err, fmt::format("lock '{}'", t->lock_path_));
   }
   // We hold the lock: any staging folder for this output is a leftover.

@@ -26,9 +26,8 @@ class OutputTransaction {
   // Checks that `output_dir` may be written (absent, empty, or a previous
   // proberows output with `overwrite`), takes the lock and creates the
   // staging folder.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<OutputTransaction>> Begin(Env* env,
-                                                                               const std::string& output_dir,
-                                                                               bool overwrite);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<OutputTransaction>> Begin(Env* env, const std::string& output_dir,
+                                                                                bool overwrite);
   // Removes the staging folder unless committed; releases the lock.
   ~OutputTransaction();
 

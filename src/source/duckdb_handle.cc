@@ -26,17 +26,10 @@ absl::Status ErrorFromResult(duckdb_result* result, std::string_view what) {
   std::string msg = OneLine(err ? err : "unknown DuckDB error");
   absl::StatusCode code = absl::StatusCode::kInvalidArgument;
   switch (duckdb_result_error_type(result)) {
-    case DUCKDB_ERROR_OUT_OF_MEMORY:
-      code = absl::StatusCode::kResourceExhausted;
-      break;
-    case DUCKDB_ERROR_INTERRUPT:
-      code = absl::StatusCode::kCancelled;
-      break;
-    case DUCKDB_ERROR_IO:
-      code = absl::StatusCode::kInternal;
-      break;
-    default:
-      break;
+    case DUCKDB_ERROR_OUT_OF_MEMORY: code = absl::StatusCode::kResourceExhausted; break;
+    case DUCKDB_ERROR_INTERRUPT: code = absl::StatusCode::kCancelled; break;
+    case DUCKDB_ERROR_IO: code = absl::StatusCode::kInternal; break;
+    default: break;
   }
   if (what.empty()) return absl::Status(code, msg);
   return absl::Status(code, absl::StrCat(std::string(what), ": ", msg));

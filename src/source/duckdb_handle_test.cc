@@ -14,8 +14,10 @@ TEST(DuckDbHandle, WritesAndReadsParquet) {
   auto db = DuckDb::Open({});
   ASSERT_TRUE(db.ok()) << db.status();
   const std::string path = dir.path() + "/t.parquet";
-  ASSERT_TRUE((*db)->Execute("COPY (SELECT range AS i, range * 0.5 AS d, 'x' || range AS s FROM range(5000)) TO " +
-                             QuoteLiteral(path) + " (FORMAT parquet)").ok());
+  ASSERT_TRUE((*db)
+                  ->Execute("COPY (SELECT range AS i, range * 0.5 AS d, 'x' || range AS s FROM range(5000)) TO " +
+                            QuoteLiteral(path) + " (FORMAT parquet)")
+                  .ok());
   auto result = (*db)->Stream("SELECT i, d, s FROM read_parquet(" + QuoteLiteral(path) + ") ORDER BY i");
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->columns().size(), 3u);

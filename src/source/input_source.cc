@@ -79,18 +79,14 @@ TypeMapping MapScalar(duckdb_logical_type t, const std::string& x) {
   TypeMapping m;
   m.ok = true;
   switch (duckdb_get_type_id(t)) {
-    case DUCKDB_TYPE_BIGINT:
-      m.expr = x;
-      return m;
+    case DUCKDB_TYPE_BIGINT: m.expr = x; return m;
     case DUCKDB_TYPE_BOOLEAN:
     case DUCKDB_TYPE_TINYINT:
     case DUCKDB_TYPE_SMALLINT:
     case DUCKDB_TYPE_INTEGER:
     case DUCKDB_TYPE_UTINYINT:
     case DUCKDB_TYPE_USMALLINT:
-    case DUCKDB_TYPE_UINTEGER:
-      m.expr = fmt::format("CAST({} AS BIGINT)", x);
-      return m;
+    case DUCKDB_TYPE_UINTEGER: m.expr = fmt::format("CAST({} AS BIGINT)", x); return m;
     case DUCKDB_TYPE_UBIGINT:
     case DUCKDB_TYPE_HUGEINT:
     case DUCKDB_TYPE_UHUGEINT:
@@ -101,12 +97,8 @@ TypeMapping MapScalar(duckdb_logical_type t, const std::string& x) {
     case DUCKDB_TYPE_TIMESTAMP_TZ:
     case DUCKDB_TYPE_TIMESTAMP_S:
     case DUCKDB_TYPE_TIMESTAMP_MS:
-    case DUCKDB_TYPE_TIMESTAMP_NS:
-      m.expr = fmt::format("epoch_us({})", x);
-      return m;
-    case DUCKDB_TYPE_DATE:
-      m.expr = fmt::format("CAST(({} - DATE '1970-01-01') AS BIGINT)", x);
-      return m;
+    case DUCKDB_TYPE_TIMESTAMP_NS: m.expr = fmt::format("epoch_us({})", x); return m;
+    case DUCKDB_TYPE_DATE: m.expr = fmt::format("CAST(({} - DATE '1970-01-01') AS BIGINT)", x); return m;
     case DUCKDB_TYPE_DOUBLE:
       m.feature = FeatureType::kFloat;
       m.physical = PhysicalType::kDouble;
@@ -130,9 +122,7 @@ TypeMapping MapScalar(duckdb_logical_type t, const std::string& x) {
       m.physical = PhysicalType::kString;
       m.expr = fmt::format("CAST({} AS VARCHAR)", x);
       return m;
-    default:
-      m.ok = false;
-      return m;
+    default: m.ok = false; return m;
   }
 }
 
@@ -169,7 +159,8 @@ absl::StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::str
       continue;
     }
     struct stat st;
-    if (::stat(pattern.c_str(), &st) != 0) return absl::NotFoundError(fmt::format("input '{}' does not exist", pattern));
+    if (::stat(pattern.c_str(), &st) != 0)
+      return absl::NotFoundError(fmt::format("input '{}' does not exist", pattern));
     if (S_ISDIR(st.st_mode)) {
       std::vector<std::string> found;
       for (const char* ext : {"*.parquet", "*.csv", "*.json", "*.jsonl", "*.ndjson"}) {
@@ -233,8 +224,8 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     return nullptr;
   };
   auto missing = [&](const std::string& what, const std::string& name) {
-    return absl::InvalidArgumentError(fmt::format("{} '{}' not found in input; available columns: {}", what, name,
-                                                  Join(available, ", ")));
+    return absl::InvalidArgumentError(
+        fmt::format("{} '{}' not found in input; available columns: {}", what, name, Join(available, ", ")));
   };
   if (!find(options.key_column)) return missing("key column", options.key_column);
   if (!find(options.order_column)) return missing("order column", options.order_column);
@@ -260,8 +251,8 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     const bool is_int = m.ok && m.feature == FeatureType::kInt64;
     const bool is_str = m.ok && m.feature == FeatureType::kBytes;
     if (!is_int && !is_str)
-      return absl::InvalidArgumentError(fmt::format(
-          "key column '{}' has type {}; a key must be an integer or a string", kc.name, kc.type_name()));
+      return absl::InvalidArgumentError(
+          fmt::format("key column '{}' has type {}; a key must be an integer or a string", kc.name, kc.type_name()));
     if (m.needs_range_check) m.expr = RangeChecked(key_sql, kc.name, key_sql);
     SourceColumn sc;
     sc.name = kc.name;
@@ -317,8 +308,8 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
           fmt::format("column '{}' has type {}, which proberows cannot encode ({}); drop it with --exclude {}", c.name,
                       c.type_name(), kSupported, c.name));
     if (is_order && (is_list || m.feature == FeatureType::kBytes))
-      return absl::InvalidArgumentError(fmt::format(
-          "order column '{}' has type {}; it must be a number, TIMESTAMP or DATE", c.name, c.type_name()));
+      return absl::InvalidArgumentError(
+          fmt::format("order column '{}' has type {}; it must be a number, TIMESTAMP or DATE", c.name, c.type_name()));
     sc.physical = m.physical;
     sc.spec = ColumnSpec{c.name, m.feature, is_list, is_static ? ColumnRole::kStatic : ColumnRole::kPerMeasurement};
     if (is_order) schema.order_index = static_cast<int>(schema.columns.size());

@@ -18,26 +18,26 @@ namespace proberows {
 
 // The physical type a column arrives in after the source SQL's conversions.
 enum class PhysicalType {
-  kInt64,      // BIGINT
-  kDouble,     // DOUBLE
-  kString,     // VARCHAR or BLOB
-  kListInt64,  // BIGINT[]
-  kListDouble, // DOUBLE[]
-  kListString, // VARCHAR[] or BLOB[]
+  kInt64,       // BIGINT
+  kDouble,      // DOUBLE
+  kString,      // VARCHAR or BLOB
+  kListInt64,   // BIGINT[]
+  kListDouble,  // DOUBLE[]
+  kListString,  // VARCHAR[] or BLOB[]
 };
 
 struct SourceColumn {
-  std::string name;         // input column name (= feature name base)
-  std::string input_type;   // DuckDB type as the input has it, e.g. "TIMESTAMP"
+  std::string name;        // input column name (= feature name base)
+  std::string input_type;  // DuckDB type as the input has it, e.g. "TIMESTAMP"
   PhysicalType physical;
-  ColumnSpec spec;          // feature type, list-ness, role
+  ColumnSpec spec;  // feature type, list-ness, role
 };
 
 struct SourceSchema {
   // columns[0] is the key; the rest are the payload columns in input order
   // (the order column among them).
   std::vector<SourceColumn> columns;
-  int order_index = -1;     // index into columns of the order column
+  int order_index = -1;  // index into columns of the order column
   bool key_is_string = false;
   // SQL for the key in its physical type (over the input's columns).
   std::string key_expr;

@@ -12,12 +12,12 @@
 #ifndef PROBEROWS_SOURCE_KEY_CODEC_H_
 #define PROBEROWS_SOURCE_KEY_CODEC_H_
 
+#include <xxhash.h>
+
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
-
-#include <xxhash.h>
 
 namespace proberows {
 

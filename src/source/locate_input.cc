@@ -37,9 +37,8 @@ std::string FirstFileWhere(const SourceSchema& schema, const std::string& condit
   options.threads = 1;
   absl::StatusOr<std::unique_ptr<DuckDb>> db = DuckDb::Open(options);
   if (!db.ok()) return "";
-  absl::StatusOr<QueryResult> r =
-      (*db)->Query(fmt::format("SELECT {0} FROM {1} AS t WHERE {2} ORDER BY {0} LIMIT 1", QuoteIdentifier(kFileColumn),
-                               from, condition));
+  absl::StatusOr<QueryResult> r = (*db)->Query(fmt::format("SELECT {0} FROM {1} AS t WHERE {2} ORDER BY {0} LIMIT 1",
+                                                           QuoteIdentifier(kFileColumn), from, condition));
   if (!r.ok()) return "";
   absl::StatusOr<DataChunk> chunk = r->Next();
   if (!chunk.ok() || !chunk->valid() || chunk->size() == 0) return "";
@@ -49,8 +48,8 @@ std::string FirstFileWhere(const SourceSchema& schema, const std::string& condit
 absl::Status AddInputFile(const SourceSchema& schema, const absl::Status& error) {
   if (error.code() == absl::StatusCode::kResourceExhausted &&
       StatusMessage(error).find("Out of Memory Error") != std::string::npos)
-    return absl::Status(error.code(), fmt::format("{}; raise --memory-limit (DuckDB gets a quarter of it)",
-                                                  StatusMessage(error)));
+    return absl::Status(error.code(),
+                        fmt::format("{}; raise --memory-limit (DuckDB gets a quarter of it)", StatusMessage(error)));
   if (error.ok() || error.code() != absl::StatusCode::kInvalidArgument || schema.files.empty()) return error;
   const std::string message = StatusMessage(error);
   const std::string column = QuotedAfter(message, "column '");

@@ -32,7 +32,7 @@ struct ScanState {
 
   std::mutex mu;
   std::unordered_map<std::thread::id, std::unique_ptr<ThreadLocalScan>> locals;  // guarded by mu
-  absl::Status error;                                                             // guarded by mu
+  absl::Status error;                                                            // guarded by mu
   std::atomic<bool> failed{false};
   std::atomic<uint64_t> rows{0};
 
@@ -54,8 +54,8 @@ absl::StatusOr<ThreadLocalScan*> LocalFor(ScanState* state) {
   auto& slot = state->locals[std::this_thread::get_id()];
   if (!slot) {
     ASSIGN_OR_RETURN(RecordSink * sink, state->sinks->NewSink(static_cast<int>(state->locals.size() - 1)));
-    slot = std::make_unique<ThreadLocalScan>(*state->schema, state->options.seed,
-                                             state->options.null_lists_as_empty, sink);
+    slot = std::make_unique<ThreadLocalScan>(*state->schema, state->options.seed, state->options.null_lists_as_empty,
+                                             sink);
   }
   cached_id = state->id;
   cached = slot.get();
@@ -111,8 +111,7 @@ absl::StatusOr<uint64_t> ParallelScan(DuckDb* db, const SourceSchema& schema, co
     std::unique_ptr<_duckdb_scalar_function, ScalarFunctionDeleter> fn(duckdb_create_scalar_function());
     duckdb_scalar_function_set_name(fn.get(), name.c_str());
     std::unique_ptr<_duckdb_logical_type, LogicalTypeDeleter> any(duckdb_create_logical_type(DUCKDB_TYPE_ANY));
-    std::unique_ptr<_duckdb_logical_type, LogicalTypeDeleter> boolean(
-        duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN));
+    std::unique_ptr<_duckdb_logical_type, LogicalTypeDeleter> boolean(duckdb_create_logical_type(DUCKDB_TYPE_BOOLEAN));
     duckdb_scalar_function_set_varargs(fn.get(), any.get());
     duckdb_scalar_function_set_return_type(fn.get(), boolean.get());
     // NULLs reach the converter (which names them); never constant-folded.
@@ -138,8 +137,7 @@ absl::StatusOr<uint64_t> ParallelScan(DuckDb* db, const SourceSchema& schema, co
   if (!counted.ok()) return Annotate(counted.status(), "reading input");
   const uint64_t converted = state->rows.load();
   if (static_cast<uint64_t>(*counted) != converted)
-    return absl::InternalError(
-        fmt::format("DuckDB counted {} rows but {} were converted", *counted, converted));
+    return absl::InternalError(fmt::format("DuckDB counted {} rows but {} were converted", *counted, converted));
   return converted;
 }
 

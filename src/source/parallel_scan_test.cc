@@ -3,11 +3,11 @@
 // cancellation stops the scan.
 #include "source/parallel_scan.h"
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <mutex>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "group/record.h"
 #include "proberows/build_options.h"
@@ -52,8 +52,10 @@ class ParallelScanTest : public ::testing::Test {
     DuckDbOptions o;
     auto db = DuckDb::Open(o);
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Execute("COPY (" + select + ") TO " + QuoteLiteral(path_) +
-                               " (FORMAT parquet, ROW_GROUP_SIZE 20000)").ok());
+    ASSERT_TRUE(
+        (*db)
+            ->Execute("COPY (" + select + ") TO " + QuoteLiteral(path_) + " (FORMAT parquet, ROW_GROUP_SIZE 20000)")
+            .ok());
   }
   absl::StatusOr<uint64_t> Scan(SummingSinks* sinks, const std::atomic<bool>* cancel = nullptr) {
     DuckDbOptions o;
@@ -108,8 +110,9 @@ TEST_F(ParallelScanTest, EveryRowExactlyOnce) {
 }
 
 TEST_F(ParallelScanTest, ConversionErrorIsReturnedInOurWords) {
-  Write("SELECT range % 1000 AS k, range AS t, CASE WHEN range = 123456 THEN NULL ELSE 'x' END AS s "
-        "FROM range(300000)");
+  Write(
+      "SELECT range % 1000 AS k, range AS t, CASE WHEN range = 123456 THEN NULL ELSE 'x' END AS s "
+      "FROM range(300000)");
   SummingSinks sinks;
   absl::StatusOr<uint64_t> n = Scan(&sinks);
   ASSERT_FALSE(n.ok());

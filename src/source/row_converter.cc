@@ -56,8 +56,8 @@ char* RowConverter::Grow(size_t at, size_t need) {
 absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
   const size_t ncols = schema_.columns.size();
   if (duckdb_data_chunk_get_column_count(chunk) != ncols)
-    return absl::InternalError(fmt::format("a chunk has {} columns, expected {}",
-                                           duckdb_data_chunk_get_column_count(chunk), ncols));
+    return absl::InternalError(
+        fmt::format("a chunk has {} columns, expected {}", duckdb_data_chunk_get_column_count(chunk), ncols));
   std::vector<ColumnAccess> access(ncols);
   for (size_t c = 0; c < ncols; ++c) {
     duckdb_vector v = duckdb_data_chunk_get_vector(chunk, c);
@@ -164,9 +164,9 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
           } else {
             for (uint64_t i = entry.offset; i < entry.offset + entry.length; ++i) {
               if (!IsValid(a.child_validity, i))
-                return absl::InvalidArgumentError(fmt::format(
-                    "column '{}' has a NULL list element for key {} (NULL is only allowed in float lists)",
-                    schema_.columns[c].name, key_text()));
+                return absl::InvalidArgumentError(
+                    fmt::format("column '{}' has a NULL list element for key {} (NULL is only allowed in float lists)",
+                                schema_.columns[c].name, key_text()));
               if (a.type == PhysicalType::kListInt64) {
                 seg += Int64SegmentLength(static_cast<const int64_t*>(a.child_data)[i]);
               } else {
@@ -182,9 +182,9 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
             if (a.type == PhysicalType::kListInt64) {
               p = EncodeInt64Segment(p, static_cast<const int64_t*>(a.child_data)[i]);
             } else if (a.type == PhysicalType::kListDouble) {
-              p = EncodeFloatSegment(p, static_cast<float>(IsValid(a.child_validity, i)
-                                                               ? static_cast<const double*>(a.child_data)[i]
-                                                               : kNaN));
+              p = EncodeFloatSegment(
+                  p, static_cast<float>(IsValid(a.child_validity, i) ? static_cast<const double*>(a.child_data)[i]
+                                                                     : kNaN));
             } else {
               p = AppendBytesElement(p, StringAt(static_cast<duckdb_string_t*>(const_cast<void*>(a.child_data)), i));
             }

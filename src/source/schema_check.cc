@@ -24,8 +24,8 @@ absl::StatusOr<std::map<std::string, std::string>> SchemaOf(DuckDb* db, const st
 // DECIMAL), which is harmless; anything else (a string read as a number, a
 // float rounded into an integer) must be refused.
 std::string Family(const std::string& type) {
-  static const char* kInts[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                                "UBIGINT", "HUGEINT", "UHUGEINT"};
+  static const char* kInts[] = {"TINYINT",   "SMALLINT", "INTEGER", "BIGINT",  "UTINYINT",
+                                "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT", "UHUGEINT"};
   for (const char* t : kInts)
     if (type == t) return "integer";
   if (type == "FLOAT" || type == "DOUBLE" || type.rfind("DECIMAL", 0) == 0) return "float";

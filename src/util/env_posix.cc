@@ -19,19 +19,14 @@ namespace proberows {
 absl::Status ErrnoToStatus(int err, std::string_view context) {
   std::string msg = absl::StrCat(std::string(context), ": ", std::strerror(err));
   switch (err) {
-    case ENOENT:
-      return absl::NotFoundError(msg);
+    case ENOENT: return absl::NotFoundError(msg);
     case EACCES:
     case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(msg);
+    case EROFS: return absl::PermissionDeniedError(msg);
     case ENOSPC:
-    case EDQUOT:
-      return absl::ResourceExhaustedError(msg);
-    case EEXIST:
-      return absl::AlreadyExistsError(msg);
-    default:
-      return absl::InternalError(msg);
+    case EDQUOT: return absl::ResourceExhaustedError(msg);
+    case EEXIST: return absl::AlreadyExistsError(msg);
+    default: return absl::InternalError(msg);
   }
 }
 
@@ -113,12 +108,10 @@ class PosixWritableFile final : public WritableFile {
 
 class PosixRandomAccessFile final : public RandomAccessFile {
  public:
-  PosixRandomAccessFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
+  PosixRandomAccessFile(std::string path, int fd, uint64_t size) : path_(std::move(path)), fd_(fd), size_(size) {}
   ~PosixRandomAccessFile() override { ::close(fd_); }
 
-  absl::Status Read(uint64_t offset, size_t n, char* scratch,
-                    std::string_view* result) const override {
+  absl::Status Read(uint64_t offset, size_t n, char* scratch, std::string_view* result) const override {
     size_t done = 0;
     while (done < n) {
       ssize_t r = ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
@@ -150,8 +143,7 @@ class PosixEnv final : public Env {
     return std::make_unique<PosixWritableFile>(path, fd);
   }
 
-  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
-      const std::string& path) override {
+  absl::StatusOr<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open '", path, "'"));
     struct stat st;

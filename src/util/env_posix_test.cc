@@ -1,11 +1,11 @@
 // The POSIX Env's write buffering: small appends are buffered, big ones go
 // straight to the file even right after a small one (a spill block's header),
 // so that no open file holds a second copy of a big block.
-#include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "proberows/env.h"
 #include "tests/test_util.h"

@@ -92,8 +92,8 @@ class FaultInjectionEnv : public Env {
   std::atomic<uint64_t> bytes_appended_{0};
   std::atomic<uint64_t> injected_{0};
   mutable std::mutex mu_;
-  std::string path_substring_;            // guarded by mu_
-  std::vector<std::string> created_;      // guarded by mu_
+  std::string path_substring_;        // guarded by mu_
+  std::vector<std::string> created_;  // guarded by mu_
 };
 
 }  // namespace proberows

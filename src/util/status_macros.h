@@ -13,15 +13,14 @@
 #define PROBEROWS_CONCAT_(a, b) PROBEROWS_CONCAT_INNER_(a, b)
 
 // Returns from the current function if `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::absl::Status _st = (expr);               \
-    if (!_st.ok()) return _st;                 \
+#define RETURN_IF_ERROR(expr)    \
+  do {                           \
+    ::absl::Status _st = (expr); \
+    if (!_st.ok()) return _st;   \
   } while (0)
 
 // ASSIGN_OR_RETURN(auto x, Function()); returns the error if not OK.
-#define ASSIGN_OR_RETURN(lhs, rexpr) \
-  ASSIGN_OR_RETURN_IMPL_(PROBEROWS_CONCAT_(_statusor_, __LINE__), lhs, rexpr)
+#define ASSIGN_OR_RETURN(lhs, rexpr) ASSIGN_OR_RETURN_IMPL_(PROBEROWS_CONCAT_(_statusor_, __LINE__), lhs, rexpr)
 #define ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
   auto statusor = (rexpr);                           \
   if (!statusor.ok()) return statusor.status();      \
