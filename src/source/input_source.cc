@@ -316,8 +316,16 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     schema.columns.push_back(sc);
     schema.select_sql += fmt::format(", {} AS c{}", m.expr, schema.columns.size() - 1);
   }
-  schema.select_sql += " FROM " + schema.from_clause + " AS t";
+  schema.select_list = schema.select_sql;
+  schema.select_sql = schema.SelectFrom(schema.from_clause);
   return schema;
+}
+
+std::string SourceSchema::ReaderFor(const std::vector<std::string>& subset, const std::string& extra_options) const {
+  absl::StatusOr<std::string> reader = TableFunctionFor(subset);
+  if (!reader.ok()) return from_clause;
+  if (extra_options.empty()) return *reader;
+  return reader->substr(0, reader->size() - 1) + ", " + extra_options + ")";
 }
 
 std::string RenderKey(bool key_is_string, std::string_view key_sort_bytes) {

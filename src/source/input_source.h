@@ -47,8 +47,20 @@ struct SourceSchema {
   // "read_parquet([...])" or "(<user sql>)": usable after FROM.
   std::string from_clause;
   std::vector<std::string> files;  // expanded input files (empty for --sql)
+  // The SELECT list of select_sql ("SELECT <c0 expr> AS c0, ..."), without
+  // its FROM clause.
+  std::string select_list;
 
   std::vector<ColumnSpec> Specs() const;
+
+  // A table function call reading `subset` (some of `files`) with exactly
+  // the column types and reader options the whole input is read with, so
+  // that the union of the subsets' rows equals the whole input's.
+  // `extra_options` (e.g. "file_row_number = true") are added to the call.
+  // REQUIRES: !files.empty().
+  std::string ReaderFor(const std::vector<std::string>& subset, const std::string& extra_options = "") const;
+  // select_sql over another FROM item (e.g. a ReaderFor() of a subset).
+  std::string SelectFrom(const std::string& from_item) const { return select_list + " FROM " + from_item + " AS t"; }
 };
 
 // Expands `patterns` (files or globs) into a sorted, de-duplicated file list.
