@@ -66,9 +66,8 @@ struct StageSummary {
                                                      const PlanStageOptions& plan_options, Env* env = Env::Default());
 
 // Map task `task` (0-based) of the plan in `work_dir`.
-[[nodiscard]] absl::StatusOr<StageSummary> MapStage(const std::string& work_dir, int task,
-                                                    const StageOptions& options, BuildMonitor* monitor = nullptr,
-                                                    Env* env = Env::Default());
+[[nodiscard]] absl::StatusOr<StageSummary> MapStage(const std::string& work_dir, int task, const StageOptions& options,
+                                                    BuildMonitor* monitor = nullptr, Env* env = Env::Default());
 
 [[nodiscard]] absl::StatusOr<StageSummary> SplitStage(const std::string& work_dir, const StageOptions& options,
                                                       BuildMonitor* monitor = nullptr, Env* env = Env::Default());

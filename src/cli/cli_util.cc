@@ -51,44 +51,43 @@ bool ShowProgress(bool enabled) {
   return !(ci && *ci && std::string(ci) != "0" && std::string(ci) != "false");
 }
 
-
 ProgressLine::ProgressLine(const BuildMonitor* m) : monitor_(m), start_(std::chrono::steady_clock::now()) {
   thread_ = std::thread([this] { Run(); });
 }
 
 ProgressLine::~ProgressLine() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-    std::fprintf(stderr, "\r\033[K");
-    std::fflush(stderr);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
 }
 
 void ProgressLine::Run() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; })) Render();
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; })) Render();
 }
 
 void ProgressLine::Render() {
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const int phase = monitor_->phase.load();
-    const uint64_t total = monitor_->total_measurements.load();
-    const uint64_t scanned = monitor_->measurements_scanned.load();
-    const uint64_t written = monitor_->measurements_written.load();
-    const uint64_t rows = monitor_->rows_written.load();
-    // Work = scanning + writing, each half of the job.
-    const double done = total ? (static_cast<double>(scanned) + static_cast<double>(written)) / (2.0 * total) : 0;
-    std::string line = fmt::format("[{}] scanned {}/{} measurements, wrote {} rows, {:.0f}%", PhaseName(phase),
-                                   Si(scanned), Si(total), Si(rows), done * 100);
-    if (secs > 0.5 && total > 0) {
-      line += fmt::format(", {}/s", Si(static_cast<double>(scanned) / secs));
-      if (done > 0.01) line += fmt::format(", ETA {:.0f}s", secs / done - secs);
-    }
-    std::fprintf(stderr, "\r\033[K%s", line.c_str());
-    std::fflush(stderr);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const int phase = monitor_->phase.load();
+  const uint64_t total = monitor_->total_measurements.load();
+  const uint64_t scanned = monitor_->measurements_scanned.load();
+  const uint64_t written = monitor_->measurements_written.load();
+  const uint64_t rows = monitor_->rows_written.load();
+  // Work = scanning + writing, each half of the job.
+  const double done = total ? (static_cast<double>(scanned) + static_cast<double>(written)) / (2.0 * total) : 0;
+  std::string line = fmt::format("[{}] scanned {}/{} measurements, wrote {} rows, {:.0f}%", PhaseName(phase),
+                                 Si(scanned), Si(total), Si(rows), done * 100);
+  if (secs > 0.5 && total > 0) {
+    line += fmt::format(", {}/s", Si(static_cast<double>(scanned) / secs));
+    if (done > 0.01) line += fmt::format(", ETA {:.0f}s", secs / done - secs);
+  }
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fflush(stderr);
 }
 
 uint64_t SizeOrThrow(const std::string& flag, const std::string& text) {
@@ -99,6 +98,5 @@ uint64_t SizeOrThrow(const std::string& flag, const std::string& text) {
 }
 
 int UsageExit(const CLI::App& app, const CLI::Error& e) { return app.exit(e) == 0 ? 0 : 2; }
-
 
 }  // namespace proberows

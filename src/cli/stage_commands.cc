@@ -51,8 +51,8 @@ absl::StatusOr<int> StageCommands::TaskIndex(const std::string& stage, Env* env)
   std::string text = task_;
   if (text == "auto") {
     text.clear();
-    for (const char* var : {"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "CLOUD_RUN_TASK_INDEX",
-                            "AWS_BATCH_JOB_ARRAY_INDEX"}) {
+    for (const char* var :
+         {"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID", "CLOUD_RUN_TASK_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"}) {
       const char* v = std::getenv(var);
       if (v != nullptr && *v != 0) {
         text = v;

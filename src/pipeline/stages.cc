@@ -120,7 +120,7 @@ absl::StatusOr<Schema> ResolveSchema(const BuildPlan& plan, const TaskContext& c
   Schema s;
   {
     ASSIGN_OR_RETURN(std::unique_ptr<DuckDb> db, OpenTaskDuckDb(ctx));
-    ASSIGN_OR_RETURN(s.source, ResolvePlannedSource(db.get(), plan));
+    ASSIGN_OR_RETURN(s.source, ResolvePlannedSource(db.get(), ctx.env, plan));
   }
   ASSIGN_OR_RETURN(ExampleEncoder encoder, ExampleEncoder::Create(s.source.Specs()));
   s.encoder = std::make_unique<ExampleEncoder>(std::move(encoder));
@@ -209,22 +209,22 @@ absl::StatusOr<StageSummary> MapStage(const std::string& work_dir, int task, con
   MapResult result;
   {
     ASSIGN_OR_RETURN(std::unique_ptr<DuckDb> db, OpenTaskDuckDb(ctx));
-    ASSIGN_OR_RETURN(SourceSchema schema, ResolvePlannedSource(db.get(), plan));
+    ASSIGN_OR_RETURN(SourceSchema schema, ResolvePlannedSource(db.get(), ctx.env, plan));
     ASSIGN_OR_RETURN(result, RunMap(plan, task, schema, MapMode::kSpill, out_dir, db.get(), ctx));
   }
   const TaskStats stats = Stats(start, read_before, result.spill_bytes + result.key_bytes);
   RETURN_IF_ERROR(run.wf().SaveMap(result, run.attempt(), stats));
   run.Committed();
   ctx.SetPhase(BuildMonitor::kDone);
-  return Summary(stats, fmt::format("map {}/{}: {} measurements from {} input file(s) ({} read) -> {} of records, {} "
-                                    "of keys",
-                                    task, plan.map_tasks, result.rows, MapFiles(plan, task).size(),
-                                    FormatBytes(stats.bytes_read), FormatBytes(result.spill_bytes),
-                                    FormatBytes(result.key_bytes)));
+  return Summary(
+      stats, fmt::format("map {}/{}: {} measurements from {} input file(s) ({} read) -> {} of records, {} "
+                         "of keys",
+                         task, plan.map_tasks, result.rows, MapFiles(plan, task).size(), FormatBytes(stats.bytes_read),
+                         FormatBytes(result.spill_bytes), FormatBytes(result.key_bytes)));
 }
 
-absl::StatusOr<StageSummary> SplitStage(const std::string& work_dir, const StageOptions& options,
-                                        BuildMonitor* monitor, Env* env) {
+absl::StatusOr<StageSummary> SplitStage(const std::string& work_dir, const StageOptions& options, BuildMonitor* monitor,
+                                        Env* env) {
   const auto start = Clock::now();
   const uint64_t read_before = ProcessBytesRead();
   WorkFolder wf(env, work_dir);
@@ -274,10 +274,10 @@ absl::StatusOr<StageSummary> ReduceStage(const std::string& work_dir, int task, 
   RETURN_IF_ERROR(wf.SaveReduce(result, run.attempt(), stats));
   run.Committed();
   ctx.SetPhase(BuildMonitor::kDone);
-  return Summary(stats, fmt::format("reduce {}/{}: {} rows, {} measurements -> shard(s) {}..{} ({})", task,
-                                    plan.reduce_tasks, result.rows, result.measurements, result.shard_begin,
-                                    result.shard_begin + static_cast<int>(result.shards.size()) - 1,
-                                    FormatBytes(written)));
+  return Summary(stats,
+                 fmt::format("reduce {}/{}: {} rows, {} measurements -> shard(s) {}..{} ({})", task, plan.reduce_tasks,
+                             result.rows, result.measurements, result.shard_begin,
+                             result.shard_begin + static_cast<int>(result.shards.size()) - 1, FormatBytes(written)));
 }
 
 absl::StatusOr<BuildSummary> FinalizeStage(const std::string& work_dir, const FinalizeStageOptions& options,
@@ -344,9 +344,9 @@ absl::StatusOr<BuildSummary> FinalizeStage(const std::string& work_dir, const Fi
   summary.total_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   summary.phase_seconds.emplace_back("finalize", summary.total_seconds);
   summary.peak_rss_bytes = std::max(summary.peak_rss_bytes, PeakRssBytes());
-  RETURN_IF_ERROR(WriteStringToFileAtomic(env, fmt::format("{{\"plan\": \"{}\", \"output\": \"{}\"}}\n", plan.id,
-                                                           plan.options.output_dir),
-                                          wf.Path("finalized.json")));
+  RETURN_IF_ERROR(WriteStringToFileAtomic(
+      env, fmt::format("{{\"plan\": \"{}\", \"output\": \"{}\"}}\n", plan.id, plan.options.output_dir),
+      wf.Path("finalized.json")));
   if (!options.keep_work) RETURN_IF_ERROR(wf.RemoveTaskData());
   return summary;
 }
@@ -375,8 +375,8 @@ absl::StatusOr<std::string> WorkStatus(const std::string& work_dir, bool* done, 
     if (loaded.ok()) {
       ++finished;
       absl::StatusOr<TaskStats> s = wf.LoadStats(manifest);
-      state = s.ok() ? fmt::format("done in {:.2f} s, peak RSS {}", s->seconds, FormatBytes(s->peak_rss_bytes))
-                     : "done";
+      state =
+          s.ok() ? fmt::format("done in {:.2f} s, peak RSS {}", s->seconds, FormatBytes(s->peak_rss_bytes)) : "done";
     } else {
       state = fmt::format("not done: {}", StatusMessage(loaded));
     }

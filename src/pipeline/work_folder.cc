@@ -75,8 +75,7 @@ std::string WorkFolder::NewAttempt() {
   char host[256] = {0};
   if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = 0;
   std::string h;
-  for (const char* p = host; *p && h.size() < 32; ++p)
-    h += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
+  for (const char* p = host; *p && h.size() < 32; ++p) h += std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_';
   if (h.empty()) h = "host";
   std::random_device rd;
   return fmt::format("{}-{}-{:08x}", h, ::getpid(), rd());
@@ -180,8 +179,8 @@ absl::StatusOr<MapResult> WorkFolder::LoadMap(const BuildPlan& plan, int task) c
   const std::string name = TaskName("map", task, plan.map_tasks);
   const std::string path = Path(name + ".json");
   const std::string who = fmt::format("map task {} ('{}')", task, path);
-  ASSIGN_OR_RETURN(Json j, ReadJson(env_, path, fmt::format("map task {} has no output ('{}' is missing); run it",
-                                                            task, path)));
+  ASSIGN_OR_RETURN(
+      Json j, ReadJson(env_, path, fmt::format("map task {} has no output ('{}' is missing); run it", task, path)));
   MapResult r;
   try {
     if (j.at("format").get<std::string>() != kMapFormat)
@@ -202,11 +201,12 @@ absl::StatusOr<MapResult> WorkFolder::LoadMap(const BuildPlan& plan, int task) c
       const uint64_t want = f.at("bytes").get<uint64_t>();
       absl::StatusOr<uint64_t> size = env_->GetFileSize(file);
       if (!size.ok())
-        return absl::FailedPreconditionError(fmt::format("{}: file '{}' is missing; rerun map task {}", who, file, task));
+        return absl::FailedPreconditionError(
+            fmt::format("{}: file '{}' is missing; rerun map task {}", who, file, task));
       if (*size != want)
-        return absl::FailedPreconditionError(fmt::format(
-            "{}: file '{}' is {} bytes, {} when written (partial or replaced); rerun map task {}", who, file, *size,
-            want, task));
+        return absl::FailedPreconditionError(
+            fmt::format("{}: file '{}' is {} bytes, {} when written (partial or replaced); rerun map task {}", who,
+                        file, *size, want, task));
       paths.push_back(file);
       r.files.push_back(file);
     }
@@ -267,9 +267,9 @@ absl::StatusOr<SplitResult> WorkFolder::LoadSplit(const BuildPlan& plan) const {
       return absl::DataLossError(fmt::format("'{}' is not a split manifest", path));
     s.plan_id = j.at("plan").get<std::string>();
     if (s.plan_id != plan.id)
-      return absl::FailedPreconditionError(fmt::format(
-          "the split stage's output ('{}') was made for another plan ({}, not {}); rerun it", path, s.plan_id,
-          plan.id));
+      return absl::FailedPreconditionError(
+          fmt::format("the split stage's output ('{}') was made for another plan ({}, not {}); rerun it", path,
+                      s.plan_id, plan.id));
     s.measurements = j.at("measurements").get<uint64_t>();
     s.keys = j.at("keys").get<uint64_t>();
     s.partition_keys = j.at("partition_keys").get<std::vector<uint64_t>>();
@@ -331,8 +331,8 @@ absl::Status WorkFolder::SaveReduce(const ReduceResult& r, const std::string& at
 absl::StatusOr<ReduceResult> WorkFolder::LoadReduce(const BuildPlan& plan, int task, std::string* shard_dir) const {
   const std::string path = Path(TaskName("reduce", task, plan.reduce_tasks) + ".json");
   const std::string who = fmt::format("reduce task {} ('{}')", task, path);
-  ASSIGN_OR_RETURN(Json j, ReadJson(env_, path,
-                                    fmt::format("reduce task {} has no output ('{}' is missing); run it", task, path)));
+  ASSIGN_OR_RETURN(
+      Json j, ReadJson(env_, path, fmt::format("reduce task {} has no output ('{}' is missing); run it", task, path)));
   ReduceResult r;
   try {
     if (j.at("format").get<std::string>() != kReduceFormat)

@@ -71,8 +71,7 @@ class WorkFolder {
 
   // Reduce task manifests; LoadReduce also gives the folder holding the
   // task's shard files.
-  [[nodiscard]] absl::Status SaveReduce(const ReduceResult& result, const std::string& attempt,
-                                        const TaskStats& stats);
+  [[nodiscard]] absl::Status SaveReduce(const ReduceResult& result, const std::string& attempt, const TaskStats& stats);
   [[nodiscard]] absl::StatusOr<ReduceResult> LoadReduce(const BuildPlan& plan, int task, std::string* shard_dir) const;
 
   // A task's stats as its manifest holds them (NotFound without manifest).

@@ -430,7 +430,10 @@ absl::StatusOr<BuildPlan> MakePlan(DuckDb* db, Env* env, const BuildOptions& opt
   return plan;
 }
 
-absl::StatusOr<SourceSchema> ResolvePlannedSource(DuckDb* db, const BuildPlan& plan) {
+absl::StatusOr<SourceSchema> ResolvePlannedSource(DuckDb* db, Env* env, const BuildPlan& plan) {
+  // Before DuckDB reads anything: a changed file gets our message, not a
+  // reader's error about its bytes.
+  RETURN_IF_ERROR(CheckInputsUnchanged(env, plan, {}));
   ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db, plan.options));
   const std::string columns = ColumnsText(schema);
   if (columns != plan.columns)

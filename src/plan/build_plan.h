@@ -92,9 +92,9 @@ BuildOptions PlanOptions(const BuildOptions& options);
 [[nodiscard]] absl::StatusOr<BuildPlan> MakePlan(DuckDb* db, Env* env, const BuildOptions& options,
                                                  const PlanSettings& settings, SourceSchema* schema);
 
-// Resolves the source again (for a task) and checks it matches the plan's
-// columns. FailedPrecondition when the input's columns changed.
-[[nodiscard]] absl::StatusOr<SourceSchema> ResolvePlannedSource(DuckDb* db, const BuildPlan& plan);
+// Resolves the source again (for a task) and checks that the input files are
+// unchanged (CheckInputsUnchanged) and give the plan's columns.
+[[nodiscard]] absl::StatusOr<SourceSchema> ResolvePlannedSource(DuckDb* db, Env* env, const BuildPlan& plan);
 
 // OK if every file in `files` (indices into plan.inputs; empty: all) still has
 // the size, mtime and footer it had when the plan was made; otherwise
