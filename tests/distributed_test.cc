@@ -2,8 +2,6 @@
 // folder equals `Build()`'s byte for byte whatever the task counts; every
 // task reads its share and can be rerun alone; a missing, partial, damaged
 // or stale task output is refused with one line naming the task and file.
-#include "proberows/stages.h"
-
 #include <filesystem>
 #include <map>
 #include <set>
@@ -14,7 +12,9 @@
 #include "pipeline/work_folder.h"
 #include "proberows/generate.h"
 #include "proberows/pipeline.h"
+#include "proberows/stages.h"
 #include "source/duckdb_handle.h"
+#include "tests/reliability_util.h"
 #include "tests/test_util.h"
 #include "util/status_macros.h"
 
@@ -22,12 +22,6 @@ namespace proberows {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::map<std::string, std::string> ReadTree(const std::string& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& e : fs::directory_iterator(dir)) files[e.path().filename().string()] = ReadFileOrDie(e.path());
-  return files;
-}
 
 // Names of everything under `dir`, relative.
 std::set<std::string> ListAll(const std::string& dir) {
@@ -107,7 +101,7 @@ TEST_F(DistributedTest, OutputEqualsBuildForEveryTaskCount) {
       if (auto_shards) ref.train_shards = ref.test_shards = 0;
       ref.overwrite = true;
       ASSERT_TRUE(Build(ref).ok());
-      const auto expected = ReadTree(ref.output_dir);
+      const auto expected = ReadTreeBytes(ref.output_dir);
       ASSERT_EQ(expected.size(), auto_shards ? 5u : 8u);
       for (auto [maps, reduces] : {std::pair{1, 1}, {3, 2}, {8, 5}}) {
         SCOPED_TRACE(fmt::format("{} map x {} reduce tasks, {}, {} shards", maps, reduces,
@@ -119,7 +113,7 @@ TEST_F(DistributedTest, OutputEqualsBuildForEveryTaskCount) {
         ASSERT_TRUE(s.ok()) << s.status();
         EXPECT_EQ(s->input_measurements, 20000u);
         EXPECT_EQ(s->keys, 700u);
-        const auto got = ReadTree(o.output_dir);
+        const auto got = ReadTreeBytes(o.output_dir);
         ASSERT_EQ(got.size(), expected.size());
         for (const auto& [name, bytes] : expected) {
           ASSERT_TRUE(got.count(name)) << name;
@@ -200,7 +194,7 @@ TEST_F(DistributedTest, RerunningATaskReplacesOnlyItsOwnOutput) {
   BuildOptions ref = o;
   ref.output_dir = tmp_.path() + "/ref";
   ASSERT_TRUE(Build(ref).ok());
-  EXPECT_EQ(ReadTree(o.output_dir), ReadTree(ref.output_dir));
+  EXPECT_EQ(ReadTreeBytes(o.output_dir), ReadTreeBytes(ref.output_dir));
 }
 
 class DistributedRefusalTest : public DistributedTest {
@@ -296,8 +290,9 @@ TEST_F(DistributedRefusalTest, StaleOutputsAndOtherPlans) {
   const std::string id_a = a.LoadPlan()->id, id_b = b.LoadPlan()->id;
   absl::StatusOr<StageSummary> s = SplitStage(work_, t_);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(StatusMessage(s.status()), "map task 0 ('" + work_ + "/map-00000-of-00003.json') was made for another plan (" +
-                                           id_b + ", not " + id_a + "); rerun it");
+  EXPECT_EQ(StatusMessage(s.status()), "map task 0 ('" + work_ +
+                                           "/map-00000-of-00003.json') was made for another plan (" + id_b + ", not " +
+                                           id_a + "); rerun it");
   // --replace discards the old plan and its outputs.
   p.replace = true;
   ASSERT_TRUE(PlanStage(other, work_, p).ok());
@@ -375,7 +370,7 @@ TEST_F(DistributedTest, CommandsThroughTheBinary) {
   EXPECT_NE(r.out.find("6 of 6 tasks done"), std::string::npos) << r.out;
   const std::string ref = tmp_.path() + "/ref";
   ASSERT_EQ(RunProberows("build -i " + dir_->path() + "/three -o " + ref + common).exit_code, 0);
-  EXPECT_EQ(ReadTree(out), ReadTree(ref));
+  EXPECT_EQ(ReadTreeBytes(out), ReadTreeBytes(ref));
 }
 
 }  // namespace

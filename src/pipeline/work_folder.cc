@@ -61,6 +61,29 @@ absl::StatusOr<Json> ReadJson(Env* env, const std::string& path, const std::stri
   }
 }
 
+// Reads the manifest of a map or reduce task and checks its format, its plan
+// (a stale output is refused) and its task numbers. `*who` names it.
+absl::StatusOr<Json> ReadTaskManifest(Env* env, const std::string& path, const char* stage, const char* format,
+                                      int task, int tasks, const std::string& plan_id, std::string* who) {
+  *who = fmt::format("{} task {} ('{}')", stage, task, path);
+  ASSIGN_OR_RETURN(
+      Json j,
+      ReadJson(env, path, fmt::format("{} task {} has no output ('{}' is missing); run it", stage, task, path)));
+  try {
+    if (j.at("format").get<std::string>() != format)
+      return absl::DataLossError(fmt::format("{}: not a {} task manifest", *who, stage));
+    const std::string made_for = j.at("plan").get<std::string>();
+    if (made_for != plan_id)
+      return absl::FailedPreconditionError(
+          fmt::format("{} was made for another plan ({}, not {}); rerun it", *who, made_for, plan_id));
+    if (j.at("task").get<int>() != task || j.at("tasks").get<int>() != tasks)
+      return absl::DataLossError(fmt::format("{}: manifest does not match the plan", *who));
+  } catch (const std::exception& e) {
+    return absl::DataLossError(fmt::format("{}: damaged manifest ({}); rerun {} task {}", *who, e.what(), stage, task));
+  }
+  return j;
+}
+
 }  // namespace
 
 WorkFolder::WorkFolder(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {
@@ -176,24 +199,16 @@ absl::Status WorkFolder::SaveMap(const MapResult& r, const std::string& attempt,
 }
 
 absl::StatusOr<MapResult> WorkFolder::LoadMap(const BuildPlan& plan, int task) const {
-  const std::string name = TaskName("map", task, plan.map_tasks);
-  const std::string path = Path(name + ".json");
-  const std::string who = fmt::format("map task {} ('{}')", task, path);
-  ASSIGN_OR_RETURN(
-      Json j, ReadJson(env_, path, fmt::format("map task {} has no output ('{}' is missing); run it", task, path)));
+  std::string who;
+  ASSIGN_OR_RETURN(Json j, ReadTaskManifest(env_, Path(TaskName("map", task, plan.map_tasks) + ".json"), "map",
+                                            kMapFormat, task, plan.map_tasks, plan.id, &who));
   MapResult r;
+  r.plan_id = plan.id;
+  r.task = task;
+  r.tasks = plan.map_tasks;
   try {
-    if (j.at("format").get<std::string>() != kMapFormat)
-      return absl::DataLossError(fmt::format("{}: not a map task manifest", who));
-    r.plan_id = j.at("plan").get<std::string>();
-    if (r.plan_id != plan.id)
-      return absl::FailedPreconditionError(
-          fmt::format("{} was made for another plan ({}, not {}); rerun it", who, r.plan_id, plan.id));
-    r.task = j.at("task").get<int>();
-    r.tasks = j.at("tasks").get<int>();
     r.rows = j.at("rows").get<uint64_t>();
-    if (r.task != task || r.tasks != plan.map_tasks ||
-        j.at("partition_count").get<size_t>() != (size_t{1} << plan.partition_bits))
+    if (j.at("partition_count").get<size_t>() != (size_t{1} << plan.partition_bits))
       return absl::DataLossError(fmt::format("{}: manifest does not match the plan", who));
     std::vector<std::string> paths;
     for (const Json& f : j.at("files")) {
@@ -329,22 +344,14 @@ absl::Status WorkFolder::SaveReduce(const ReduceResult& r, const std::string& at
 }
 
 absl::StatusOr<ReduceResult> WorkFolder::LoadReduce(const BuildPlan& plan, int task, std::string* shard_dir) const {
-  const std::string path = Path(TaskName("reduce", task, plan.reduce_tasks) + ".json");
-  const std::string who = fmt::format("reduce task {} ('{}')", task, path);
-  ASSIGN_OR_RETURN(
-      Json j, ReadJson(env_, path, fmt::format("reduce task {} has no output ('{}' is missing); run it", task, path)));
+  std::string who;
+  ASSIGN_OR_RETURN(Json j, ReadTaskManifest(env_, Path(TaskName("reduce", task, plan.reduce_tasks) + ".json"), "reduce",
+                                            kReduceFormat, task, plan.reduce_tasks, plan.id, &who));
   ReduceResult r;
+  r.plan_id = plan.id;
+  r.task = task;
+  r.tasks = plan.reduce_tasks;
   try {
-    if (j.at("format").get<std::string>() != kReduceFormat)
-      return absl::DataLossError(fmt::format("{}: not a reduce task manifest", who));
-    r.plan_id = j.at("plan").get<std::string>();
-    if (r.plan_id != plan.id)
-      return absl::FailedPreconditionError(
-          fmt::format("{} was made for another plan ({}, not {}); rerun it", who, r.plan_id, plan.id));
-    r.task = j.at("task").get<int>();
-    r.tasks = j.at("tasks").get<int>();
-    if (r.task != task || r.tasks != plan.reduce_tasks)
-      return absl::DataLossError(fmt::format("{}: manifest does not match the plan", who));
     *shard_dir = Path(j.at("dir").get<std::string>());
     r.shard_begin = j.at("shard_begin").get<int>();
     r.rows = j.at("rows").get<uint64_t>();
