@@ -47,6 +47,7 @@ started=$(bash distributed/slurm/local_cluster.sh start "$cluster") || fail "the
 eval "$started"
 echo "slurm_test: cluster up ($SLURM_CONF)"
 
+# shellcheck disable=SC2054  # commas inside one value
 options=(--static-columns prb_lat,prb_lon,prb_asn,prb_country --train-shards 4 --test-shards 2 --seed 3)
 "$binary" generate -o "$tmp/data" -n 120000 -p 3000 --files 4 --seed 5 >/dev/null
 "$binary" build -i "$tmp/data" -o "$tmp/ref" -j 1 -m 256MB --no-progress "${options[@]}" >/dev/null

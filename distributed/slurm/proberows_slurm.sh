@@ -60,7 +60,7 @@ while (($#)); do
   esac
 done
 build_options=("$@")
-[ -n "$work" ] && [ -n "$maps" ] && [ -n "$reduces" ] || usage
+if [ -z "$work" ] || [ -z "$maps" ] || [ -z "$reduces" ]; then usage; fi
 ((${#build_options[@]})) || die "no build options for \`proberows plan\` after -- (e.g. -- -i INPUT -o OUTPUT)"
 [[ "$maps" =~ ^[1-9][0-9]*$ && "$reduces" =~ ^[1-9][0-9]*$ ]] || die "--map-tasks and --reduce-tasks must be at least 1"
 [[ "$workers" =~ ^[1-9][0-9]*$ ]] || die "--workers $workers must be at least 1"
