@@ -25,6 +25,9 @@ import time
 
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from local_cluster import LocalDaskCluster, group_alive  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DRIVER = os.path.join(HERE, "proberows_dask.py")
 PYTHON = sys.executable
@@ -58,115 +61,6 @@ def assert_same_tree(got_dir, want_dir):
         assert got[name] == want[name], f"{name} differs from build's"
 
 
-def dask_command(name):
-    """`dask NAME` (Debian 12's entry point), or the older dask-NAME."""
-    for argv in (["dask", name], [f"dask-{name}"]):
-        if subprocess.run(argv + ["--help"], capture_output=True).returncode == 0:
-            return argv
-    pytest.fail(f"neither `dask {name}` nor `dask-{name}` runs: install python3-distributed (scripts/setup.sh)")
-
-
-class Cluster:
-    """A scheduler and workers on 127.0.0.1, each in its own process group."""
-
-    def __init__(self, folder):
-        self.folder = folder
-        self.procs = {}  # name -> Popen
-        self.address = None
-
-    def _start(self, name, argv):
-        log = open(os.path.join(self.folder, f"{name}.log"), "wb")
-        self.procs[name] = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.folder
-        )
-        log.close()
-
-    def start(self, workers):
-        scheduler_file = os.path.join(self.folder, "scheduler.json")
-        self._start(
-            "scheduler",
-            dask_command("scheduler")
-            + ["--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", scheduler_file]
-            # Leftover protection if this test itself is killed.
-            + ["--idle-timeout", "300"],
-        )
-        self._wait(lambda: os.path.exists(scheduler_file), "the scheduler to write its address")
-        with open(scheduler_file) as f:
-            self.address = json.load(f)["address"]
-        for i in range(workers):
-            self._start(
-                f"worker{i}",
-                dask_command("worker")
-                + [self.address, "--host", "127.0.0.1", "--nthreads", "1", "--no-dashboard"]
-                + ["--name", f"worker{i}", "--death-timeout", "60"],
-            )
-        self.wait_for_workers(workers)
-
-    def _wait(self, done, what, seconds=60):
-        deadline = time.monotonic() + seconds
-        while not done():
-            for name, p in self.procs.items():
-                if p.poll() is not None and name == "scheduler":
-                    pytest.fail(f"the Dask scheduler exited ({self.log('scheduler')})")
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out waiting for {what}")
-            time.sleep(0.1)
-
-    def wait_for_workers(self, n):
-        from distributed import Client
-
-        with Client(self.address, timeout="30s") as client:
-            client.wait_for_workers(n, timeout=60)
-
-    def log(self, name):
-        with open(os.path.join(self.folder, f"{name}.log"), errors="replace") as f:
-            return f.read()[-2000:]
-
-    def kill_group(self, name):
-        p = self.procs[name]
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        p.wait(timeout=30)
-
-    def stop(self):
-        for name in [n for n in self.procs if n != "scheduler"] + ["scheduler"]:
-            p = self.procs.get(name)
-            if p is None:
-                continue
-            for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
-                try:
-                    os.killpg(p.pid, sig)  # the process and whatever it started
-                except ProcessLookupError:
-                    break
-                try:
-                    p.wait(timeout=wait)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            # Children that outlived their leader keep the group alive.
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
-def group_alive(pgid):
-    """Whether a process of group `pgid` still runs (zombies waiting for
-    init to reap them do not count)."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # state, ppid, pgrp, ...
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            return True
-    return False
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     base = tmp_path_factory.mktemp("dask")
@@ -183,13 +77,12 @@ def env(tmp_path_factory):
         check=True,
         capture_output=True,
     )
-    cluster = Cluster(str(base))
+    cluster = LocalDaskCluster(base)
     try:
         cluster.start(workers=2)
         yield {"base": base, "exe": exe, "data": data, "ref": ref, "cluster": cluster}
     finally:
-        cluster.stop()
-        leftovers = [n for n, p in cluster.procs.items() if group_alive(p.pid)]
+        leftovers = cluster.stop()
         assert not leftovers, f"processes left running: {leftovers}"
 
 
@@ -320,10 +213,11 @@ def test_killed_worker_task_reruns_elsewhere(env):
             assert time.monotonic() < deadline, "map task 1 never started"
             time.sleep(0.05)
         pid = int(pid_file.read_text())
-        victim = next(n for n, p in cluster.procs.items() if n != "scheduler" and os.getpgid(pid) == p.pid)
+        victim = cluster.worker_of(pid)
+        assert victim is not None, f"map task 1 (pid {pid}) does not run on a worker of this test"
         # The task is running and has not committed.
         assert not (base / "work-kill" / f"map-00001-of-{MAP_TASKS:05d}.json").exists()
-        cluster.kill_group(victim)
+        cluster.kill(victim)
         assert not group_alive(cluster.procs[victim].pid)
         out, err = driver.communicate(timeout=120)
     finally:
