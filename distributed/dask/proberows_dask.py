@@ -21,7 +21,7 @@ the command's error line.
     proberows_dask.py --scheduler tcp://10.0.0.1:8786 --work /shared/work \\
         --map-tasks 32 --reduce-tasks 16 --memory-limit 4GB --workers 2 \\
         --binary /shared/bin/proberows \\
-        -- -i '/shared/atlas/*.parquet' -o /shared/out --train-shards 64 --test-shards 16
+        -- -i '/shared/atlas/*.parquet' -o /shared/out --train-shards 144 --test-shards 16
 
 Everything after `--` (or any option this driver does not know) goes to
 `proberows plan` unchanged. Exit codes: 0 ok, 1 a task failed, 2 usage.
@@ -155,7 +155,11 @@ def main(argv=None):
     def log(text):
         print(f"proberows_dask: {text}", flush=True)
 
-    client = Client(args.scheduler, timeout="60s")
+    try:
+        client = Client(args.scheduler, timeout="60s")
+    except (OSError, TimeoutError) as e:
+        log(f"cannot reach the Dask scheduler at {args.scheduler}: {e}")
+        return 1
     run_id = uuid.uuid4().hex[:8]
 
     def submit(name, command, *deps):
@@ -170,7 +174,10 @@ def main(argv=None):
         )
 
     def run_now(name, command):
-        return submit(name, command).result()
+        try:
+            return submit(name, command).result()
+        except Exception as e:  # the command's error line
+            raise RuntimeError(f"{name} failed: {e}") from e
 
     futures = {}  # key -> future
     tasks = {}  # key -> (stage, index)
@@ -249,7 +256,7 @@ def main(argv=None):
         log("interrupted: cancelling the tasks (run the same command again to resume)")
         return 130
     except Exception as e:  # plan or status failed, or the scheduler went away
-        log(f"failed: {e}")
+        log(str(e) if isinstance(e, RuntimeError) else f"failed: {e!r}")
         return 1
     finally:
         client.close()

@@ -138,6 +138,20 @@ def test_output_equals_build_and_rerun_does_nothing(env):
     assert_same_tree(env["base"] / "out-plain", env["ref"])
 
 
+def test_plan_error_stops_the_driver_with_its_line(env):
+    base = env["base"]
+    argv = [PYTHON, DRIVER, "--scheduler", env["cluster"].address, "--work", str(base / "work-bad")]
+    argv += ["--map-tasks", "2", "--reduce-tasks", "1", "--binary", env["exe"]]
+    argv += ["--", "-i", str(base / "no-such-input"), "-o", str(base / "out-bad")]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=str(base))
+    assert r.returncode == 1, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 1, r.stdout
+    assert lines[0].startswith("proberows_dask: plan failed: proberows: error: "), lines[0]
+    assert "no-such-input" in lines[0] and "(exit code 1 on tcp://127.0.0.1:" in lines[0], lines[0]
+    assert not (base / "out-bad").exists()
+
+
 def test_failed_task_stops_the_build_and_a_rerun_resumes(env):
     failing = env["base"] / "failing-proberows"
     write_wrapper(

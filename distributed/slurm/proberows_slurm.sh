@@ -8,7 +8,7 @@
 #       [--binary /shared/bin/proberows] [--memory-limit 4GB] [--workers 2] \
 #       [--partition P] [--account A] [--time 2:00:00] [--sbatch-arg ARG]... \
 #       [--max-running K] [--logs DIR] [--keep-work] [--no-verify] [--replace] [--wait] \
-#       -- -i '/shared/atlas/*.parquet' -o /shared/out --train-shards 64 --test-shards 16
+#       -- -i '/shared/atlas/*.parquet' -o /shared/out --train-shards 144 --test-shards 16
 #
 # `plan` runs here (its errors show at once; this machine must see the
 # input, the work folder and the output at the paths the nodes use), then
