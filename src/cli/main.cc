@@ -117,6 +117,31 @@ uint64_t SizeOrThrow(const std::string& flag, const std::string& text) {
   return v;
 }
 
+// CLI11 reads "-1" into an unsigned option as 18446744073709551615. This
+// check refuses a negative value by name before that happens; it throws
+// (rather than returning a CLI11 message, which would be a usage error)
+// because a well-formed number out of range is an invalid value (exit 1),
+// like --files 0 or --workers 0.
+struct NegativeValue {
+  std::string message;
+};
+CLI::Validator NonNegative(const std::string& flag) {
+  return CLI::Validator(
+      [flag](std::string& value) -> std::string {
+        const size_t first = value.find_first_not_of(" \t");
+        if (first != std::string::npos && value[first] == '-')
+          throw NegativeValue{fmt::format("{} must not be negative (got {})", flag, value)};
+        return "";
+      },
+      "");
+}
+
+std::string VerifyFailureMessage(const VerifyResult& r) {
+  std::string message = fmt::format("verification failed with {} problem(s)", r.problem_count);
+  if (r.problem_count > r.problems.size()) message += fmt::format("; only the first {} are shown", r.problems.size());
+  return message;
+}
+
 // Prints a parse error (or --help / --version) the CLI11 way and maps it to
 // our exit codes: 0 for --help/--version, 2 for any usage error (CLI11's own
 // codes, e.g. 106 or 109, are not part of our interface).
@@ -134,10 +159,14 @@ int Main(int argc, char** argv) {
   std::string gen_memory;
   CLI::App* generate = app.add_subcommand("generate", "write a synthetic RIPE-Atlas-like ping dataset as Parquet");
   generate->add_option("--output,-o", gen.output_dir, "output folder")->required();
-  generate->add_option("--measurements,-n", gen.measurements, "number of measurements (rows)")->capture_default_str();
-  generate->add_option("--probes,-p", gen.probes, "number of probes")->capture_default_str();
+  generate->add_option("--measurements,-n", gen.measurements, "number of measurements (rows)")
+      ->capture_default_str()
+      ->check(NonNegative("--measurements"));
+  generate->add_option("--probes,-p", gen.probes, "number of probes")
+      ->capture_default_str()
+      ->check(NonNegative("--probes"));
   generate->add_option("--files", gen.files, "number of Parquet files")->capture_default_str();
-  generate->add_option("--seed", gen.seed, "random seed")->capture_default_str();
+  generate->add_option("--seed", gen.seed, "random seed")->capture_default_str()->check(NonNegative("--seed"));
   generate->add_option("--memory-limit", gen_memory, "DuckDB memory limit, e.g. 1GB");
   generate->add_option("--threads", gen.threads, "DuckDB threads (default: all cores)");
   generate->add_flag("--overwrite", gen.overwrite, "replace existing part-*.parquet files");
@@ -160,7 +189,9 @@ int Main(int argc, char** argv) {
   build->add_option("--exclude", b.exclude_columns, "drop these columns")->delimiter(',');
   build->add_flag("--null-lists-as-empty", b.null_lists_as_empty, "read NULL lists as empty lists");
   build->add_option("--test-fraction", b.test_fraction, "fraction of keys in the test split")->capture_default_str();
-  build->add_option("--seed", b.seed, "seed of the split/shuffle hash")->capture_default_str();
+  build->add_option("--seed", b.seed, "seed of the split/shuffle hash")
+      ->capture_default_str()
+      ->check(NonNegative("--seed"));
   build->add_option("--train-shards", b.train_shards, "train shards (default: from size, like TFDS)");
   build->add_option("--test-shards", b.test_shards, "test shards (default: from size, like TFDS)");
   build->add_option("--array-record-options", b.array_record_options, "ArrayRecord writer options")
@@ -182,8 +213,10 @@ int Main(int argc, char** argv) {
   bool cat_flat = false;
   CLI::App* cat = app.add_subcommand("cat", "print rows of an ArrayRecord file as JSON lines");
   cat->add_option("file", cat_file, "ArrayRecord file")->required();
-  cat->add_option("--index", cat_options.index, "first row")->capture_default_str();
-  cat->add_option("--limit", cat_options.limit, "rows to print (0: all)")->capture_default_str();
+  cat->add_option("--index", cat_options.index, "first row")->capture_default_str()->check(NonNegative("--index"));
+  cat->add_option("--limit", cat_options.limit, "rows to print (0: all)")
+      ->capture_default_str()
+      ->check(NonNegative("--limit"));
   cat->add_flag("--flat", cat_flat, "print ragged features as stored (no regrouping into lists)");
   bool cat_salvage = false;
   cat->add_flag("--salvage", cat_salvage,
@@ -200,6 +233,8 @@ int Main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return UsageExit(app, e);
+  } catch (const NegativeValue& e) {
+    return Fail(absl::InvalidArgumentError(e.message));
   }
 
   Env* env = Env::Default();
@@ -219,9 +254,19 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (build->parsed()) {
-    if (absl::Status st = ParseStrategy(strategy, &b.strategy); !st.ok()) return Fail(st);
-    if (absl::Status st = ParseByteSize(memory, &b.memory_limit_bytes); !st.ok())
-      return Fail(Annotate(st, "--memory-limit"));
+    // Usage errors (exit 2): no input, two inputs, a value that is not of
+    // the flag's kind.
+    if (b.inputs.empty() && b.sql.empty())
+      return UsageExit(app, CLI::ValidationError("no input: give --input FILE_OR_GLOB... or --sql QUERY"));
+    if (!b.inputs.empty() && !b.sql.empty())
+      return UsageExit(app, CLI::ValidationError("--input and --sql are mutually exclusive"));
+    if (absl::Status st = ParseStrategy(strategy, &b.strategy); !st.ok())
+      return UsageExit(app, CLI::ValidationError(StatusMessage(st)));
+    try {
+      b.memory_limit_bytes = SizeOrThrow("--memory-limit", memory);
+    } catch (const CLI::Error& e) {
+      return UsageExit(app, e);
+    }
     if (workers.has_value()) {
       if (*workers <= 0)
         return Fail(absl::InvalidArgumentError(fmt::format("--workers {} must be at least 1", *workers)));
@@ -266,12 +311,14 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (verify->parsed()) {
+    if (!verify_options.inputs.empty() && !verify_options.sql.empty())
+      return UsageExit(app, CLI::ValidationError("--input and --sql are mutually exclusive"));
     absl::StatusOr<VerifyResult> r = VerifyDataset(env, verify_dir, verify_options);
     if (!r.ok()) return Fail(r.status());
     std::fputs(r->report.c_str(), stdout);
     for (const std::string& p : r->problems) std::fprintf(stderr, "proberows: problem: %s\n", p.c_str());
     if (!r->ok) {
-      std::fprintf(stderr, "proberows: error: verification failed with %zu problem(s)\n", r->problems.size());
+      std::fprintf(stderr, "proberows: error: %s\n", VerifyFailureMessage(*r).c_str());
       return 1;
     }
     return 0;
