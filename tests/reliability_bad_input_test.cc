@@ -164,11 +164,11 @@ TEST_F(BadInputTest, UnsignedAboveInt64Max) {
       "COPY (SELECT 5::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, CASE WHEN i = 1 THEN "
       "9223372036854775808 ELSE 1 END::UBIGINT AS bytes FROM range(3) t(i)) TO '" +
       in_ + "/u.parquet' (FORMAT parquet)");
-  ExpectFailure(
-      "-i " + In(in_ + "/u.parquet"), 1,
-      "Invalid Input Error: column 'bytes': value 9223372036854775808 does not fit in int64 (key 5) (first in "
-      "file '" +
-          in_ + "/u.parquet')");
+  ExpectFailure("-i " + In(in_ + "/u.parquet"), 1,
+                "reading input: Invalid Input Error: column 'bytes': value 9223372036854775808 does not fit in int64 "
+                "(key 5) (first in "
+                "file '" +
+                    in_ + "/u.parquet')");
 }
 
 TEST_F(BadInputTest, StaticColumnVariesWithinAProbe) {
