@@ -113,7 +113,9 @@ def main():
           f"median of {args.runs} runs")
     for name, fn in cases:
         rates = [rate(fn, n) for _ in range(args.runs)]
-        print(f"  {name:<30} {statistics.median(rates):>10,.0f} rows/s")
+        print(f"  {name:<30} {statistics.median(rates):>10,.0f} rows/s   (runs: "
+              f"{', '.join(f'{r:,.0f}' for r in rates)})")
+    print(f"{os.cpu_count()} CPUs, load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} at the end")
 
 
 if __name__ == "__main__":
