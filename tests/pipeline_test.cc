@@ -14,6 +14,7 @@
 #include "proberows/generate.h"
 #include "source/duckdb_handle.h"
 #include "source/key_codec.h"
+#include "tests/reliability_util.h"
 #include "tests/test_util.h"
 #include "util/status_macros.h"
 
@@ -21,13 +22,6 @@ namespace proberows {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Every file of an output folder: name -> bytes.
-std::map<std::string, std::string> ReadTree(const std::string& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& e : fs::directory_iterator(dir)) files[e.path().filename().string()] = ReadFileOrDie(e.path());
-  return files;
-}
 
 class PipelineTest : public ::testing::Test {
  protected:
@@ -65,7 +59,7 @@ class PipelineTest : public ::testing::Test {
     absl::StatusOr<BuildSummary> s = Build(o);
     EXPECT_TRUE(s.ok()) << s.status();
     if (!s.ok()) return {};
-    return ReadTree(o.output_dir);
+    return ReadTreeBytes(o.output_dir);
   }
 
   static TempDir* dir_;
@@ -214,7 +208,7 @@ TEST(PipelineDefaultDataset, SplitCountsOfTheDefaultDataset) {
   small.memory_limit_bytes = 128ull << 20;
   auto t = Build(small);
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(ReadTree(small.output_dir), ReadTree(o.output_dir));
+  EXPECT_EQ(ReadTreeBytes(small.output_dir), ReadTreeBytes(o.output_dir));
 }
 
 }  // namespace
@@ -283,6 +277,23 @@ TEST(PipelineSources, SqlSourceWithStringKeyAndCsvInputAgree) {
                     .ok());
   }
   EXPECT_EQ(keys.size(), 7u);
+}
+
+TEST_F(PipelineTest, TfdsLayoutPublishesIntoNameVersion) {
+  TempDir out;
+  BuildOptions flat = Options(out.path() + "/flat");
+  ASSERT_TRUE(Build(flat).ok());
+  BuildOptions o = Options(out.path() + "/data_dir");
+  o.tfds_layout = true;
+  absl::StatusOr<BuildSummary> s = Build(o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->output_dir, out.path() + "/data_dir/probes/1.0.0");
+  // The same files, one folder per name and version, as TFDS's data_dir has them.
+  std::map<std::string, std::string> want;
+  for (auto& [name, bytes] : ReadTreeBytes(flat.output_dir)) want["probes/1.0.0/" + name] = bytes;
+  std::map<std::string, std::string> got = ReadTreeBytes(out.path() + "/data_dir");
+  std::erase_if(got, [](const auto& e) { return e.first.ends_with(".proberows.lock"); });  // issue #11 removes it
+  EXPECT_EQ(got, want);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "proberows/array_record_writer.h"
 #include "proberows/env.h"
 #include "proberows/pipeline.h"
+#include "util/hashing_env.h"
 #include "util/thread_pool.h"
 
 namespace proberows {
@@ -68,6 +69,7 @@ class DatasetWriter {
   absl::Status NextShard();
 
   Env* env_;
+  HashingEnv hashing_env_;  // shard files are written through it
   std::string dir_;
   std::string name_;
   SplitPlan plan_;

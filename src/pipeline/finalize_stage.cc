@@ -44,8 +44,8 @@ absl::StatusOr<FinalizeResult> RunFinalize(const FinalizeInput& in, OutputTransa
     const ReduceResult& r = *in.reduces[j];
     const std::string& who = in.task_names[j];
     if (r.plan_id != plan.id)
-      return absl::FailedPreconditionError(fmt::format("{} was made for another plan ({}, not {}); rerun it", who,
-                                                       r.plan_id, plan.id));
+      return absl::FailedPreconditionError(
+          fmt::format("{} was made for another plan ({}, not {}); rerun it", who, r.plan_id, plan.id));
     const ReduceAssignment& a = in.split->reduce[j];
     if (r.shard_begin != a.shard_begin || r.shards.size() != static_cast<size_t>(a.shard_end - a.shard_begin))
       return absl::FailedPreconditionError(fmt::format("{} wrote shards {}..{}, the split assigned it {}..{}; rerun it",
@@ -64,9 +64,9 @@ absl::StatusOr<FinalizeResult> RunFinalize(const FinalizeInput& in, OutputTransa
       if (!size.ok())
         return absl::FailedPreconditionError(fmt::format("{}: shard file '{}' is missing; rerun it", who, path));
       if (*size != sh.file_bytes)
-        return absl::FailedPreconditionError(fmt::format(
-            "{}: shard file '{}' is {} bytes, {} when it was written (partial or replaced); rerun it", who, path,
-            *size, sh.file_bytes));
+        return absl::FailedPreconditionError(
+            fmt::format("{}: shard file '{}' is {} bytes, {} when it was written (partial or replaced); rerun it", who,
+                        path, *size, sh.file_bytes));
       if (in.verify_checksums) {
         RETURN_IF_ERROR(ctx.Cancelled());
         ASSIGN_OR_RETURN(std::string xxh3, FileXxh3(env, path));
@@ -96,8 +96,8 @@ absl::StatusOr<FinalizeResult> RunFinalize(const FinalizeInput& in, OutputTransa
       RETURN_IF_ERROR(env->LinkOrCopyFile(in.shard_dirs[j] + "/" + sh.file, txn->staging_dir() + "/" + sh.file));
     }
   }
-  MetadataInput meta{plan.options, *in.schema, *in.encoder, *in.ar_options, sp, result.test, result.train,
-                     in.split->measurements};
+  MetadataInput meta{plan.options, *in.schema,  *in.encoder,  *in.ar_options,
+                     sp,           result.test, result.train, in.split->measurements};
   RETURN_IF_ERROR(WriteMetadata(env, txn->staging_dir(), meta));
   RETURN_IF_ERROR(txn->Commit());
   return result;

@@ -43,8 +43,8 @@ class CountingPartitioner final : public RecordSink {
 // collector per DuckDB thread.
 class MapSinks final : public ScanSinks {
  public:
-  MapSinks(Env* env, std::string dir, MapMode mode, bool int_keys, int bits, uint64_t spill_buffer,
-           uint64_t key_memory, uint64_t memory_max)
+  MapSinks(Env* env, std::string dir, MapMode mode, bool int_keys, int bits, uint64_t spill_buffer, uint64_t key_memory,
+           uint64_t memory_max)
       : env_(env),
         dir_(std::move(dir)),
         mode_(mode),
@@ -60,8 +60,8 @@ class MapSinks final : public ScanSinks {
     KeyCollector* keys = keys_.back().get();
     switch (mode_) {
       case MapMode::kSpill:
-        spill_.push_back(std::make_unique<SpillPartitioner>(env_, fmt::format("{}/t{}.spill", dir_, t), bits_,
-                                                            spill_buffer_, keys));
+        spill_.push_back(
+            std::make_unique<SpillPartitioner>(env_, fmt::format("{}/t{}.spill", dir_, t), bits_, spill_buffer_, keys));
         return spill_.back().get();
       case MapMode::kMemory:
         memory_.push_back(std::make_unique<MemoryPartitioner>(bits_, memory_max_, &memory_held_, keys));
@@ -84,9 +84,8 @@ class MapSinks final : public ScanSinks {
       for (Partition& p : parts) result->partitions[p.index].Absorb(std::move(p));
     };
     for (auto& s : spill_) {
-      const uint64_t written = s->bytes_written();
       ASSIGN_OR_RETURN(std::vector<Partition> parts, s->Finish());
-      if (written > 0) result->spill_bytes += written;
+      result->spill_bytes += s->bytes_written();
       merge(std::move(parts));
       s.reset();
     }
@@ -133,8 +132,8 @@ class MapSinks final : public ScanSinks {
 absl::Status CountNullKeys(DuckDb* db, const SourceSchema& schema, const std::string& from, absl::Status error) {
   const std::string message = StatusMessage(error);
   if (message != fmt::format("key column '{}' is NULL", schema.columns[0].name)) return error;
-  absl::StatusOr<QueryResult> r = db->Query(fmt::format(
-      "SELECT count(*), count(*) - count(k) FROM (SELECT {} AS k FROM {} AS t)", schema.key_expr, from));
+  absl::StatusOr<QueryResult> r = db->Query(
+      fmt::format("SELECT count(*), count(*) - count(k) FROM (SELECT {} AS k FROM {} AS t)", schema.key_expr, from));
   if (!r.ok()) return error;
   absl::StatusOr<DataChunk> chunk = r->Next();
   if (!chunk.ok() || !chunk->valid() || chunk->size() != 1) return error;
@@ -188,10 +187,10 @@ absl::StatusOr<MapResult> RunMap(const BuildPlan& plan, int task, const SourceSc
     const uint64_t estimate = static_cast<uint64_t>(plan.record_bytes * static_cast<double>(expected_rows));
     const uint64_t need = static_cast<uint64_t>(static_cast<double>(estimate) * 1.3);
     if (need > usable)
-      return absl::ResourceExhaustedError(fmt::format(
-          "the in-memory strategy needs about {} for {} measurements, more than --memory-limit {} allows; "
-          "use --strategy streaming (the default) or raise --memory-limit",
-          FormatBytes(need + kBaseReserve + duckdb_limit), expected_rows, FormatBytes(limit)));
+      return absl::ResourceExhaustedError(
+          fmt::format("the in-memory strategy needs about {} for {} measurements, more than --memory-limit {} allows; "
+                      "use --strategy streaming (the default) or raise --memory-limit",
+                      FormatBytes(need + kBaseReserve + duckdb_limit), expected_rows, FormatBytes(limit)));
     memory_max = static_cast<uint64_t>(static_cast<double>(usable) / 1.3);
   }
 

@@ -183,7 +183,7 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
     splits.push_back(split);
   }
   info["splits"] = splits;
-  info["version"] = "1.0.0";
+  info["version"] = kTfdsVersion;
 
   // One TFDS feature per input column (a LIST column's two Example features
   // form one ragged feature). nlohmann's object keeps insertion order, so

@@ -93,7 +93,8 @@ absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder
       free_works.push_back(t->work);
       RETURN_IF_ERROR(t->status);
       const EncodedRows& rows = t->work->rows;
-      for (size_t i = 0; i < rows.size(); ++i) RETURN_IF_ERROR(out->Add(rows.row(i), rows.measurements[i], ctx.monitor));
+      for (size_t i = 0; i < rows.size(); ++i)
+        RETURN_IF_ERROR(out->Add(rows.row(i), rows.measurements[i], ctx.monitor));
       return absl::OkStatus();
     };
     for (Partition& p : *parts) {
@@ -167,10 +168,10 @@ absl::StatusOr<std::vector<Partition>> GatherPartitions(const ReduceInput& in, s
     }
     RETURN_IF_ERROR(ctx.Cancelled());
     const int extra = std::min(12, std::max(1, CeilLog2((merged.bytes + target - 1) / target)));
-    ASSIGN_OR_RETURN(std::vector<Partition> sub,
-                     SplitPartition(ctx.env, merged, extra,
-                                    fmt::format("{}/split{}-{}.spill", ctx.temp_dir, merged.bits, merged.index),
-                                    1 << 20));
+    ASSIGN_OR_RETURN(
+        std::vector<Partition> sub,
+        SplitPartition(ctx.env, merged, extra,
+                       fmt::format("{}/split{}-{}.spill", ctx.temp_dir, merged.bits, merged.index), 1 << 20));
     for (Partition& s : sub)
       if (s.records > 0) parts.push_back(std::move(s));
   }
@@ -178,8 +179,7 @@ absl::StatusOr<std::vector<Partition>> GatherPartitions(const ReduceInput& in, s
 }
 
 // Sequential: one DuckDB query per key, in output order.
-absl::Status QueryPartitions(const ReduceInput& in, size_t first, size_t last, RowOutput* out,
-                             const TaskContext& ctx) {
+absl::Status QueryPartitions(const ReduceInput& in, size_t first, size_t last, RowOutput* out, const TaskContext& ctx) {
   const SourceSchema& schema = *in.schema;
   ASSIGN_OR_RETURN(std::unique_ptr<DuckDb> db, OpenTaskDuckDb(ctx));
   // Like the original script: the converted input as one table indexed by

@@ -12,18 +12,18 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "plan/memory_budget.h"
 #include "proberows/env.h"
 #include "proberows/pipeline.h"
-#include "plan/memory_budget.h"
 #include "source/duckdb_handle.h"
 
 namespace proberows {
 
 struct TaskContext {
   Env* env = nullptr;
-  int workers = 1;                // already lowered by WorkersWithin
+  int workers = 1;  // already lowered by WorkersWithin
   uint64_t memory_limit = 2ull << 30;
-  std::string temp_dir;           // private scratch folder; exists
+  std::string temp_dir;             // private scratch folder; exists
   BuildMonitor* monitor = nullptr;  // may be null
 
   // kCancelled once the monitor asks to stop.

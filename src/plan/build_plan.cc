@@ -34,6 +34,7 @@ Json OptionsToJson(const BuildOptions& o) {
   j["output"] = o.output_dir;
   j["name"] = o.name;
   j["overwrite"] = o.overwrite;
+  j["tfds_layout"] = o.tfds_layout;
   j["key"] = o.key_column;
   j["order_by"] = o.order_column;
   j["static_columns"] = o.static_columns;
@@ -54,6 +55,7 @@ void OptionsFromJson(const Json& j, BuildOptions* o) {
   o->output_dir = j.at("output").get<std::string>();
   o->name = j.at("name").get<std::string>();
   o->overwrite = j.at("overwrite").get<bool>();
+  o->tfds_layout = j.at("tfds_layout").get<bool>();
   o->key_column = j.at("key").get<std::string>();
   o->order_column = j.at("order_by").get<std::string>();
   o->static_columns = j.at("static_columns").get<std::vector<std::string>>();
@@ -198,8 +200,8 @@ struct Piece {
 };
 
 // Cuts `pieces` (in input order) into `tasks` contiguous runs of about equal
-// weight; adjacent row groups of one file merge into one row range, and a
-// file all of whose row groups land in one task becomes a whole-file unit.
+// weight (a piece goes to the task whose share holds its middle); adjacent row groups of one file merge into one row
+// range, and a file all of whose row groups land in one task becomes a whole-file unit.
 std::vector<std::vector<InputUnit>> AssignPieces(const std::vector<Piece>& pieces, int tasks,
                                                  const std::vector<InputFile>& inputs) {
   std::vector<std::vector<InputUnit>> maps(static_cast<size_t>(tasks));
@@ -207,11 +209,14 @@ std::vector<std::vector<InputUnit>> AssignPieces(const std::vector<Piece>& piece
   for (const Piece& p : pieces) total += std::max<uint64_t>(1, p.weight);
   uint64_t before = 0;
   for (const Piece& p : pieces) {
-    // The task whose share [total*i/tasks, total*(i+1)/tasks) holds the piece's start.
-    const int task = static_cast<int>(std::min<unsigned __int128>(
-        static_cast<unsigned __int128>(before) * static_cast<unsigned>(tasks) / std::max<uint64_t>(1, total),
-        static_cast<unsigned>(tasks - 1)));
-    before += std::max<uint64_t>(1, p.weight);
+    // The task whose share [total*i/tasks, total*(i+1)/tasks) holds the
+    // piece's middle.
+    const uint64_t weight = std::max<uint64_t>(1, p.weight);
+    const unsigned __int128 middle = static_cast<unsigned __int128>(before) * 2 + weight;
+    const int task = static_cast<int>(
+        std::min<unsigned __int128>(middle * static_cast<unsigned>(tasks) / (static_cast<unsigned __int128>(total) * 2),
+                                    static_cast<unsigned>(tasks - 1)));
+    before += weight;
     std::vector<InputUnit>& units = maps[static_cast<size_t>(task)];
     if (!p.whole && !units.empty() && !units.back().whole && units.back().file == p.file &&
         units.back().row_end == p.row_begin) {
@@ -310,7 +315,8 @@ absl::StatusOr<BuildPlan> BuildPlan::FromJson(std::string_view json, const std::
           unit.row_end = u.at("rows").at(1).get<uint64_t>();
         }
         if (unit.file < 0 || static_cast<size_t>(unit.file) >= p.inputs.size())
-          return absl::DataLossError(fmt::format("{}: a map task reads file {} of {}", where, unit.file, p.inputs.size()));
+          return absl::DataLossError(
+              fmt::format("{}: a map task reads file {} of {}", where, unit.file, p.inputs.size()));
         units.push_back(unit);
       }
       p.maps.push_back(std::move(units));
@@ -327,7 +333,8 @@ absl::StatusOr<BuildPlan> BuildPlan::FromJson(std::string_view json, const std::
   const std::string body = PlanBody(p).dump();
   const std::string expected = fmt::format("{:016x}", XXH3_64bits(body.data(), body.size()));
   if (expected != p.id)
-    return absl::DataLossError(fmt::format("{}: damaged or edited (its id {} does not match its contents)", where, p.id));
+    return absl::DataLossError(
+        fmt::format("{}: damaged or edited (its id {} does not match its contents)", where, p.id));
   return p;
 }
 
@@ -364,10 +371,11 @@ absl::StatusOr<BuildPlan> MakePlan(DuckDb* db, Env* env, const BuildOptions& opt
     std::vector<std::vector<Piece>> groups(plan.inputs.size());
     std::string list;
     for (const std::string& f : schema.files) list += (list.empty() ? "" : ", ") + QuoteLiteral(f);
-    ASSIGN_OR_RETURN(QueryResult r, db->Query(fmt::format("SELECT file_name, row_group_id, any_value(row_group_num_rows), "
-                                                          "sum(total_compressed_size) FROM parquet_metadata([{}]) "
-                                                          "GROUP BY ALL ORDER BY file_name, row_group_id",
-                                                          list)));
+    ASSIGN_OR_RETURN(QueryResult r,
+                     db->Query(fmt::format("SELECT file_name, row_group_id, any_value(row_group_num_rows), "
+                                           "sum(total_compressed_size) FROM parquet_metadata([{}]) "
+                                           "GROUP BY ALL ORDER BY file_name, row_group_id",
+                                           list)));
     for (;;) {
       ASSIGN_OR_RETURN(DataChunk chunk, r.Next());
       if (!chunk.valid()) break;
@@ -424,7 +432,10 @@ absl::StatusOr<BuildPlan> MakePlan(DuckDb* db, Env* env, const BuildOptions& opt
   return plan;
 }
 
-absl::StatusOr<SourceSchema> ResolvePlannedSource(DuckDb* db, const BuildPlan& plan) {
+absl::StatusOr<SourceSchema> ResolvePlannedSource(DuckDb* db, Env* env, const BuildPlan& plan) {
+  // Before DuckDB reads anything: a changed file gets our message, not a
+  // reader's error about its bytes.
+  RETURN_IF_ERROR(CheckInputsUnchanged(env, plan, {}));
   ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db, plan.options));
   const std::string columns = ColumnsText(schema);
   if (columns != plan.columns)
@@ -432,14 +443,14 @@ absl::StatusOr<SourceSchema> ResolvePlannedSource(DuckDb* db, const BuildPlan& p
         "the input's columns changed since the plan was made: plan has ({}), input now has ({}); make a new plan",
         plan.columns, columns));
   if (schema.files.size() != plan.inputs.size())
-    return absl::FailedPreconditionError(fmt::format(
-        "the input holds {} files now, {} when the plan was made; make a new plan", schema.files.size(),
-        plan.inputs.size()));
+    return absl::FailedPreconditionError(
+        fmt::format("the input holds {} files now, {} when the plan was made; make a new plan", schema.files.size(),
+                    plan.inputs.size()));
   for (size_t i = 0; i < schema.files.size(); ++i) {
     if (schema.files[i] != plan.inputs[i].path)
-      return absl::FailedPreconditionError(fmt::format(
-          "the input files changed since the plan was made ('{}' is now '{}'); make a new plan", plan.inputs[i].path,
-          schema.files[i]));
+      return absl::FailedPreconditionError(
+          fmt::format("the input files changed since the plan was made ('{}' is now '{}'); make a new plan",
+                      plan.inputs[i].path, schema.files[i]));
   }
   return schema;
 }
@@ -464,8 +475,8 @@ absl::Status CheckInputsUnchanged(Env* env, const BuildPlan& plan, std::span<con
       if (footer != want.footer_xxh3) what = "Parquet footer";
     }
     if (!what.empty())
-      return absl::FailedPreconditionError(fmt::format(
-          "input file '{}' changed since the plan was made ({}); make a new plan", want.path, what));
+      return absl::FailedPreconditionError(
+          fmt::format("input file '{}' changed since the plan was made ({}); make a new plan", want.path, what));
   }
   return absl::OkStatus();
 }
@@ -494,9 +505,9 @@ std::string MapFromItem(const BuildPlan& plan, const SourceSchema& schema, int t
       continue;
     }
     flush_whole();
-    items.push_back(fmt::format(
-        "(SELECT * EXCLUDE (file_row_number) FROM {} WHERE file_row_number >= {} AND file_row_number < {})",
-        schema.ReaderFor({path}, "file_row_number = true"), u.row_begin, u.row_end));
+    items.push_back(
+        fmt::format("(SELECT * EXCLUDE (file_row_number) FROM {} WHERE file_row_number >= {} AND file_row_number < {})",
+                    schema.ReaderFor({path}, "file_row_number = true"), u.row_begin, u.row_end));
   }
   flush_whole();
   if (items.size() == 1) return items[0];

@@ -35,8 +35,8 @@ struct InputFile {
   std::string path;
   uint64_t size = 0;
   int64_t mtime_ns = 0;
-  std::string footer_xxh3;   // Parquet: XXH3-64 of the footer; "" otherwise
-  uint64_t rows = 0;         // Parquet: rows per its footer; 0 otherwise
+  std::string footer_xxh3;  // Parquet: XXH3-64 of the footer; "" otherwise
+  uint64_t rows = 0;        // Parquet: rows per its footer; 0 otherwise
   bool rows_known = false;
 };
 
@@ -55,7 +55,7 @@ struct BuildPlan {
   std::string id;        // 16 hex digits; see the header comment
   BuildOptions options;  // the plan's share of the options (see PlanOptions)
   std::vector<InputFile> inputs;
-  std::string columns;   // "name TYPE, ..." as the input gives them
+  std::string columns;  // "name TYPE, ..." as the input gives them
   int map_tasks = 1;
   int reduce_tasks = 1;
   int partition_bits = 0;
@@ -92,9 +92,9 @@ BuildOptions PlanOptions(const BuildOptions& options);
 [[nodiscard]] absl::StatusOr<BuildPlan> MakePlan(DuckDb* db, Env* env, const BuildOptions& options,
                                                  const PlanSettings& settings, SourceSchema* schema);
 
-// Resolves the source again (for a task) and checks it matches the plan's
-// columns. FailedPrecondition when the input's columns changed.
-[[nodiscard]] absl::StatusOr<SourceSchema> ResolvePlannedSource(DuckDb* db, const BuildPlan& plan);
+// Resolves the source again (for a task) and checks that the input files are
+// unchanged (CheckInputsUnchanged) and give the plan's columns.
+[[nodiscard]] absl::StatusOr<SourceSchema> ResolvePlannedSource(DuckDb* db, Env* env, const BuildPlan& plan);
 
 // OK if every file in `files` (indices into plan.inputs; empty: all) still has
 // the size, mtime and footer it had when the plan was made; otherwise
