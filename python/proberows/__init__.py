@@ -203,6 +203,7 @@ def build(
     memory_limit="2GB",
     temp_dir=None,
     overwrite=False,
+    tfds_layout=False,
     progress=True,
 ):
     """Runs `proberows build` in this process and returns its summary as a dict.
@@ -211,7 +212,8 @@ def build(
     `input` a path, glob or folder, or a list of them (exclusive with `sql`, a
     DuckDB query); list flags take a list or a comma-separated string;
     `memory_limit` a size string ("1GB", "512MiB") or a number of bytes;
-    `train_shards`, `test_shards` and `workers` None for the CLI's default.
+    `train_shards`, `test_shards` and `workers` None for the CLI's default;
+    `tfds_layout=True` publishes into OUTPUT/NAME/1.0.0/ (--tfds-layout).
     The build runs in C++ without the GIL. With `progress` and tqdm
     installed, a tqdm bar shows the progress. Ctrl-C stops the build cleanly
     (nothing is written, a previous output stays) and raises
@@ -248,6 +250,7 @@ def build(
         memory_limit=limit,
         temp_dir=os.fspath(temp_dir) if temp_dir is not None else "",
         overwrite=bool(overwrite),
+        tfds_layout=bool(tfds_layout),
     )
     bar = _progress_bar(progress)
     try:

@@ -614,7 +614,7 @@ std::unique_ptr<BuildJob> StartBuild(std::vector<std::string> inputs, std::strin
                                      py::int_ seed, std::optional<int64_t> train_shards,
                                      std::optional<int64_t> test_shards, std::string array_record_options,
                                      std::string strategy, std::optional<int64_t> workers, py::object memory_limit,
-                                     std::string temp_dir, bool overwrite) {
+                                     std::string temp_dir, bool overwrite, bool tfds_layout) {
   BuildOptions b;
   b.inputs = std::move(inputs);
   b.sql = std::move(sql);
@@ -631,6 +631,7 @@ std::unique_ptr<BuildJob> StartBuild(std::vector<std::string> inputs, std::strin
   b.array_record_options = std::move(array_record_options);
   b.temp_dir = std::move(temp_dir);
   b.overwrite = overwrite;
+  b.tfds_layout = tfds_layout;
   b.progress = false;
   Check(ParseStrategy(strategy, &b.strategy));
   if (py::isinstance<py::str>(memory_limit)) {
@@ -684,5 +685,5 @@ PYBIND11_MODULE(_proberows, m) {
         py::arg("key"), py::arg("order_by"), py::arg("static_columns"), py::arg("include"), py::arg("exclude"),
         py::arg("null_lists_as_empty"), py::arg("test_fraction"), py::arg("seed"), py::arg("train_shards"),
         py::arg("test_shards"), py::arg("array_record_options"), py::arg("strategy"), py::arg("workers"),
-        py::arg("memory_limit"), py::arg("temp_dir"), py::arg("overwrite"));
+        py::arg("memory_limit"), py::arg("temp_dir"), py::arg("overwrite"), py::arg("tfds_layout"));
 }

@@ -65,6 +65,15 @@ def test_build_from_sql_and_overwrite(tmp_path):
     assert proberows.build(sql=sql, output=path, overwrite=True, progress=False)["keys"] == 7
 
 
+def test_tfds_layout(gen, tmp_path):
+    parquet = os.path.join(gen, "*.parquet")
+    summary = proberows.build(input=parquet, output=str(tmp_path / "py"), tfds_layout=True, progress=False)
+    run("build", "-i", parquet, "-o", str(tmp_path / "cli"), "--tfds-layout")
+    folder = tmp_path / "py" / "probes" / "1.0.0"
+    assert tree(str(folder)) == tree(str(tmp_path / "cli" / "probes" / "1.0.0"))
+    assert len(proberows.open(str(folder))) == summary["train"]["rows"]
+
+
 def test_build_errors_carry_the_cli_message(gen, tiny, tmp_path):
     parquet = os.path.join(gen, "*.parquet")
     o = str(tmp_path / "never")
