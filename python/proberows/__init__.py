@@ -76,7 +76,10 @@ def _shard_files(path, split):
     if split not in splits:
         names = ", ".join(splits)
         raise InvalidArgumentError(f"split '{split}' is not in '{path}' (splits: {names})")
-    return [os.path.join(path, shard["file"]) for shard in splits[split]["shards"]]
+    try:
+        return [os.path.join(path, shard["file"]) for shard in splits[split]["shards"]]
+    except (KeyError, TypeError):
+        raise DataLossError(f"'{meta_path}' is not valid proberows metadata") from None
 
 
 class Dataset(_proberows.Reader):
