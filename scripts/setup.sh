@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libabsl-dev libprotobuf-dev protobuf-compiler
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-tqdm python3-protobuf
   nodejs
   python3-distributed python3-pytest
   slurm-wlm munge

@@ -51,6 +51,15 @@ absl::StatusOr<std::vector<std::string>> Glob(const std::string& pattern) {
     for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
   }
   globfree(&g);
+  if (rc == GLOB_ABORTED) {
+    // Most often the folder the pattern starts from is missing: say so.
+    const std::string fixed = pattern.substr(0, pattern.find_first_of("*?["));
+    const size_t slash = fixed.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : fixed.substr(0, slash);
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0)
+      return absl::NotFoundError(fmt::format("input '{}': folder '{}' does not exist", pattern, dir));
+  }
   if (rc != 0 && rc != GLOB_NOMATCH)
     return absl::InvalidArgumentError(fmt::format("input '{}': cannot expand the pattern", pattern));
   return out;
