@@ -17,8 +17,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   pybind11-dev python3-dev python3-numpy python3-pytest python3-tqdm python3-protobuf
   nodejs
-  python3-distributed python3-pytest
-  slurm-wlm munge
+  python3-distributed slurm-wlm munge
 )
 
 missing=()
