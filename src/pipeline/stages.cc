@@ -274,10 +274,13 @@ absl::StatusOr<StageSummary> ReduceStage(const std::string& work_dir, int task, 
   RETURN_IF_ERROR(wf.SaveReduce(result, run.attempt(), stats));
   run.Committed();
   ctx.SetPhase(BuildMonitor::kDone);
-  return Summary(stats,
-                 fmt::format("reduce {}/{}: {} rows, {} measurements -> shard(s) {}..{} ({})", task, plan.reduce_tasks,
-                             result.rows, result.measurements, result.shard_begin,
-                             result.shard_begin + static_cast<int>(result.shards.size()) - 1, FormatBytes(written)));
+  const std::string shards =
+      result.shards.empty()
+          ? std::string("no shards (the split has fewer shards than reduce tasks)")
+          : fmt::format("shard(s) {}..{} ({})", result.shard_begin,
+                        result.shard_begin + static_cast<int>(result.shards.size()) - 1, FormatBytes(written));
+  return Summary(stats, fmt::format("reduce {}/{}: {} rows, {} measurements -> {}", task, plan.reduce_tasks,
+                                    result.rows, result.measurements, shards));
 }
 
 absl::StatusOr<BuildSummary> FinalizeStage(const std::string& work_dir, const FinalizeStageOptions& options,

@@ -325,7 +325,10 @@ absl::StatusOr<BuildPlan> BuildPlan::FromJson(std::string_view json, const std::
     p.rows_exact = j.at("rows_exact").get<bool>();
     p.record_bytes = j.at("record_bytes").get<double>();
   } catch (const std::exception& e) {
-    return absl::DataLossError(fmt::format("{}: not a valid plan ({})", where, e.what()));
+    return absl::DataLossError(fmt::format(
+        "{}: not a plan this proberows can read ({}); damaged, or made by another version: make a new plan with "
+        "`proberows plan --replace`",
+        where, e.what()));
   }
   if (p.map_tasks < 1 || p.reduce_tasks < 1 || p.maps.size() != static_cast<size_t>(p.map_tasks) ||
       p.partition_bits < 0 || p.partition_bits > 16)
