@@ -26,7 +26,6 @@ SpillPartitioner::SpillPartitioner(Env* env, std::string path, int bits, size_t 
       path_(std::move(path)),
       bits_(bits),
       shift_bits_(shift_bits),
-      base_index_(base_index),
       buffer_bytes_(buffer_bytes),
       keys_(keys),
       buffers_(size_t{1} << bits),

@@ -68,7 +68,6 @@ class SpillPartitioner final : public RecordSink {
   std::string path_;
   int bits_;
   int shift_bits_;
-  uint64_t base_index_;
   size_t buffer_bytes_;
   KeyCollector* keys_;
   std::unique_ptr<SpillWriter> writer_;

@@ -160,7 +160,7 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
 
   // split
   ctx.SetPhase(BuildMonitor::kCounting);
-  MapResult* maps[] = {&map};
+  const MapResult* maps[] = {&map};
   ASSIGN_OR_RETURN(SplitResult split, RunSplit(plan, maps, ctx));
   summary.input_measurements = split.measurements;
   summary.keys = split.keys;
