@@ -159,6 +159,12 @@ int Main(int argc, char** argv) {
   build->add_option("--include", b.include_columns, "only these columns (plus key and order column)")->delimiter(',');
   build->add_option("--exclude", b.exclude_columns, "drop these columns")->delimiter(',');
   build->add_flag("--null-lists-as-empty", b.null_lists_as_empty, "read NULL lists as empty lists");
+  // Nested input, NULL policy, formats, presets (issue #10).
+  build->add_option("--fill-null", b.fill_nulls, "COLUMN=VALUE: NULLs of COLUMN (or of the leaves under it) become VALUE")
+      ->delimiter(',');
+  build->add_flag("--null-mask", b.null_mask, "with --fill-null: add a bool feature COLUMN_present per filled column");
+  build->add_option("--input-format", b.input_format, "parquet, csv or json, whatever the file extensions");
+  build->add_option("--preset", b.preset, "read a known input shape (e.g. ripe-atlas-ping); see docs/ripe-atlas.md");
   build->add_option("--test-fraction", b.test_fraction, "fraction of keys in the test split")->capture_default_str();
   build->add_option("--seed", b.seed, "seed of the split/shuffle hash")->capture_default_str();
   build->add_option("--train-shards", b.train_shards, "train shards (default: from size, like TFDS)");
