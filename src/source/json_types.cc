@@ -103,8 +103,11 @@ absl::Status ResolveJsonLeaf(DuckDb* db, const std::string& sample, const std::s
   if (numbers > 0 && integers == numbers) {
     m.feature = FeatureType::kInt64;
     m.element = ElementKind::kInt64;
-    m.expr = fmt::format("CASE WHEN {} THEN NULL ELSE COALESCE(TRY_CAST({}->>'$' AS BIGINT), {}) END", null_test, v,
-                         ErrorSql(v, leaf->name, "an integer", key_sql));
+    // Strictly integers: TRY_CAST('3.5' AS BIGINT) would round.
+    m.expr = fmt::format(
+        "CASE WHEN {0} THEN NULL WHEN regexp_full_match({1}->>'$', '[+-]?[0-9]+') THEN COALESCE(TRY_CAST({1}->>'$' AS "
+        "BIGINT), {2}) ELSE {2} END",
+        null_test, v, ErrorSql(v, leaf->name, "an integer", key_sql));
     leaf->type_name = "JSON (integers)";
   } else if (numbers > 0) {
     m.feature = FeatureType::kFloat;
