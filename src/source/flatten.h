@@ -71,6 +71,9 @@ struct Leaf {
   // JSON until the values decided it, and for types that cannot be encoded.
   ScalarMapping mapping;
   std::string problem;  // why it cannot be encoded, "" if it can
+  // A JSON integer read as kStrictIntType (source/input_files.h): its
+  // mapping must check that the value is integral.
+  bool strict_int = false;
 
   // The DuckDB type of the leaf's values as read: type_name with one "[]"
   // per list level, e.g. "DOUBLE[]".

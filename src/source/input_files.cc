@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "source/flatten.h"
 #include "util/status_macros.h"
 
 namespace proberows {
@@ -225,6 +226,44 @@ absl::StatusOr<std::vector<std::string>> ExpandInputFiles(const std::vector<std:
   return out;
 }
 
+std::string WithStrictInts(const std::string& type) {
+  static const std::set<std::string> kInts = {"TINYINT",   "SMALLINT", "INTEGER", "BIGINT",  "HUGEINT",
+                                              "UTINYINT",  "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"};
+  std::string out;
+  size_t i = 0;
+  while (i < type.size()) {
+    const char c = type[i];
+    if (c == '"') {  // a quoted field name: copied as is ("" escapes a quote)
+      size_t j = i + 1;
+      while (j < type.size()) {
+        if (type[j] == '"' && j + 1 < type.size() && type[j + 1] == '"') {
+          j += 2;
+        } else if (type[j] == '"') {
+          break;
+        } else {
+          ++j;
+        }
+      }
+      out.append(type, i, j + 1 - i);
+      i = j + 1;
+      continue;
+    }
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      size_t j = i;
+      while (j < type.size() && (std::isalnum(static_cast<unsigned char>(type[j])) || type[j] == '_')) ++j;
+      const std::string word = type.substr(i, j - i);
+      // A word followed by a space and a type is a field name, not a type.
+      const bool is_field = j < type.size() && type[j] == ' ';
+      out += !is_field && kInts.count(word) ? "VARCHAR" : word;
+      i = j;
+      continue;
+    }
+    out.push_back(c);
+    ++i;
+  }
+  return out;
+}
+
 std::string InputReader::Call(const std::vector<std::string>& files, const std::string& extra) const {
   std::vector<std::string> quoted;
   quoted.reserve(files.size());
@@ -258,13 +297,22 @@ absl::StatusOr<InputReader> DetectReader(DuckDb* db, InputFormat format, const s
     auto* names = static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk.column(0)));
     auto* types = static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk.column(1)));
     for (uint64_t i = 0; i < chunk.size(); ++i) {
-      columns.push_back(fmt::format("{}: {}", SqlString(std::string(StringAt(names, i))),
-                                    SqlString(std::string(StringAt(types, i)))));
+      std::string type(StringAt(types, i));
+      if (format == InputFormat::kJson) type = WithStrictInts(type);
+      columns.push_back(fmt::format("{}: {}", SqlString(std::string(StringAt(names, i))), SqlString(type)));
     }
   }
   const std::string pinned = "columns = {" + Join(columns, ", ") + "}";
   if (format == InputFormat::kJson) {
     reader.options = pinned;
+    absl::StatusOr<QueryResult> typed = db->Query("SELECT * FROM " + plain.Call(files) + " LIMIT 0");
+    if (!typed.ok()) return Annotate(typed.status(), "reading input");
+    static const std::set<std::string> kInts = {"TINYINT",   "SMALLINT",  "INTEGER",  "BIGINT",  "HUGEINT",
+                                                "UTINYINT",  "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"};
+    for (const ResultColumn& c : typed->columns()) {
+      for (const Leaf& leaf : FlattenColumn(c.name, c.type.get(), "v"))
+        if (kInts.count(leaf.type_name)) reader.strict_int_leaves.insert(leaf.name);
+    }
     return reader;
   }
   // CSV: the dialect the sniffer finds in the first file.

@@ -10,6 +10,7 @@
 #ifndef PROBEROWS_SOURCE_INPUT_FILES_H_
 #define PROBEROWS_SOURCE_INPUT_FILES_H_
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,10 +47,20 @@ const char* InputFormatName(InputFormat f);
 struct InputReader {
   InputFormat format = InputFormat::kParquet;
   std::string options;  // e.g. "columns = {...}" (may be empty)
+  // JSON: the leaves (source/flatten.h names) DuckDB typed as integers,
+  // which are read as text instead (its JSON reader would round 1.5 into a
+  // BIGINT column without a word) and converted strictly: a value that is
+  // not an integer is an error.
+  std::set<std::string> strict_int_leaves;
 
   // "read_json([<files>], <options>, <extra>)".
   std::string Call(const std::vector<std::string>& files, const std::string& extra = "") const;
 };
+
+// `type` (a DuckDB type as DESCRIBE spells it, possibly nested) with every
+// integer type replaced by VARCHAR (see InputReader::strict_int_leaves);
+// quoted field names are kept.
+std::string WithStrictInts(const std::string& type);
 
 // Detects the reader options for `files` (REQUIRES: non-empty, all of
 // `format`): for CSV the dialect DuckDB sniffs in the first file and the

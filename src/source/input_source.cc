@@ -284,6 +284,29 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     std::vector<Leaf> leaves = FlattenColumn(c.name, type.get(), base);
     for (Leaf& l : leaves) all.push_back(std::move(l));
   }
+  // JSON integers arrive as text (input_files.h): an integer becomes int64,
+  // anything else is an error (a fraction is never rounded).
+  for (Leaf& leaf : all) {
+    if (!schema.reader.strict_int_leaves.count(leaf.name) || leaf.type_name != "VARCHAR") continue;
+    leaf.strict_int = true;
+    leaf.type_name = "BIGINT";
+    leaf.mapping.feature = FeatureType::kInt64;
+    leaf.mapping.element = ElementKind::kInt64;
+  }
+  const auto strict_int = [](const Leaf& leaf, const std::string& key_sql) {
+    const std::string& x = leaf.inner;
+    const std::string error = fmt::format("error({} || {} || {} || CAST({} AS VARCHAR) || ')')",
+                                          QuoteLiteral(fmt::format("column '{}': value ", leaf.name)), x,
+                                          QuoteLiteral(" is not an integer like the column's other values (key "),
+                                          key_sql);
+    return fmt::format(
+        "CASE WHEN {0} IS NULL THEN NULL WHEN strpos({0}, '.') = 0 AND strpos({0}, 'e') = 0 AND strpos({0}, 'E') = 0 "
+        "THEN COALESCE(TRY_CAST({0} AS BIGINT), {1}) ELSE {1} END",
+        x, error);
+  };
+  for (Leaf& leaf : all) {
+    if (leaf.strict_int && leaf.path[0].name == options.key_column) leaf.mapping.expr = strict_int(leaf, "'?'");
+  }
 
   // Names given in --include/--exclude: a column, a leaf, or a prefix of leaves.
   auto known = [&](const std::string& name) {
@@ -352,6 +375,7 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
   // ---- types: JSON values, unsupported types
   for (Planned& p : planned) {
     if (p.role == ColumnRole::kKey) continue;
+    if (p.leaf.strict_int) p.leaf.mapping.expr = strict_int(p.leaf, key_sql);
     if (p.leaf.problem.empty() && p.leaf.is_json) {
       ASSIGN_OR_RETURN(DuckDb * sdb, SampleDb(&sample_holder));
       RETURN_IF_ERROR(ResolveJsonLeaf(sdb, sample, key_sql, &p.leaf));

@@ -9,41 +9,30 @@ namespace proberows {
 namespace {
 
 // SQL building blocks over raw RIPE Atlas fields. Firmware differs in how it
-// writes numbers (12.5 or "12.5"), so numeric fields are read as JSON and
-// converted here: a value that is not a number is an error naming the
-// preset, the field, the value and the probe, never a silent NULL.
+// writes numbers (12.5 or "12.5"); numeric fields are read as DOUBLE, which
+// DuckDB's JSON reader fills from numbers and numeric strings alike (and
+// refuses anything else, naming the file and line). Integers are then
+// checked strictly: a fraction is an error naming the preset, the field, the
+// value and the probe, never silently rounded.
 class Sql {
  public:
-  Sql(std::string preset, bool json) : preset_(std::move(preset)), json_(json) {}
+  explicit Sql(std::string preset) : preset_(std::move(preset)) {}
 
-  // A JSON (or, for typed input, numeric) value as DOUBLE; NULL for a
-  // missing value or JSON null.
-  std::string Num(const std::string& v, const std::string& field) const {
-    if (!json_) return fmt::format("CAST({} AS DOUBLE)", v);
-    return fmt::format("CASE WHEN {0} IS NULL OR json_type({0}) = 'NULL' THEN NULL ELSE COALESCE(TRY_CAST({0}->>'$' AS "
-                       "DOUBLE), {1}) END",
-                       v, Error(v, field, "a number"));
-  }
-  // ... as BIGINT: an integer, or a string holding one (never rounded).
+  // A numeric field as DOUBLE (NULL when missing).
+  std::string Num(const std::string& v) const { return fmt::format("CAST({} AS DOUBLE)", v); }
+  // ... as BIGINT: an integral value below 2^53, else an error.
   std::string Int(const std::string& v, const std::string& field) const {
-    if (!json_) return fmt::format("CAST({} AS BIGINT)", v);
     return fmt::format(
-        "CASE WHEN {0} IS NULL OR json_type({0}) = 'NULL' THEN NULL WHEN regexp_full_match({0}->>'$', "
-        "'\\s*[+-]?[0-9]+\\s*') THEN COALESCE(TRY_CAST({0}->>'$' AS BIGINT), {1}) ELSE {1} END",
-        v, Error(v, field, "an integer"));
+        "CASE WHEN {0} IS NULL THEN NULL WHEN {0} = trunc({0}) AND abs({0}) < 9007199254740992 THEN CAST({0} AS "
+        "BIGINT) ELSE {1} END",
+        Num(v), Error(Num(v), field, "an integer"));
   }
-  // ... as text (a JSON string's contents, a number's digits).
-  std::string Text(const std::string& v) const {
-    if (!json_) return fmt::format("CAST({} AS VARCHAR)", v);
-    return fmt::format("CASE WHEN {0} IS NULL OR json_type({0}) = 'NULL' THEN NULL ELSE {0}->>'$' END", v);
-  }
-  // A flag (true/false, 1/0, "1"/"0") as BOOLEAN.
-  std::string Flag(const std::string& v, const std::string& field) const {
-    if (!json_) return fmt::format("COALESCE(CAST({} AS BOOLEAN), false)", v);
+  // A JSON flag (true/false, 1/0, "1"/"0") as BOOLEAN (false when missing).
+  std::string Flag(const std::string& v) const {
     return fmt::format(
         "CASE WHEN {0} IS NULL OR json_type({0}) = 'NULL' THEN false WHEN json_type({0}) = 'BOOLEAN' THEN ({0}->>'$') "
-        "= 'true' ELSE {1} <> 0 END",
-        v, Num(v, field));
+        "= 'true' ELSE COALESCE(TRY_CAST({0}->>'$' AS DOUBLE), 0) <> 0 END",
+        v);
   }
 
  private:
@@ -54,7 +43,6 @@ class Sql {
   }
 
   std::string preset_;
-  bool json_;
 };
 
 // Seconds since the epoch (a number) as microseconds, like every other
@@ -65,15 +53,15 @@ std::string Micros(const std::string& seconds) { return fmt::format("CAST(round(
 // every firmware: fields that changed type are read as JSON, fields that were
 // renamed are read under both names.
 constexpr char kNativeCommon[] =
-    "'fw': 'JSON', 'prb_id': 'JSON', 'msm_id': 'JSON', 'timestamp': 'JSON', 'af': 'JSON', 'mode': 'VARCHAR', "
-    "'proto': 'VARCHAR', 'dst_addr': 'VARCHAR', 'addr': 'VARCHAR', 'dst_name': 'VARCHAR', 'name': 'VARCHAR', "
-    "'src_addr': 'VARCHAR', 'srcaddr': 'VARCHAR', 'from': 'VARCHAR', 'size': 'JSON', 'lts': 'JSON'";
+    "'fw': 'DOUBLE', 'prb_id': 'DOUBLE', 'msm_id': 'DOUBLE', 'timestamp': 'DOUBLE', 'af': 'DOUBLE', 'mode': "
+    "'VARCHAR', 'proto': 'VARCHAR', 'dst_addr': 'VARCHAR', 'addr': 'VARCHAR', 'dst_name': 'VARCHAR', 'name': "
+    "'VARCHAR', 'src_addr': 'VARCHAR', 'srcaddr': 'VARCHAR', 'from': 'VARCHAR', 'size': 'DOUBLE', 'lts': 'DOUBLE'";
 
 PresetPlan NativeCommon(const Sql& s) {
   PresetPlan p;
   p.columns = {
       {"prb_id", s.Int("r.prb_id", "prb_id")},
-      {"timestamp", Micros(s.Num("r.\"timestamp\"", "timestamp"))},
+      {"timestamp", Micros(s.Num("r.\"timestamp\""))},
       {"msm_id", s.Int("r.msm_id", "msm_id")},
       {"fw", fmt::format("COALESCE({}, -1)", s.Int("r.fw", "fw"))},
       // af: 4 or 6; firmware 4400 wrote mode ICMP4/ICMP6 (UDP4, TCP6...);
@@ -97,16 +85,16 @@ absl::StatusOr<PresetPlan> NativePing(InputFormat format, bool sql) {
     return absl::InvalidArgumentError(
         "--preset ripe-atlas-ping reads RIPE Atlas result JSON (.json, .jsonl, .ndjson, optionally .gz/.zst); for "
         "BigQuery exports use --preset ripe-atlas-bigquery-ping");
-  const Sql s("ripe-atlas-ping", true);
+  const Sql s("ripe-atlas-ping");
   PresetPlan p = NativeCommon(s);
   p.json_columns = fmt::format(
-      "columns = {{{}, 'ttl': 'JSON', 'sent': 'JSON', 'rcvd': 'JSON', 'dup': 'JSON', 'min': 'JSON', 'avg': 'JSON', "
-      "'max': 'JSON', 'result': 'STRUCT(rtt JSON, x VARCHAR, dup JSON, ttl JSON, error VARCHAR)[]'}}",
+      "columns = {{{}, 'ttl': 'DOUBLE', 'sent': 'DOUBLE', 'rcvd': 'DOUBLE', 'dup': 'DOUBLE', 'min': 'DOUBLE', 'avg': "
+      "'DOUBLE', 'max': 'DOUBLE', 'result': 'STRUCT(rtt DOUBLE, x VARCHAR, dup JSON, error VARCHAR)[]'}}",
       kNativeCommon);
   // min/avg/max are -1 when nothing came back: NaN then (a NULL float).
   const auto stat = [&](const char* f) {
-    return fmt::format("CASE WHEN {0} = -1 OR {1} = 0 THEN NULL ELSE {0} END", s.Num(fmt::format("r.\"{}\"", f), f),
-                       s.Int("r.rcvd", "rcvd"));
+    return fmt::format("CASE WHEN {0} = -1 OR {1} = 0 THEN NULL ELSE {0} END", s.Num(fmt::format("r.\"{}\"", f)),
+                       s.Num("r.rcvd"));
   };
   p.columns.push_back({"proto", "COALESCE(r.proto, 'ICMP')"});
   p.columns.push_back({"sent", fmt::format("COALESCE({}, -1)", s.Int("r.sent", "sent"))});
@@ -121,7 +109,7 @@ absl::StatusOr<PresetPlan> NativePing(InputFormat format, bool sql) {
   p.columns.push_back(
       {"rtt", fmt::format("list_transform(list_filter(COALESCE(r.result, []), e -> NOT COALESCE({}, false)), e -> "
                           "CASE WHEN e.x IS NOT NULL OR e.error IS NOT NULL THEN NULL ELSE {} END)",
-                          s.Flag("e.dup", "result.dup"), s.Num("e.rtt", "result.rtt"))});
+                          s.Flag("e.dup"), s.Num("e.rtt"))});
   return p;
 }
 
@@ -130,23 +118,24 @@ absl::StatusOr<PresetPlan> NativeTraceroute(InputFormat format, bool sql) {
     return absl::InvalidArgumentError(
         "--preset ripe-atlas-traceroute reads RIPE Atlas result JSON (.json, .jsonl, .ndjson, optionally "
         ".gz/.zst)");
-  const Sql s("ripe-atlas-traceroute", true);
+  const Sql s("ripe-atlas-traceroute");
   PresetPlan p = NativeCommon(s);
   p.json_columns = fmt::format(
-      "columns = {{{}, 'endtime': 'JSON', 'paris_id': 'JSON', 'result': 'STRUCT(hop JSON, error VARCHAR, result "
-      "STRUCT(\"from\" VARCHAR, rtt JSON, size JSON, ttl JSON, err JSON, x VARCHAR, dup JSON, late JSON)[])[]'}}",
+      "columns = {{{}, 'endtime': 'DOUBLE', 'paris_id': 'DOUBLE', 'result': 'STRUCT(hop DOUBLE, error VARCHAR, "
+      "result STRUCT(\"from\" VARCHAR, rtt DOUBLE, size DOUBLE, ttl DOUBLE, err VARCHAR, x VARCHAR, dup JSON, late "
+      "DOUBLE)[])[]'}}",
       kNativeCommon);
   p.columns.push_back(
       {"proto", "COALESCE(r.proto, CASE WHEN r.mode LIKE 'UDP%' THEN 'UDP' WHEN r.mode LIKE 'ICMP%' THEN 'ICMP' WHEN "
                 "r.mode LIKE 'TCP%' THEN 'TCP' ELSE '' END)"});
-  p.columns.push_back({"endtime", fmt::format("COALESCE({}, -1)", Micros(s.Num("r.endtime", "endtime")))});
+  p.columns.push_back({"endtime", fmt::format("COALESCE({}, -1)", Micros(s.Num("r.endtime")))});
   p.columns.push_back({"paris_id", fmt::format("COALESCE({}, -1)", s.Int("r.paris_id", "paris_id"))});
   // Hops in order; per hop its replies, duplicate and late ones dropped; a
   // lost reply {"x": "*"} is kept with NaN / -1 / "".
   const std::string hops = "COALESCE(r.result, [])";
   const std::string replies = fmt::format(
       "list_filter(COALESCE(h.result, []), e -> NOT COALESCE({}, false) AND NOT COALESCE({} > 0, false))",
-      s.Flag("e.dup", "result.result.dup"), s.Num("e.late", "result.result.late"));
+      s.Flag("e.dup"), s.Num("e.late"));
   const auto per_reply = [&](const std::string& value) {
     return fmt::format("list_transform({}, h -> list_transform({}, e -> {}))", hops, replies, value);
   };
@@ -154,11 +143,11 @@ absl::StatusOr<PresetPlan> NativeTraceroute(InputFormat format, bool sql) {
                                           s.Int("h.hop", "result.hop"))});
   p.columns.push_back({"hop_error", fmt::format("list_transform({}, h -> COALESCE(h.error, ''))", hops)});
   p.columns.push_back({"reply_from", per_reply("COALESCE(e.\"from\", '')")});
-  p.columns.push_back({"reply_rtt", per_reply(s.Num("e.rtt", "result.result.rtt"))});
+  p.columns.push_back({"reply_rtt", per_reply(s.Num("e.rtt"))});
   p.columns.push_back({"reply_ttl", per_reply(fmt::format("COALESCE({}, -1)", s.Int("e.ttl", "result.result.ttl")))});
   p.columns.push_back(
       {"reply_size", per_reply(fmt::format("COALESCE({}, -1)", s.Int("e.size", "result.result.size")))});
-  p.columns.push_back({"reply_err", per_reply(fmt::format("COALESCE({}, '')", s.Text("e.err")))});
+  p.columns.push_back({"reply_err", per_reply("COALESCE(e.err, '')")});
   return p;
 }
 
@@ -171,24 +160,26 @@ absl::StatusOr<PresetPlan> BigQueryPing(InputFormat format, bool sql) {
     return absl::InvalidArgumentError(
         "--preset ripe-atlas-bigquery-ping reads the ping table exported as Parquet or JSON (CSV cannot hold its "
         "`pings` list)");
-  const Sql s("ripe-atlas-bigquery-ping", json);
+  const Sql s("ripe-atlas-bigquery-ping");
   PresetPlan p;
   if (json) {
+    // BigQuery's JSON export writes INT64 as strings and TIMESTAMP as
+    // "2024-05-01 12:34:56 UTC"; DOUBLE takes both numbers and numeric strings.
     p.json_columns =
-        "columns = {'af': 'JSON', 'prb_id': 'JSON', 'last_time_synced': 'JSON', 'msm_id': 'JSON', 'src_addr': "
-        "'VARCHAR', 'dst_addr': 'VARCHAR', 'synth_addr': 'VARCHAR', 'start_time': 'VARCHAR', 'size': 'JSON', "
-        "'packets_sent': 'JSON', 'packets_received': 'JSON', 'pings': 'STRUCT(timeout JSON, error JSON, "
-        "error_message VARCHAR, rtt JSON, reply_src_addr VARCHAR, ttl JSON, dup JSON)[]'}";
+        "columns = {'af': 'DOUBLE', 'prb_id': 'DOUBLE', 'last_time_synced': 'DOUBLE', 'msm_id': 'DOUBLE', "
+        "'src_addr': 'VARCHAR', 'dst_addr': 'VARCHAR', 'synth_addr': 'VARCHAR', 'start_time': 'VARCHAR', 'size': "
+        "'DOUBLE', 'packets_sent': 'DOUBLE', 'packets_received': 'DOUBLE', 'pings': 'STRUCT(timeout BOOLEAN, error "
+        "BOOLEAN, error_message VARCHAR, rtt DOUBLE, reply_src_addr VARCHAR, ttl DOUBLE, dup DOUBLE)[]'}";
   }
   p.required = {"prb_id", "start_time", "pings"};
   const std::string start =
       json ? "epoch_us(CAST(regexp_replace(r.start_time, ' UTC$', '+00') AS TIMESTAMPTZ))" : "epoch_us(r.start_time)";
-  // The replies that count: not duplicates.
-  const std::string pings = fmt::format("list_filter(COALESCE(r.pings, []), e -> NOT COALESCE({} > 0, false))",
-                                        s.Num("e.dup", "pings.dup"));
-  const std::string rtt_of = fmt::format("CASE WHEN {} OR {} THEN NULL ELSE {} END", s.Flag("e.timeout", "pings.timeout"),
-                                         s.Flag("e.error", "pings.error"), s.Num("e.rtt", "pings.rtt"));
-  const std::string rtts = fmt::format("list_transform({}, e -> {})", pings, rtt_of);
+  // The replies that count: not duplicates (counted by `dup`).
+  const std::string pings = "list_filter(COALESCE(r.pings, []), e -> NOT COALESCE(e.dup > 0, false))";
+  const std::string rtts = fmt::format(
+      "list_transform({}, e -> CASE WHEN COALESCE(e.timeout, false) OR COALESCE(e.error, false) THEN NULL ELSE {} "
+      "END)",
+      pings, s.Num("e.rtt"));
   const std::string answered = fmt::format("list_filter({}, x -> x IS NOT NULL AND NOT isnan(x))", rtts);
   p.columns = {
       {"prb_id", s.Int("r.prb_id", "prb_id")},
