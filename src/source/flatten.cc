@@ -211,8 +211,10 @@ std::vector<Leaf> FlattenColumn(const std::string& column, duckdb_logical_type t
     if (!leaf.problem.empty()) continue;
     for (const PathStep& s : leaf.path) {
       if (s.name.find('/') != std::string::npos) {
-        leaf.problem = s.name == column ? "has '/' in its name"
-                                        : fmt::format("has a field '{}' with '/' in its name", s.name);
+        leaf.problem = fmt::format(
+            "{} '/' in its name, which TFDS reserves for nesting features (rename it in a --sql query, e.g. "
+            "SELECT * RENAME ({} AS ...) FROM ...)",
+            s.name == column ? "has" : fmt::format("has a field '{}' with", s.name), QuoteIdentifier(s.name));
         break;
       }
       if (s.name.empty()) {

@@ -284,6 +284,13 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     std::vector<Leaf> leaves = FlattenColumn(c.name, type.get(), base);
     for (Leaf& l : leaves) all.push_back(std::move(l));
   }
+  // JSON objects have no column order: DuckDB orders fields as it first
+  // meets them, which depends on how the rows are split into files. Sort
+  // the leaves by name so that the metadata does not.
+  if (format == InputFormat::kJson && options.sql.empty() && !plan.ok()) {
+    std::stable_sort(all.begin(), all.end(), [](const Leaf& a, const Leaf& b) { return a.name < b.name; });
+  }
+
   // JSON integers arrive as text (input_files.h): an integer becomes int64,
   // anything else is an error (a fraction is never rounded).
   for (Leaf& leaf : all) {
@@ -421,6 +428,8 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     sc.spec = ColumnSpec{leaf.name, m.feature, leaf.depth, p.role};
     sc.path = leaf.path;
     sc.value_sql = leaf.Wrap(value);
+    sc.raw_sql = leaf.Wrap(leaf.inner);
+    sc.strict_int = leaf.strict_int;
     std::string fill_sql;
     for (FillSpec& f : fills) {
       if (!Covers(f.target, leaf.name)) continue;

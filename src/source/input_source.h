@@ -48,6 +48,10 @@ struct SourceColumn {
   // SQL (over the input row, aliased t) of the leaf's values in the element
   // type, before any NULL fill: what the NULL census counts.
   std::string value_sql;
+  // SQL of the leaf's values as read (before any conversion), and whether
+  // they are JSON integers read as text (converted strictly).
+  std::string raw_sql;
+  bool strict_int = false;
   std::string null_fill;  // --fill-null value ("" when NULLs are not filled)
   bool filled = false;    // NULLs are replaced by null_fill
   std::string mask_of;    // a presence mask (--null-mask): the leaf it records; TFDS dtype bool

@@ -81,6 +81,22 @@ absl::Status AddInputFile(const SourceSchema& schema, const absl::Status& error)
     condition = fmt::format("{0} > 9223372036854775807 OR {0} < -9223372036854775808", q);
   } else if (message.find("' is NULL") != std::string::npos) {
     condition = fmt::format("{} IS NULL", v);
+  } else if (message.find("is not an integer like the column's other values") != std::string::npos &&
+             col != nullptr && col->strict_int) {
+    // A JSON integer column (read as text) holding something else.
+    const auto bad = [](const std::string& x) {
+      return fmt::format(
+          "({0} IS NOT NULL AND NOT (strpos({0}, '.') = 0 AND strpos({0}, 'e') = 0 AND strpos({0}, 'E') = 0 AND "
+          "TRY_CAST({0} AS BIGINT) IS NOT NULL))",
+          x);
+    };
+    if (col->spec.list_depth == 0) {
+      condition = bad(col->raw_sql);
+    } else {
+      std::string flat = col->raw_sql;
+      for (int i = 1; i < col->spec.list_depth; ++i) flat = fmt::format("flatten({})", flat);
+      condition = fmt::format("len(list_filter({}, x -> {})) > 0", flat, bad("x"));
+    }
   } else {
     return error;
   }
