@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nodejs
+  zstd bzip2  # tests compress inputs (tests/input_formats_test.cc)
 )
 
 missing=()
