@@ -46,7 +46,8 @@ class NestedInputTest : public ::testing::Test {
   // `cat` of the output's train shard (every row; --test-fraction 0 puts all
   // rows there), one JSON line per row.
   std::string Cat(const std::string& out, const std::string& flags = "") {
-    CommandResult r = RunProberows("cat " + flags + " " + ShellQuote(out + "/probes-train.array_record-00000-of-00001"));
+    CommandResult r =
+        RunProberows("cat --limit 0 " + flags + " " + ShellQuote(out + "/probes-train.array_record-00000-of-00001"));
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out;
   }

@@ -37,7 +37,7 @@ class Sql {
 
  private:
   std::string Error(const std::string& v, const std::string& field, const std::string& what) const {
-    return fmt::format("error({} || CAST({} AS VARCHAR) || {} || CAST(r.prb_id AS VARCHAR) || ')')",
+    return fmt::format("error({} || CAST({} AS VARCHAR) || {} || CAST(TRY_CAST(r.prb_id AS BIGINT) AS VARCHAR) || ')')",
                        QuoteLiteral(fmt::format("--preset {}: field '{}' holds ", preset_, field)), v,
                        QuoteLiteral(fmt::format(", which is not {} (prb_id ", what)));
   }
