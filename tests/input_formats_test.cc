@@ -62,8 +62,8 @@ TEST_F(InputFormatsTest, EveryFormatAndCompressionGivesTheSameRows) {
   RunCommand("cd " + ShellQuote(in_) +
              " && cp m.jsonl m.ndjson && cp m.jsonl m.json && gzip -k m.jsonl && gzip -k m.csv && zstd -q m.jsonl -o "
              "m.ndjson.zst && zstd -q m.tsv -o m.tsv.zst");
-  for (const char* file : {"m.jsonl", "m.ndjson", "m.json", "m.jsonl.gz", "m.ndjson.zst", "m.csv", "m.csv.gz", "m.tsv",
-                           "m.tsv.zst"}) {
+  for (const char* file :
+       {"m.jsonl", "m.ndjson", "m.json", "m.jsonl.gz", "m.ndjson.zst", "m.csv", "m.csv.gz", "m.tsv", "m.tsv.zst"}) {
     EXPECT_EQ(Shards(Build(In(file), std::string("from-") + file)), reference_) << file;
   }
 }
@@ -124,9 +124,9 @@ TEST_F(InputFormatsTest, FolderWithOnlyOtherFilesNamesThem) {
 }
 
 TEST_F(InputFormatsTest, MixedFormatsAreRefused) {
-  EXPECT_EQ(BuildError(In("m.parquet") + " " + In("m.jsonl")),
-            "proberows: error: inputs mix formats: '" + in_ + "/m.jsonl' is JSON but '" + in_ +
-                "/m.parquet' is Parquet\n");
+  EXPECT_EQ(
+      BuildError(In("m.parquet") + " " + In("m.jsonl")),
+      "proberows: error: inputs mix formats: '" + in_ + "/m.jsonl' is JSON but '" + in_ + "/m.parquet' is Parquet\n");
 }
 
 TEST_F(InputFormatsTest, CsvListTextIsReadAsAList) {

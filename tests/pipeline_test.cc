@@ -14,6 +14,7 @@
 #include "proberows/generate.h"
 #include "source/duckdb_handle.h"
 #include "source/key_codec.h"
+#include "tests/reliability_util.h"
 #include "tests/test_util.h"
 #include "util/status_macros.h"
 
@@ -21,13 +22,6 @@ namespace proberows {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Every file of an output folder: name -> bytes.
-std::map<std::string, std::string> ReadTree(const std::string& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& e : fs::directory_iterator(dir)) files[e.path().filename().string()] = ReadFileOrDie(e.path());
-  return files;
-}
 
 class PipelineTest : public ::testing::Test {
  protected:
@@ -65,7 +59,7 @@ class PipelineTest : public ::testing::Test {
     absl::StatusOr<BuildSummary> s = Build(o);
     EXPECT_TRUE(s.ok()) << s.status();
     if (!s.ok()) return {};
-    return ReadTree(o.output_dir);
+    return ReadTreeBytes(o.output_dir);
   }
 
   static TempDir* dir_;
@@ -214,7 +208,7 @@ TEST(PipelineDefaultDataset, SplitCountsOfTheDefaultDataset) {
   small.memory_limit_bytes = 128ull << 20;
   auto t = Build(small);
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(ReadTree(small.output_dir), ReadTree(o.output_dir));
+  EXPECT_EQ(ReadTreeBytes(small.output_dir), ReadTreeBytes(o.output_dir));
 }
 
 }  // namespace

@@ -147,9 +147,10 @@ TEST_F(BadInputTest, NullStringValueNamesColumnKeyAndFile) {
 }
 
 TEST_F(BadInputTest, ColumnTypeWeCannotEncode) {
-  RunDuckDbOrDie("COPY (SELECT 1::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, {'a': 1, 'i': INTERVAL 1 "
-                 "DAY} AS s) TO '" +
-                 in_ + "/s.parquet' (FORMAT parquet)");
+  RunDuckDbOrDie(
+      "COPY (SELECT 1::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, {'a': 1, 'i': INTERVAL 1 "
+      "DAY} AS s) TO '" +
+      in_ + "/s.parquet' (FORMAT parquet)");
   ExpectFailure("-i " + In(in_ + "/s.parquet"), 1,
                 "column 's/i' has type INTERVAL, which proberows cannot encode (supported: BOOLEAN, integers that fit "
                 "in int64, TIMESTAMP, DATE, FLOAT, DOUBLE, DECIMAL, VARCHAR, BLOB, UUID, ENUM, JSON holding values of "
@@ -161,11 +162,11 @@ TEST_F(BadInputTest, UnsignedAboveInt64Max) {
       "COPY (SELECT 5::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, CASE WHEN i = 1 THEN "
       "9223372036854775808 ELSE 1 END::UBIGINT AS bytes FROM range(3) t(i)) TO '" +
       in_ + "/u.parquet' (FORMAT parquet)");
-  ExpectFailure(
-      "-i " + In(in_ + "/u.parquet"), 1,
-      "Invalid Input Error: column 'bytes': value 9223372036854775808 does not fit in int64 (key 5) (first in "
-      "file '" +
-          in_ + "/u.parquet')");
+  ExpectFailure("-i " + In(in_ + "/u.parquet"), 1,
+                "reading input: Invalid Input Error: column 'bytes': value 9223372036854775808 does not fit in int64 "
+                "(key 5) (first in "
+                "file '" +
+                    in_ + "/u.parquet')");
 }
 
 TEST_F(BadInputTest, StaticColumnVariesWithinAProbe) {

@@ -66,8 +66,9 @@ class RipeAtlasTest : public ::testing::Test {
 TEST_F(RipeAtlasTest, SharedPingSampleBuildsWithThePreset) {
   const std::string out = Build("-i " + Sample("ping.ndjson.gz") + " --preset ripe-atlas-ping", "ping");
   CommandResult v = RunProberows("verify " + ShellQuote(out) + " -i " + Sample("ping.ndjson.gz"));
-  EXPECT_EQ(v.out, "checked 2 shard file(s): 32 rows, 1000 measurements\nrecounted the input with DuckDB: 32 keys, "
-                   "1000 measurements\nOK\n");
+  EXPECT_EQ(v.out,
+            "checked 2 shard file(s): 32 rows, 1000 measurements\nrecounted the input with DuckDB: 32 keys, "
+            "1000 measurements\nOK\n");
   const Json row = RowOf(Cat(out), 6807);
   // Two lost packets ({"x": "*"}) and two duplicate replies (dropped, counted
   // by `dup`): one RTT per packet sent.
@@ -87,8 +88,9 @@ TEST_F(RipeAtlasTest, SharedPingSampleBuildsWithThePreset) {
 TEST_F(RipeAtlasTest, SharedTracerouteSampleBuildsWithThePreset) {
   const std::string out = Build("-i " + Sample("traceroute.ndjson.gz") + " --preset ripe-atlas-traceroute", "tr");
   CommandResult v = RunProberows("verify " + ShellQuote(out) + " -i " + Sample("traceroute.ndjson.gz"));
-  EXPECT_EQ(v.out, "checked 2 shard file(s): 539 rows, 1000 measurements\nrecounted the input with DuckDB: 539 keys, "
-                   "1000 measurements\nOK\n");
+  EXPECT_EQ(v.out,
+            "checked 2 shard file(s): 539 rows, 1000 measurements\nrecounted the input with DuckDB: 539 keys, "
+            "1000 measurements\nOK\n");
   // The first result of the file: hop 1 lost entirely, hops 2-4 answered.
   const Json m = MeasurementAt(RowOf(Cat(out), 6019), 1574867159);
   EXPECT_EQ(m.dump(),
@@ -135,24 +137,25 @@ TEST_F(RipeAtlasTest, MixedFirmwareTraceroute) {
   // Firmware 4430 (mode UDP4, addr/name/srcaddr, numbers as strings, an ICMP
   // error "P"), 5080 (a duplicate reply dropped, a hop-level error) and an
   // IPv6 result with a numeric error code and a late reply (dropped).
-  EXPECT_EQ(Cat(Build("-i " + Sample("mixed-firmware-traceroute.jsonl") + " --preset ripe-atlas-traceroute", "mixed")),
-            R"({"af":[6],"dst_addr":["2001:7fd::1"],"dst_name":["k.root-servers.net"],"endtime":[1700000100000000],)"
-            R"("from":["2001:db8::7"],"fw":[5080],"hop":[[1]],"hop_error":[[""]],"lts":[3],"msm_id":[5002],)"
-            R"("paris_id":[3],"prb_id":[202],"proto":["UDP"],"reply_err":[[["7",""]]],)"
-            R"("reply_from":[[["2001:db8::1",""]]],"reply_rtt":[[[0.9,"NaN"]]],"reply_size":[[[96,-1]]],)"
-            R"("reply_ttl":[[[64,-1]]],"size":[48],"src_addr":["2001:db8::7"],"timestamp":[1700000090000000]})"
-            "\n"
-            R"({"af":[4,4],"dst_addr":["193.0.14.129","193.0.14.129"],)"
-            R"("dst_name":["k.root-servers.net","k.root-servers.net"],"endtime":[1367309010000000,1700000005000000],)"
-            R"("from":["62.194.83.50","203.0.113.7"],"fw":[4430,5080],"hop":[[1,2,3],[1,255]],)"
-            R"("hop_error":[["","",""],["","no reply"]],"lts":[-1,3],"msm_id":[5001,5001],"paris_id":[1,2],)"
-            R"("prb_id":[201],"proto":["UDP","ICMP"],"reply_err":[[["","",""],["","",""],["P"]],[["",""],[]]],)"
-            R"("reply_from":[[["10.0.0.1","10.0.0.1",""],["","",""],["193.0.14.129"]],[["192.168.1.1","192.168.1.1"],[]]],)"
-            R"("reply_rtt":[[[0.512,0.498,"NaN"],["NaN","NaN","NaN"],[12.25]],[[1.5,1.25],[]]],)"
-            R"("reply_size":[[[28,28,-1],[-1,-1,-1],[28]],[[76,76],[]]],)"
-            R"("reply_ttl":[[[64,64,-1],[-1,-1,-1],[58]],[[64,64],[]]],"size":[40,48],)"
-            R"("src_addr":["10.0.0.2","192.168.1.10"],"timestamp":[1367309000000000,1700000000000000]})"
-            "\n");
+  EXPECT_EQ(
+      Cat(Build("-i " + Sample("mixed-firmware-traceroute.jsonl") + " --preset ripe-atlas-traceroute", "mixed")),
+      R"({"af":[6],"dst_addr":["2001:7fd::1"],"dst_name":["k.root-servers.net"],"endtime":[1700000100000000],)"
+      R"("from":["2001:db8::7"],"fw":[5080],"hop":[[1]],"hop_error":[[""]],"lts":[3],"msm_id":[5002],)"
+      R"("paris_id":[3],"prb_id":[202],"proto":["UDP"],"reply_err":[[["7",""]]],)"
+      R"("reply_from":[[["2001:db8::1",""]]],"reply_rtt":[[[0.9,"NaN"]]],"reply_size":[[[96,-1]]],)"
+      R"("reply_ttl":[[[64,-1]]],"size":[48],"src_addr":["2001:db8::7"],"timestamp":[1700000090000000]})"
+      "\n"
+      R"({"af":[4,4],"dst_addr":["193.0.14.129","193.0.14.129"],)"
+      R"("dst_name":["k.root-servers.net","k.root-servers.net"],"endtime":[1367309010000000,1700000005000000],)"
+      R"("from":["62.194.83.50","203.0.113.7"],"fw":[4430,5080],"hop":[[1,2,3],[1,255]],)"
+      R"("hop_error":[["","",""],["","no reply"]],"lts":[-1,3],"msm_id":[5001,5001],"paris_id":[1,2],)"
+      R"("prb_id":[201],"proto":["UDP","ICMP"],"reply_err":[[["","",""],["","",""],["P"]],[["",""],[]]],)"
+      R"("reply_from":[[["10.0.0.1","10.0.0.1",""],["","",""],["193.0.14.129"]],[["192.168.1.1","192.168.1.1"],[]]],)"
+      R"("reply_rtt":[[[0.512,0.498,"NaN"],["NaN","NaN","NaN"],[12.25]],[[1.5,1.25],[]]],)"
+      R"("reply_size":[[[28,28,-1],[-1,-1,-1],[28]],[[76,76],[]]],)"
+      R"("reply_ttl":[[[64,64,-1],[-1,-1,-1],[58]],[[64,64],[]]],"size":[40,48],)"
+      R"("src_addr":["10.0.0.2","192.168.1.10"],"timestamp":[1367309000000000,1700000000000000]})"
+      "\n");
 }
 
 // RIPE's BigQuery ping table (ripencc-atlas.measurements.ping): start_time
@@ -229,7 +232,8 @@ TEST_F(RipeAtlasTest, PresetErrors) {
                  R"({"fw":5020,"prb_id":7,"timestamp":1700000000,"msm_id":1,"sent":"3.5","rcvd":3,"result":[]})"
                  "\n");
   EXPECT_EQ(BuildError("-i " + ShellQuote(root_.path() + "/bad.jsonl") + " --preset ripe-atlas-ping"),
-            "proberows: error: Invalid Input Error: --preset ripe-atlas-ping: field 'sent' holds 3.5, which is not an "
+            "proberows: error: reading input: Invalid Input Error: --preset ripe-atlas-ping: field 'sent' holds 3.5, "
+            "which is not an "
             "integer (prb_id 7)\n");
 }
 

@@ -78,6 +78,10 @@ class Env {
   // Names (not paths) of the entries of `dir`, sorted.
   [[nodiscard]] virtual absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
   virtual bool FileExists(const std::string& path) = 0;
+  // Makes `to` (which must not exist) hold the bytes of `from`, leaving
+  // `from` in place: a hard link where the file system allows one, else a
+  // copy. The default copies through this Env.
+  [[nodiscard]] virtual absl::Status LinkOrCopyFile(const std::string& from, const std::string& to);
   [[nodiscard]] virtual absl::StatusOr<uint64_t> GetFileSize(const std::string& path) = 0;
 };
 

@@ -148,12 +148,12 @@ class ExampleEncoder {
     std::string entry_key;                   // 0x0a varint(name.size()) name: the map entry key field
     FeatureType type = FeatureType::kInt64;  // element type (int64 for row lengths)
     Source source = Source::kKey;
-    bool is_static = false;   // ragged features of a static list column
-    size_t column = 0;        // index in schema()
-    size_t payload_slot = 0;  // index in payload_columns() (unused for kKey)
-    int level = 0;            // kRaggedRowLengths: the list level
-    int depth = 0;            // the column's list_depth
-    size_t bounds_offset = 0; // depth > 1: the column's offset in a measurement's level bounds
+    bool is_static = false;    // ragged features of a static list column
+    size_t column = 0;         // index in schema()
+    size_t payload_slot = 0;   // index in payload_columns() (unused for kKey)
+    int level = 0;             // kRaggedRowLengths: the list level
+    int depth = 0;             // the column's list_depth
+    size_t bounds_offset = 0;  // depth > 1: the column's offset in a measurement's level bounds
   };
 
   ExampleEncoder() = default;
@@ -161,7 +161,7 @@ class ExampleEncoder {
   std::vector<ColumnSpec> schema_;
   size_t key_index_ = 0;
   std::vector<size_t> payload_columns_;
-  std::vector<size_t> static_slots_;     // payload slots of static columns
+  std::vector<size_t> static_slots_;  // payload slots of static columns
   // Payload slots of nested-list columns (depth > 1), in slot order, with the
   // offset of their level bounds within a measurement's block of
   // nested_bounds_ entries (one per level of each such column).

@@ -37,6 +37,11 @@ struct ShardStats {
   uint64_t row_bytes = 0;  // sum of encoded row sizes
   uint64_t file_bytes = 0;
   std::string xxh3;  // XXH3-64 of the whole file, 16 hex digits
+  // Smallest and largest row (encoded bytes, measurements); 0 when empty.
+  uint64_t min_row_bytes = 0;
+  uint64_t max_row_bytes = 0;
+  uint64_t min_measurements = 0;
+  uint64_t max_measurements = 0;
 };
 
 struct SplitStats {

@@ -186,8 +186,7 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
       enc.nested_bounds_ += static_cast<size_t>(cols[i].list_depth);
     }
   }
-  const auto make = [&](std::string name, FeatureType type, Source source, size_t column, size_t slot,
-                        int level = 0) {
+  const auto make = [&](std::string name, FeatureType type, Source source, size_t column, size_t slot, int level = 0) {
     OutputFeature f;
     f.entry_key.push_back(kField1Tag);
     PutVarint64(&f.entry_key, name.size());
@@ -229,9 +228,9 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
     if (a.name != b.name) continue;
     const ColumnSpec& ca = cols[std::min(a.column, b.column)];
     const ColumnSpec& cb = cols[std::max(a.column, b.column)];
-    return absl::InvalidArgumentError(fmt::format(
-        "feature name collision: {}column {} and {}column {} both produce feature {}", ListLabel(ca),
-        QuoteName(ca.name), ListLabel(cb), QuoteName(cb.name), QuoteName(a.name)));
+    return absl::InvalidArgumentError(
+        fmt::format("feature name collision: {}column {} and {}column {} both produce feature {}", ListLabel(ca),
+                    QuoteName(ca.name), ListLabel(cb), QuoteName(cb.name), QuoteName(a.name)));
   }
   return enc;
 }
@@ -452,8 +451,7 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
       case Source::kRaggedValues:
         for (size_t m = 0; m < rows; ++m) {
           const Segment& seg = col[m * num_slots];
-          const size_t start =
-              f.depth > 1 ? bounds[m * nested_bounds_ + f.bounds_offset + f.depth - 1] : seg.header;
+          const size_t start = f.depth > 1 ? bounds[m * nested_bounds_ + f.bounds_offset + f.depth - 1] : seg.header;
           p = CopySmall(p, seg.data + start, seg.size - start);
         }
         break;

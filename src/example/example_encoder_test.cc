@@ -173,8 +173,8 @@ TEST(ExampleEncoderTest, ExactBytesNestedListColumn) {
   // TFDS's layout of a rank-3 Sequence: flat values, then one row-lengths
   // feature per level: level 0 has a length per measurement, level 1 a length
   // per inner list.
-  ExampleEncoder enc = MakeEncoder({Col("k", FeatureType::kInt64, ColumnRole::kKey),
-                                    Col("h", FeatureType::kInt64, ColumnRole::kPerMeasurement, 2)});
+  ExampleEncoder enc = MakeEncoder(
+      {Col("k", FeatureType::kInt64, ColumnRole::kKey), Col("h", FeatureType::kInt64, ColumnRole::kPerMeasurement, 2)});
   std::vector<std::string> payloads(2);
   {
     std::string seg;
@@ -201,7 +201,7 @@ TEST(ExampleEncoderTest, ExactBytesNestedListColumn) {
                 " 12 06 1a 04 0a 02 02 01 "  // [2, 1]: inner lists per measurement
                 "0a 21 0a 16 " +
                 Hex("h/ragged_row_lengths_1") +
-                " 12 07 1a 05 0a 03 01 02 00 "                 // [1, 2, 0]: values per inner list
+                " 12 07 1a 05 0a 03 01 02 00 "           // [1, 2, 0]: values per inner list
                 "0a 0a 0a 01 6b 12 05 1a 03 0a 01 09");  // "k": [9]
   EXPECT_EQ(enc.Features().size(), 4u);
   EXPECT_EQ(enc.Features()[2].name, "h/ragged_row_lengths_1");

@@ -43,8 +43,8 @@ absl::Status CheckRowShape(const DecodedExample& row, const std::vector<ColumnSp
       const auto* lengths = std::get_if<std::vector<int64_t>>(&it->second);
       if (lengths == nullptr) return absl::DataLossError(fmt::format("feature '{}' is not int64", name));
       if (lengths->size() != expected)
-        return absl::DataLossError(fmt::format("feature '{}' has {} row lengths, expected {}", name, lengths->size(),
-                                               expected));
+        return absl::DataLossError(
+            fmt::format("feature '{}' has {} row lengths, expected {}", name, lengths->size(), expected));
       uint64_t sum = 0;
       for (int64_t len : *lengths) {
         if (len < 0) return absl::DataLossError(fmt::format("feature '{}' has a negative row length {}", name, len));

@@ -168,10 +168,10 @@ class PayloadBuilder {
 
 // What CheckSegment learned about a valid segment.
 struct SegmentInfo {
-  size_t header = 0;   // bytes of varint(count) at the front of a list, else 0
-  uint64_t count = 1;  // elements of a list (lists of the first level of a
-                       // nested list); 1 for a scalar
-  size_t values = 0;   // offset of the first element (= header for a list of depth 1)
+  size_t header = 0;         // bytes of varint(count) at the front of a list, else 0
+  uint64_t count = 1;        // elements of a list (lists of the first level of a
+                             // nested list); 1 for a scalar
+  size_t values = 0;         // offset of the first element (= header for a list of depth 1)
   uint64_t value_count = 1;  // number of elements (innermost values)
 };
 

@@ -220,8 +220,7 @@ TEST(ExampleSegmentTest, NestedListSegmentLevels) {
   std::vector<std::vector<uint64_t>> ten = {std::vector<uint64_t>(10, 1)};
   AppendNestedListHeader(&many, 10, ten);
   for (int64_t i = 0; i < 10; ++i) AppendInt64Segment(&many, i);
-  EXPECT_EQ(RenderSegment(FeatureType::kInt64, 2, many),
-            "[[0], [1], [2], [3], [4], [5], [6], [7], ... (10 elements)]");
+  EXPECT_EQ(RenderSegment(FeatureType::kInt64, 2, many), "[[0], [1], [2], [3], [4], [5], [6], [7], ... (10 elements)]");
 }
 
 TEST(ExampleSegmentTest, ParseSegmentRoundTrips) {

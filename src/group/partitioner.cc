@@ -7,30 +7,47 @@
 
 namespace proberows {
 
-SpillPartitioner::SpillPartitioner(Env* env, std::string dir, std::string prefix, int bits, uint64_t base_index,
-                                   size_t buffer_bytes)
+void Partition::Absorb(Partition&& other) {
+  records += other.records;
+  bytes += other.bytes;
+  for (BlockRef& b : other.blocks) blocks.push_back(std::move(b));
+  for (BlockRef& b : other.key_runs) key_runs.push_back(std::move(b));
+  if (data.empty()) {
+    data = std::move(other.data);
+  } else {
+    data.append(other.data);
+    std::string().swap(other.data);
+  }
+}
+
+SpillPartitioner::SpillPartitioner(Env* env, std::string path, int bits, size_t buffer_bytes, KeyCollector* keys,
+                                   int shift_bits, uint64_t base_index)
     : env_(env),
-      dir_(std::move(dir)),
-      prefix_(std::move(prefix)),
+      path_(std::move(path)),
       bits_(bits),
+      shift_bits_(shift_bits),
       base_index_(base_index),
       buffer_bytes_(buffer_bytes),
+      keys_(keys),
       buffers_(size_t{1} << bits),
-      writers_(size_t{1} << bits),
-      records_(size_t{1} << bits),
-      bytes_(size_t{1} << bits) {}
+      parts_(size_t{1} << bits) {
+  for (size_t i = 0; i < parts_.size(); ++i) {
+    parts_[i].bits = shift_bits + bits;
+    parts_[i].index = base_index + i;
+  }
+}
 
 SpillPartitioner::~SpillPartitioner() = default;
 
 absl::Status SpillPartitioner::FlushPartition(size_t p) {
   std::string& buf = buffers_[p];
   if (buf.empty()) return absl::OkStatus();
-  if (!writers_[p]) {
-    const std::string path = fmt::format("{}/{}-{}.spill", dir_, prefix_, base_index_ + p);
-    ASSIGN_OR_RETURN(writers_[p], SpillWriter::Open(env_, path));
+  if (!writer_) {
+    ASSIGN_OR_RETURN(writer_, SpillWriter::Open(env_, path_));
   }
-  RETURN_IF_ERROR(writers_[p]->AppendBlock(buf));
-  buffered_ -= buf.size();
+  BlockRef where;
+  RETURN_IF_ERROR(writer_->AppendBlock(buf, &where));
+  parts_[p].blocks.push_back(std::move(where));
   buf.clear();
   return absl::OkStatus();
 }
@@ -41,65 +58,48 @@ absl::Status SpillPartitioner::Add(uint64_t key_hash, std::string_view record) {
   std::string& buf = buffers_[p];
   if (buf.capacity() == 0) buf.reserve(buffer_bytes_ + 4096);
   buf.append(record.data(), record.size());
-  buffered_ += record.size();
-  added_ += record.size();
-  ++records_[p];
-  bytes_[p] += record.size();
-  if (buf.size() >= buffer_bytes_) {
-    absl::Status st = FlushPartition(p);
-    if (!st.ok()) {
-      failed_ = true;
-      return st;
-    }
-  }
-  return absl::OkStatus();
+  ++parts_[p].records;
+  parts_[p].bytes += record.size();
+  absl::Status st;
+  if (keys_ != nullptr) st = keys_->Add(p, RecordView{record.data()}.key());
+  if (st.ok() && buf.size() >= buffer_bytes_) st = FlushPartition(p);
+  if (!st.ok()) failed_ = true;
+  return st;
 }
 
 absl::StatusOr<std::vector<Partition>> SpillPartitioner::Finish() {
-  std::vector<Partition> out;
   for (size_t p = 0; p < buffers_.size(); ++p) {
     RETURN_IF_ERROR(FlushPartition(p));
     std::string().swap(buffers_[p]);
-    if (!writers_[p]) continue;
-    const std::string path = writers_[p]->path();
-    RETURN_IF_ERROR(writers_[p]->Close());
-    writers_[p].reset();
-    Partition part;
-    part.paths.push_back(path);
-    part.bytes = bytes_[p];
-    part.records = records_[p];
-    part.bits = shift_bits_ + bits_;
-    part.index = base_index_ + p;
-    out.push_back(std::move(part));
   }
-  return out;
+  if (writer_) RETURN_IF_ERROR(writer_->Close());
+  return std::move(parts_);
 }
 
 absl::StatusOr<std::vector<Partition>> SplitPartition(Env* env, const Partition& partition, int extra_bits,
-                                                      const std::string& dir, size_t buffer_bytes) {
-  SpillPartitioner sub(env, dir, fmt::format("split{}-{}", partition.bits, partition.index), extra_bits,
-                       partition.index << extra_bits, buffer_bytes);
-  sub.shift_bits_ = partition.bits;
-  {
-    std::string data;
-    for (const std::string& path : partition.paths) {
-      data.clear();
-      RETURN_IF_ERROR(ReadSpillFile(env, path, &data));
-      size_t pos = 0;
-      while (pos < data.size()) {
-        RecordView r{data.data() + pos};
-        RETURN_IF_ERROR(sub.Add(r.hash(), std::string_view(r.data, r.total_size())));
-        pos += r.total_size();
-      }
+                                                      const std::string& path, size_t buffer_bytes) {
+  SpillPartitioner sub(env, path, extra_bits, buffer_bytes, nullptr, partition.bits, partition.index << extra_bits);
+  auto add_all = [&](std::string_view data) -> absl::Status {
+    size_t pos = 0;
+    while (pos < data.size()) {
+      RecordView r{data.data() + pos};
+      RETURN_IF_ERROR(sub.Add(r.hash(), std::string_view(r.data, r.total_size())));
+      pos += r.total_size();
     }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(add_all(partition.data));
+  std::string buffer;
+  for (const BlockRef& b : partition.blocks) {
+    size_t used = 0;
+    RETURN_IF_ERROR(ReadSpillBlocksInto(env, std::span<const BlockRef>(&b, 1), &buffer, &used));
+    RETURN_IF_ERROR(add_all(std::string_view(buffer.data(), used)));
   }
-  ASSIGN_OR_RETURN(std::vector<Partition> parts, sub.Finish());
-  for (const std::string& path : partition.paths) (void)env->RemoveFile(path);
-  return parts;
+  return sub.Finish();
 }
 
-MemoryPartitioner::MemoryPartitioner(int bits, uint64_t max_bytes, std::atomic<uint64_t>* held)
-    : bits_(bits), max_bytes_(max_bytes), held_(held), parts_(size_t{1} << bits) {
+MemoryPartitioner::MemoryPartitioner(int bits, uint64_t max_bytes, std::atomic<uint64_t>* held, KeyCollector* keys)
+    : bits_(bits), max_bytes_(max_bytes), held_(held), keys_(keys), parts_(size_t{1} << bits) {
   for (size_t i = 0; i < parts_.size(); ++i) {
     parts_[i].bits = bits;
     parts_[i].index = i;
@@ -107,10 +107,12 @@ MemoryPartitioner::MemoryPartitioner(int bits, uint64_t max_bytes, std::atomic<u
 }
 
 absl::Status MemoryPartitioner::Add(uint64_t key_hash, std::string_view record) {
-  Partition& p = parts_[PartitionOf(key_hash, bits_)];
+  const int index = PartitionOf(key_hash, bits_);
+  Partition& p = parts_[index];
   p.data.append(record.data(), record.size());
   p.bytes += record.size();
   ++p.records;
+  if (keys_ != nullptr) RETURN_IF_ERROR(keys_->Add(index, RecordView{record.data()}.key()));
   unreported_ += record.size();
   // Report in batches: one shared counter update per MiB, not per record.
   if (unreported_ < (uint64_t{1} << 20)) return absl::OkStatus();
@@ -124,11 +126,6 @@ absl::Status MemoryPartitioner::Add(uint64_t key_hash, std::string_view record) 
   return absl::OkStatus();
 }
 
-std::vector<Partition> MemoryPartitioner::Finish() {
-  std::vector<Partition> out;
-  for (Partition& p : parts_)
-    if (p.records > 0) out.push_back(std::move(p));
-  return out;
-}
+std::vector<Partition> MemoryPartitioner::Finish() { return std::move(parts_); }
 
 }  // namespace proberows

@@ -4,7 +4,9 @@
 // index order visits keys in global hash order.
 //
 // SpillPartitioner buffers each partition and appends full buffers as blocks
-// to one spill file per partition; MemoryPartitioner keeps everything in RAM.
+// to one spill file (all partitions interleaved, each block of one
+// partition); MemoryPartitioner keeps everything in RAM. Both can hand every
+// record's key to a KeyCollector (group/key_list.h).
 #ifndef PROBEROWS_GROUP_PARTITIONER_H_
 #define PROBEROWS_GROUP_PARTITIONER_H_
 
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "group/key_list.h"
 #include "group/spill_file.h"
 #include "proberows/env.h"
 #include "source/row_converter.h"
@@ -23,72 +26,78 @@ namespace proberows {
 
 inline int PartitionOf(uint64_t hash, int bits) { return bits == 0 ? 0 : static_cast<int>(hash >> (64 - bits)); }
 
-// One partition's data, on disk or in memory.
+// One partition's records, on disk or in memory, and its keys.
 struct Partition {
-  std::vector<std::string> paths;  // spill files, read back to back (none: in memory)
-  std::string data;                // in-memory records
-  uint64_t bytes = 0;              // record bytes
-  uint64_t records = 0;
   int bits = 0;        // hash bits that select it
   uint64_t index = 0;  // its value of those bits
+  uint64_t records = 0;
+  uint64_t bytes = 0;              // record bytes
+  std::vector<BlockRef> blocks;    // spilled records, read back in order
+  std::string data;                // in-memory records
+  std::vector<BlockRef> key_runs;  // its keys as runs (group/key_list.h)
+
+  // Adds `other`'s records, blocks and key runs (same partition, another
+  // source: a scan thread, a map task) to this one.
+  void Absorb(Partition&& other);
 };
 
 class SpillPartitioner final : public RecordSink {
  public:
-  // Files are created in `dir` (which must exist) as "<prefix>-<index>.spill".
-  // `buffer_bytes` is the per-partition buffer; REQUIRES: bits <= 20.
-  SpillPartitioner(Env* env, std::string dir, std::string prefix, int bits, uint64_t base_index, size_t buffer_bytes);
+  // Blocks go to the file at `path` (created on the first block; its folder
+  // must exist). `buffer_bytes` is the per-partition buffer. `keys` (may be
+  // null; not owned) receives the key of every record added. The partition
+  // of a record is taken from its hash after skipping `shift_bits` bits
+  // (re-splitting), and numbered from `base_index`. REQUIRES: bits <= 20.
+  SpillPartitioner(Env* env, std::string path, int bits, size_t buffer_bytes, KeyCollector* keys = nullptr,
+                   int shift_bits = 0, uint64_t base_index = 0);
   ~SpillPartitioner() override;
 
   absl::Status Add(uint64_t key_hash, std::string_view record) override;
-  // Flushes and closes every file; returns the partitions in index order
-  // (partitions that received nothing are omitted). `hash_shift` is the
-  // number of hash bits consumed before this partitioner (for re-splitting).
+  // Flushes and closes the file; returns all 2^bits partitions in index
+  // order (bits = shift_bits + bits), empty ones included. Key runs are left
+  // empty (the KeyCollector reports them).
   [[nodiscard]] absl::StatusOr<std::vector<Partition>> Finish();
 
-  uint64_t bytes_buffered() const { return buffered_; }
-  uint64_t bytes_added() const { return added_; }
+  uint64_t bytes_written() const { return writer_ ? writer_->bytes_written() : 0; }
 
  private:
   absl::Status FlushPartition(size_t p);
 
   Env* env_;
-  std::string dir_;
-  std::string prefix_;
+  std::string path_;
   int bits_;
-  int shift_bits_ = 0;  // bits already consumed by a parent split
+  int shift_bits_;
   uint64_t base_index_;
   size_t buffer_bytes_;
+  KeyCollector* keys_;
+  std::unique_ptr<SpillWriter> writer_;
   std::vector<std::string> buffers_;
-  std::vector<std::unique_ptr<SpillWriter>> writers_;
-  std::vector<uint64_t> records_;
-  std::vector<uint64_t> bytes_;
-  uint64_t buffered_ = 0;
-  uint64_t added_ = 0;
+  std::vector<Partition> parts_;
   bool failed_ = false;
-
-  friend absl::StatusOr<std::vector<Partition>> SplitPartition(Env*, const Partition&, int, const std::string&, size_t);
 };
 
-// Re-partitions an oversized spilled partition by the next `extra_bits` hash
-// bits into new spill files in `dir`; removes the original file. The result
-// is in hash order.
+// Re-partitions an oversized partition by its next `extra_bits` hash bits
+// into one new spill file at `path`. The result (2^extra_bits partitions,
+// empty ones included) is in hash order; key runs are not kept.
 [[nodiscard]] absl::StatusOr<std::vector<Partition>> SplitPartition(Env* env, const Partition& partition,
-                                                                    int extra_bits, const std::string& dir,
+                                                                    int extra_bits, const std::string& path,
                                                                     size_t buffer_bytes);
 
 class MemoryPartitioner final : public RecordSink {
  public:
   // Fails with kResourceExhausted once more than `max_bytes` are held by all
-  // the partitioners sharing `*held` (which counts their bytes).
-  MemoryPartitioner(int bits, uint64_t max_bytes, std::atomic<uint64_t>* held);
+  // the partitioners sharing `*held` (which counts their bytes). `keys` (may
+  // be null; not owned) receives the key of every record added.
+  MemoryPartitioner(int bits, uint64_t max_bytes, std::atomic<uint64_t>* held, KeyCollector* keys = nullptr);
   absl::Status Add(uint64_t key_hash, std::string_view record) override;
+  // All 2^bits partitions in index order, empty ones included.
   std::vector<Partition> Finish();
 
  private:
   int bits_;
   uint64_t max_bytes_;
   std::atomic<uint64_t>* held_;
+  KeyCollector* keys_;
   std::vector<Partition> parts_;
   uint64_t unreported_ = 0;  // bytes added but not yet counted in *held_
 };

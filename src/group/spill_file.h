@@ -24,11 +24,22 @@ namespace proberows {
 inline constexpr uint32_t kSpillBlockMagic = 0x31535250;
 inline constexpr size_t kSpillBlockHeaderSize = 16;
 
+// Where one block lives: `size` bytes (header included) at `offset` of the
+// file at `path`. Blocks of one partition may live in several files.
+struct BlockRef {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+
+  friend bool operator==(const BlockRef&, const BlockRef&) = default;
+};
+
 class SpillWriter {
  public:
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<SpillWriter>> Open(Env* env, const std::string& path);
-  // Appends one block holding `data` (whole records).
-  [[nodiscard]] absl::Status AppendBlock(std::string_view data);
+  // Appends one block holding `data` (whole records); sets `*where` (if not
+  // null) to the block's place in the file.
+  [[nodiscard]] absl::Status AppendBlock(std::string_view data, BlockRef* where = nullptr);
   [[nodiscard]] absl::Status Close();
   uint64_t bytes_written() const { return bytes_; }
   const std::string& path() const { return file_->path(); }
@@ -39,18 +50,14 @@ class SpillWriter {
   uint64_t bytes_ = 0;
 };
 
-// Reads every block of the spill file at `path`, checking each checksum, and
-// appends the records to `*out`. A damaged file is a kDataLoss error naming
-// the file and the offset.
-[[nodiscard]] absl::Status ReadSpillFile(Env* env, const std::string& path, std::string* out);
-
-// Like ReadSpillFile for the files in `paths` one after the other, but writes
-// the records at the start of `*buffer`, growing it only when too small (never
-// shrinking or zero-filling what is already there), and sets `*used` to the
-// number of record bytes. Reusing one buffer across partitions keeps memory
-// faulted in.
-[[nodiscard]] absl::Status ReadSpillFilesInto(Env* env, std::span<const std::string> paths, std::string* buffer,
-                                              size_t* used);
+// Reads the blocks `blocks`, in order, checking each header and checksum,
+// and writes their records at the start of `*buffer`, growing it only when
+// too small (never shrinking or zero-filling what is already there); sets
+// `*used` to the number of record bytes. Reusing one buffer across
+// partitions keeps memory faulted in. Errors name the file and the block
+// offset (kDataLoss for damage, NotFound for a missing file).
+[[nodiscard]] absl::Status ReadSpillBlocksInto(Env* env, std::span<const BlockRef> blocks, std::string* buffer,
+                                               size_t* used);
 
 }  // namespace proberows
 

@@ -36,13 +36,18 @@ absl::StatusOr<std::string> FileXxh3(Env* env, const std::string& path) {
 }
 
 DatasetWriter::DatasetWriter(Env* env, std::string dir, std::string name, SplitPlan plan,
-                             ArrayRecordWriterOptions options, int threads)
+                             ArrayRecordWriterOptions options, int threads, ShardRange range)
     : env_(env),
+      hashing_env_(env),
       dir_(std::move(dir)),
       name_(std::move(name)),
       plan_(plan),
       options_(std::move(options)),
-      threads_(std::max(1, threads)) {
+      threads_(std::max(1, threads)),
+      range_(range),
+      first_row_(plan_.GlobalShardBegin(range.begin)),
+      end_row_(plan_.GlobalShardBegin(range.end)),
+      next_row_(first_row_) {
   if (threads_ > 1) pool_ = std::make_unique<ThreadPool>(threads_);
 }
 
@@ -50,19 +55,22 @@ DatasetWriter::~DatasetWriter() = default;
 
 absl::StatusOr<std::unique_ptr<DatasetWriter>> DatasetWriter::Open(Env* env, std::string dir, std::string name,
                                                                    SplitPlan plan, ArrayRecordWriterOptions options,
-                                                                   int threads) {
+                                                                   int threads, ShardRange range) {
+  if (range.begin < 0 || range.begin > range.end || range.end > plan.total_shards())
+    return absl::InternalError(
+        fmt::format("shard range [{}, {}) is not within the {} shards", range.begin, range.end, plan.total_shards()));
   return std::unique_ptr<DatasetWriter>(
-      new DatasetWriter(env, std::move(dir), std::move(name), plan, std::move(options), threads));
+      new DatasetWriter(env, std::move(dir), std::move(name), plan, std::move(options), threads, range));
 }
 
-absl::Status DatasetWriter::OpenShard(Split split, int index) {
-  split_ = split;
-  shard_ = index;
-  const uint64_t base = split == Split::kTest ? 0 : plan_.num_test;
-  shard_end_ = base + plan_.ShardBegin(split, index + 1);
+absl::Status DatasetWriter::OpenShard(int g) {
+  shard_ = g;
+  shard_end_ = plan_.GlobalShardBegin(g + 1);
+  const Split split = plan_.SplitOfShard(g);
   current_ = ShardStats();
-  current_.file = ShardFileName(name_, split, index, plan_.shards(split));
-  ASSIGN_OR_RETURN(writer_, ArrayRecordWriter::Open(env_, dir_ + "/" + current_.file, options_, threads_, pool_.get()));
+  current_.file = ShardFileName(name_, split, plan_.IndexInSplit(g), plan_.shards(split));
+  ASSIGN_OR_RETURN(writer_,
+                   ArrayRecordWriter::Open(&hashing_env_, dir_ + "/" + current_.file, options_, threads_, pool_.get()));
   return absl::OkStatus();
 }
 
@@ -72,31 +80,31 @@ absl::Status DatasetWriter::CloseShard() {
   writer_.reset();
   const std::string path = dir_ + "/" + current_.file;
   ASSIGN_OR_RETURN(current_.file_bytes, env_->GetFileSize(path));
-  ASSIGN_OR_RETURN(current_.xxh3, FileXxh3(env_, path));
-  SplitStats& s = stats_[static_cast<int>(split_)];
-  s.file_bytes += current_.file_bytes;
-  s.shards.push_back(current_);
+  // The checksum of the bytes as they were written (no read back).
+  uint64_t digest = 0;
+  if (hashing_env_.DigestOf(path, &digest)) {
+    current_.xxh3 = fmt::format("{:016x}", digest);
+  } else {
+    ASSIGN_OR_RETURN(current_.xxh3, FileXxh3(env_, path));
+  }
+  shards_.push_back(current_);
   return absl::OkStatus();
 }
 
 absl::Status DatasetWriter::NextShard() {
   RETURN_IF_ERROR(CloseShard());
-  if (shard_ < 0) return OpenShard(Split::kTest, 0);
-  if (shard_ + 1 < plan_.shards(split_)) return OpenShard(split_, shard_ + 1);
-  if (split_ == Split::kTest) return OpenShard(Split::kTrain, 0);
-  return absl::InternalError("no shard left for the next row");
+  const int next = shard_ < 0 ? range_.begin : shard_ + 1;
+  if (next >= range_.end) return absl::InternalError("no shard left for the next row");
+  return OpenShard(next);
 }
 
 absl::Status DatasetWriter::Add(std::string_view row, uint32_t measurements) {
-  if (next_row_ >= plan_.num_keys)
-    return absl::InternalError(fmt::format("more rows than the {} keys counted in the input", plan_.num_keys));
-  // Shards are visited in order (test 0.., train 0..), empty ones included.
+  if (next_row_ >= end_row_)
+    return absl::InternalError(fmt::format("more rows than the {} this writer's shards hold", end_row_ - first_row_));
+  // Shards are visited in order, empty ones included.
   while (!writer_ || next_row_ >= shard_end_) RETURN_IF_ERROR(NextShard());
   RETURN_IF_ERROR(writer_->Write(row));
-  ++current_.rows;
-  current_.measurements += measurements;
-  current_.row_bytes += row.size();
-  SplitStats& s = stats_[static_cast<int>(split_)];
+  ShardStats& s = current_;
   if (s.rows == 0) {
     s.min_row_bytes = s.max_row_bytes = row.size();
     s.min_measurements = s.max_measurements = measurements;
@@ -114,11 +122,11 @@ absl::Status DatasetWriter::Add(std::string_view row, uint32_t measurements) {
 }
 
 absl::Status DatasetWriter::Finish() {
-  if (next_row_ != plan_.num_keys)
-    return absl::InternalError(
-        fmt::format("wrote {} rows but the input has {} distinct keys", next_row_, plan_.num_keys));
+  if (next_row_ != end_row_)
+    return absl::InternalError(fmt::format("wrote {} rows but shards {}..{} hold {}", next_row_ - first_row_,
+                                           range_.begin, range_.end, end_row_ - first_row_));
   // Close the open shard and create the remaining (empty) ones.
-  while (!(split_ == Split::kTrain && shard_ == plan_.shards(Split::kTrain) - 1)) RETURN_IF_ERROR(NextShard());
+  while ((shard_ < 0 ? range_.begin : shard_ + 1) < range_.end) RETURN_IF_ERROR(NextShard());
   return CloseShard();
 }
 

@@ -1,7 +1,8 @@
-// DatasetWriter: takes rows in global hash order and writes them into the
-// test and train shards of a SplitPlan, as ArrayRecord files named like TFDS:
+// DatasetWriter: takes rows in global hash order and writes them into a
+// range of the test and train shards of a SplitPlan (all of them, or the
+// range one reduce task owns), as ArrayRecord files named like TFDS:
 //   <dir>/<name>-<split>.array_record-<i:05>-of-<n:05>
-// and keeps the statistics the metadata reports.
+// and keeps the per-shard statistics the metadata reports.
 #ifndef PROBEROWS_PIPELINE_DATASET_WRITER_H_
 #define PROBEROWS_PIPELINE_DATASET_WRITER_H_
 
@@ -17,6 +18,7 @@
 #include "proberows/array_record_writer.h"
 #include "proberows/env.h"
 #include "proberows/pipeline.h"
+#include "util/hashing_env.h"
 #include "util/thread_pool.h"
 
 namespace proberows {
@@ -27,32 +29,47 @@ namespace proberows {
 
 std::string ShardFileName(const std::string& name, Split split, int index, int count);
 
+// Shards [begin, end) in SplitPlan's numbering over both splits.
+struct ShardRange {
+  int begin = 0;
+  int end = 0;
+};
+
 class DatasetWriter {
  public:
-  // `threads` compression threads (output bytes do not depend on it).
+  // Writes the shards `range` (REQUIRES: within plan.total_shards()), i.e.
+  // the global rows [plan.GlobalShardBegin(range.begin),
+  // plan.GlobalShardBegin(range.end)). `threads` compression threads (output
+  // bytes do not depend on it).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<DatasetWriter>> Open(Env* env, std::string dir, std::string name,
                                                                            SplitPlan plan,
                                                                            ArrayRecordWriterOptions options,
-                                                                           int threads);
+                                                                           int threads, ShardRange range);
   ~DatasetWriter();
 
-  // Adds the next row in global order. Fails once all planned rows are in.
+  // Adds the next row in global order. Fails once all the range's rows are in.
   [[nodiscard]] absl::Status Add(std::string_view row, uint32_t measurements);
-  // Closes the last shards; fails unless exactly the planned rows were added.
+  // Closes the last shards (creating empty ones); fails unless exactly the
+  // range's rows were added.
   [[nodiscard]] absl::Status Finish();
 
-  uint64_t rows_added() const { return next_row_; }
-  const SplitStats& stats(Split s) const { return stats_[static_cast<int>(s)]; }
+  // Global index of the next row Add() expects, and the range's rows.
+  uint64_t next_row() const { return next_row_; }
+  uint64_t first_row() const { return first_row_; }
+  uint64_t end_row() const { return end_row_; }
+  // Statistics of the shards closed so far, in shard order.
+  const std::vector<ShardStats>& shards() const { return shards_; }
   const SplitPlan& plan() const { return plan_; }
 
  private:
   DatasetWriter(Env* env, std::string dir, std::string name, SplitPlan plan, ArrayRecordWriterOptions options,
-                int threads);
-  absl::Status OpenShard(Split split, int index);
+                int threads, ShardRange range);
+  absl::Status OpenShard(int g);
   absl::Status CloseShard();
   absl::Status NextShard();
 
   Env* env_;
+  HashingEnv hashing_env_;  // shard files are written through it
   std::string dir_;
   std::string name_;
   SplitPlan plan_;
@@ -60,13 +77,15 @@ class DatasetWriter {
   int threads_;
   std::unique_ptr<ThreadPool> pool_;
 
-  uint64_t next_row_ = 0;  // global row index
-  Split split_ = Split::kTest;
-  int shard_ = -1;          // open shard index in split_, -1 none
+  ShardRange range_;
+  uint64_t first_row_;
+  uint64_t end_row_;
+  uint64_t next_row_;       // global row index
+  int shard_ = -1;          // open shard (global numbering), -1 none yet
   uint64_t shard_end_ = 0;  // global row index where the open shard ends
   std::unique_ptr<ArrayRecordWriter> writer_;
   ShardStats current_;
-  SplitStats stats_[2];
+  std::vector<ShardStats> shards_;
 };
 
 }  // namespace proberows

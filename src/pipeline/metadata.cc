@@ -180,7 +180,7 @@ Json TfdsFeatures(const SourceSchema& schema) {
     const auto& [node, role] = entry;
     if (role == ColumnRole::kPerMeasurement) {
       members[name] = node.children.empty() && node.lists == 0 ? TensorFeature(node.dtype, true)
-                                                                : SequenceFeature(NodeFeature(node), -1);
+                                                               : SequenceFeature(NodeFeature(node), -1);
     } else {
       members[name] = HasLists(node) ? SequenceFeature(NodeFeature(node), 1) : NodeFeature(node);
     }

@@ -41,6 +41,18 @@ struct SplitPlan {
   int shards(Split s) const { return s == Split::kTest ? test_shards : train_shards; }
   // First row (within the split) of shard `i`; ShardBegin(s, shards) == rows.
   uint64_t ShardBegin(Split s, int i) const;
+
+  // Shards numbered over both splits, in output order: the test shards are
+  // 0 .. test_shards-1, the train shards follow.
+  int total_shards() const { return test_shards + train_shards; }
+  Split SplitOfShard(int g) const { return g < test_shards ? Split::kTest : Split::kTrain; }
+  int IndexInSplit(int g) const { return g < test_shards ? g : g - test_shards; }
+  // First global row (test rows first, then train) of shard `g`;
+  // GlobalShardBegin(total_shards()) == num_keys.
+  uint64_t GlobalShardBegin(int g) const {
+    if (g >= total_shards()) return num_keys;
+    return g < test_shards ? ShardBegin(Split::kTest, g) : num_test + ShardBegin(Split::kTrain, g - test_shards);
+  }
 };
 
 }  // namespace proberows

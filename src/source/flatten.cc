@@ -40,8 +40,7 @@ std::string ScalarTypeName(duckdb_logical_type t) {
     case DUCKDB_TYPE_UHUGEINT: return "UHUGEINT";
     case DUCKDB_TYPE_FLOAT: return "FLOAT";
     case DUCKDB_TYPE_DOUBLE: return "DOUBLE";
-    case DUCKDB_TYPE_DECIMAL:
-      return fmt::format("DECIMAL({},{})", duckdb_decimal_width(t), duckdb_decimal_scale(t));
+    case DUCKDB_TYPE_DECIMAL: return fmt::format("DECIMAL({},{})", duckdb_decimal_width(t), duckdb_decimal_scale(t));
     case DUCKDB_TYPE_TIMESTAMP: return "TIMESTAMP";
     case DUCKDB_TYPE_TIMESTAMP_TZ: return "TIMESTAMP WITH TIME ZONE";
     case DUCKDB_TYPE_TIMESTAMP_S: return "TIMESTAMP_S";

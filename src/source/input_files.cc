@@ -40,8 +40,8 @@ std::string ExtensionOf(const std::string& path) {
 
 // Compressions DuckDB cannot read, by extension, with how to decompress.
 const std::map<std::string, std::string>& UnreadableCompressions() {
-  static const auto* m = new std::map<std::string, std::string>{
-      {".bz2", "bzip2"}, {".xz", "xz"}, {".lz4", "lz4"}, {".zip", "zip"}, {".7z", "7z"}, {".lzma", "lzma"}};
+  static const auto* m = new std::map<std::string, std::string>{{".bz2", "bzip2"}, {".xz", "xz"}, {".lz4", "lz4"},
+                                                                {".zip", "zip"},   {".7z", "7z"}, {".lzma", "lzma"}};
   return *m;
 }
 
@@ -49,11 +49,12 @@ const std::map<std::string, std::string>& UnreadableCompressions() {
 std::string DecompressAdvice(const std::string& path, const std::string& ext) {
   const std::string stem = path.substr(0, path.size() - ext.size());
   if (ext == ".bz2")
-    return fmt::format("decompress it first (bunzip2 -k '{0}'), or recompress it as zstd (bzcat '{0}' | zstd -o '{1}.zst')",
-                       path, stem);
+    return fmt::format(
+        "decompress it first (bunzip2 -k '{0}'), or recompress it as zstd (bzcat '{0}' | zstd -o '{1}.zst')", path,
+        stem);
   if (ext == ".xz")
-    return fmt::format("decompress it first (unxz -k '{0}'), or recompress it as zstd (xzcat '{0}' | zstd -o '{1}.zst')",
-                       path, stem);
+    return fmt::format(
+        "decompress it first (unxz -k '{0}'), or recompress it as zstd (xzcat '{0}' | zstd -o '{1}.zst')", path, stem);
   return "decompress it first, or recompress it with gzip or zstd";
 }
 
@@ -163,9 +164,10 @@ absl::StatusOr<InputFormat> FormatOfPath(const std::string& path) {
   std::string p = Lower(std::filesystem::path(path).filename().string());
   const std::string ext = ExtensionOf(path);
   if (UnreadableCompressions().count(ext)) {
-    return absl::InvalidArgumentError(fmt::format("input '{}': {}-compressed files cannot be read (DuckDB reads .gz "
-                                                  "and .zst); {}",
-                                                  path, UnreadableCompressions().at(ext), DecompressAdvice(path, ext)));
+    return absl::InvalidArgumentError(
+        fmt::format("input '{}': {}-compressed files cannot be read (DuckDB reads .gz "
+                    "and .zst); {}",
+                    path, UnreadableCompressions().at(ext), DecompressAdvice(path, ext)));
   }
   for (const char* z : {".gz", ".zst"})
     if (EndsWith(p, z)) p.resize(p.size() - std::string(z).size());
@@ -227,8 +229,8 @@ absl::StatusOr<std::vector<std::string>> ExpandInputFiles(const std::vector<std:
 }
 
 std::string WithStrictInts(const std::string& type) {
-  static const std::set<std::string> kInts = {"TINYINT",   "SMALLINT", "INTEGER", "BIGINT",  "HUGEINT",
-                                              "UTINYINT",  "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"};
+  static const std::set<std::string> kInts = {"TINYINT",  "SMALLINT",  "INTEGER",  "BIGINT",  "HUGEINT",
+                                              "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"};
   std::string out;
   size_t i = 0;
   while (i < type.size()) {
@@ -307,8 +309,8 @@ absl::StatusOr<InputReader> DetectReader(DuckDb* db, InputFormat format, const s
     reader.options = pinned;
     absl::StatusOr<QueryResult> typed = db->Query("SELECT * FROM " + plain.Call(files) + " LIMIT 0");
     if (!typed.ok()) return Annotate(typed.status(), "reading input");
-    static const std::set<std::string> kInts = {"TINYINT",   "SMALLINT",  "INTEGER",  "BIGINT",  "HUGEINT",
-                                                "UTINYINT",  "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"};
+    static const std::set<std::string> kInts = {"TINYINT",  "SMALLINT",  "INTEGER",  "BIGINT",  "HUGEINT",
+                                                "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"};
     for (const ResultColumn& c : typed->columns()) {
       for (const Leaf& leaf : FlattenColumn(c.name, c.type.get(), "v"))
         if (kInts.count(leaf.type_name)) reader.strict_int_leaves.insert(leaf.name);
@@ -316,10 +318,10 @@ absl::StatusOr<InputReader> DetectReader(DuckDb* db, InputFormat format, const s
     return reader;
   }
   // CSV: the dialect the sniffer finds in the first file.
-  absl::StatusOr<QueryResult> sniffed =
-      db->Query("SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, CAST(SkipRows AS BIGINT), HasHeader, DateFormat, "
-                "TimestampFormat FROM sniff_csv(" +
-                QuoteLiteral(files.front()) + ")");
+  absl::StatusOr<QueryResult> sniffed = db->Query(
+      "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, CAST(SkipRows AS BIGINT), HasHeader, DateFormat, "
+      "TimestampFormat FROM sniff_csv(" +
+      QuoteLiteral(files.front()) + ")");
   if (!sniffed.ok()) return Annotate(sniffed.status(), "reading input");
   ASSIGN_OR_RETURN(DataChunk chunk, sniffed->Next());
   if (!chunk.valid() || chunk.size() != 1) return absl::InternalError("sniff_csv returned no row");

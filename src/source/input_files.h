@@ -38,8 +38,7 @@ const char* InputFormatName(InputFormat f);
 // without input files (naming the files it holds instead, if any), files of
 // an unknown or unsupported kind, mixed formats.
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> ExpandInputFiles(const std::vector<std::string>& patterns,
-                                                                        const InputFormat* forced,
-                                                                        InputFormat* format);
+                                                                        const InputFormat* forced, InputFormat* format);
 
 // How a format is read: the table function and the options (after the file
 // list) that pin what auto-detection found on the whole input, so that every

@@ -34,8 +34,8 @@ std::string Join(const std::vector<std::string>& v, const std::string& sep) {
 
 // `leaf` is `target` or lies under it (target "result" covers "result/rtt").
 bool Covers(const std::string& target, const std::string& leaf) {
-  return leaf == target || (leaf.size() > target.size() && leaf.compare(0, target.size(), target) == 0 &&
-                            leaf[target.size()] == '/');
+  return leaf == target ||
+         (leaf.size() > target.size() && leaf.compare(0, target.size(), target) == 0 && leaf[target.size()] == '/');
 }
 
 bool CoveredByAny(const std::vector<std::string>& targets, const std::string& leaf) {
@@ -53,16 +53,16 @@ absl::StatusOr<std::string> FillLiteral(const std::string& spec, const std::stri
       int64_t v = 0;
       const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
       if (ec != std::errc() || end != value.data() + value.size())
-        return absl::InvalidArgumentError(fmt::format(
-            "--fill-null {}: '{}' is not an integer, and column '{}' is int64", spec, value, leaf));
+        return absl::InvalidArgumentError(
+            fmt::format("--fill-null {}: '{}' is not an integer, and column '{}' is int64", spec, value, leaf));
       return fmt::format("CAST({} AS BIGINT)", v);
     }
     case FeatureType::kFloat: {
       char* end = nullptr;
       const double d = std::strtod(value.c_str(), &end);
       if (value.empty() || end != value.c_str() + value.size())
-        return absl::InvalidArgumentError(fmt::format(
-            "--fill-null {}: '{}' is not a number, and column '{}' is float32", spec, value, leaf));
+        return absl::InvalidArgumentError(
+            fmt::format("--fill-null {}: '{}' is not a number, and column '{}' is float32", spec, value, leaf));
       if (std::isnan(d)) return std::string("CAST('NaN' AS DOUBLE)");
       return fmt::format("CAST({} AS DOUBLE)", QuoteLiteral(value));
     }
@@ -215,16 +215,16 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     for (const std::string& need : plan->required)
       if (std::find(raw_names.begin(), raw_names.end(), need) == raw_names.end()) missing.push_back(need);
     if (!missing.empty())
-      return absl::InvalidArgumentError(fmt::format(
-          "--preset {}: the input has no column{} {} (its columns: {})", options.preset, missing.size() > 1 ? "s" : "",
-          Join(missing, ", "), Join(raw_names, ", ")));
+      return absl::InvalidArgumentError(fmt::format("--preset {}: the input has no column{} {} (its columns: {})",
+                                                    options.preset, missing.size() > 1 ? "s" : "", Join(missing, ", "),
+                                                    Join(raw_names, ", ")));
     std::vector<std::string> quoted;
     for (const std::string& n : raw_names) quoted.push_back(QuoteIdentifier(n));
     std::string select = "SELECT * EXCLUDE (" + Join(quoted, ", ") + ")";
     for (const PresetColumn& c : plan->columns) select += fmt::format(", {} AS {}", c.sql, QuoteIdentifier(c.name));
     schema.preset_select = select + " FROM ";
-    schema.from_clause = options.sql.empty() ? schema.ReaderFor(schema.files) : "(" + select + " FROM " + raw_from +
-                                                                                    " AS r)";
+    schema.from_clause =
+        options.sql.empty() ? schema.ReaderFor(schema.files) : "(" + select + " FROM " + raw_from + " AS r)";
   } else {
     schema.from_clause = raw_from;
   }
@@ -275,8 +275,7 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
         continue;
       }
       if (!parsed->empty()) {
-        ASSIGN_OR_RETURN(QueryResult typed,
-                         sdb->Query(fmt::format("SELECT {} FROM {} LIMIT 0", *parsed, sample)));
+        ASSIGN_OR_RETURN(QueryResult typed, sdb->Query(fmt::format("SELECT {} FROM {} LIMIT 0", *parsed, sample)));
         base = *parsed;
         type = typed.columns()[0].type;
       }
@@ -302,10 +301,10 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
   }
   const auto strict_int = [](const Leaf& leaf, const std::string& key_sql) {
     const std::string& x = leaf.inner;
-    const std::string error = fmt::format("error({} || {} || {} || CAST({} AS VARCHAR) || ')')",
-                                          QuoteLiteral(fmt::format("column '{}': value ", leaf.name)), x,
-                                          QuoteLiteral(" is not an integer like the column's other values (key "),
-                                          key_sql);
+    const std::string error =
+        fmt::format("error({} || {} || {} || CAST({} AS VARCHAR) || ')')",
+                    QuoteLiteral(fmt::format("column '{}': value ", leaf.name)), x,
+                    QuoteLiteral(" is not an integer like the column's other values (key "), key_sql);
     return fmt::format(
         "CASE WHEN {0} IS NULL THEN NULL WHEN strpos({0}, '.') = 0 AND strpos({0}, 'e') = 0 AND strpos({0}, 'E') = 0 "
         "THEN COALESCE(TRY_CAST({0} AS BIGINT), {1}) ELSE {1} END",
@@ -341,10 +340,10 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     if ((is_key || is_order) && (leaf.path.size() > 1 || leaf.depth > 0)) {
       const ResultColumn& rc = *find(column);
       return absl::InvalidArgumentError(
-          is_key ? fmt::format("key column '{}' has type {}; a key must be an integer or a string", column,
-                               rc.type_name())
-                 : fmt::format("order column '{}' has type {}; it must be a number, TIMESTAMP or DATE", column,
-                               rc.type_name()));
+          is_key
+              ? fmt::format("key column '{}' has type {}; a key must be an integer or a string", column, rc.type_name())
+              : fmt::format("order column '{}' has type {}; it must be a number, TIMESTAMP or DATE", column,
+                            rc.type_name()));
     }
     Planned p;
     p.leaf = std::move(leaf);
@@ -402,12 +401,12 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     for (const std::string& n : problem_names)
       if (!CoveredByAny(options.exclude_columns, n)) drop.push_back(n);
     if (problems.size() == 1) {
-      return absl::InvalidArgumentError(fmt::format("column {}, which proberows cannot encode ({}); drop it with --exclude {}",
-                                                    problems[0], kSupported, Join(drop, ",")));
+      return absl::InvalidArgumentError(
+          fmt::format("column {}, which proberows cannot encode ({}); drop it with --exclude {}", problems[0],
+                      kSupported, Join(drop, ",")));
     }
     return absl::InvalidArgumentError(fmt::format("{} columns cannot be encoded: {} ({}); drop them with --exclude {}",
-                                                  problems.size(), Join(problems, "; "), kSupported,
-                                                  Join(drop, ",")));
+                                                  problems.size(), Join(problems, "; "), kSupported, Join(drop, ",")));
   }
 
   // ---- the NULL policy
@@ -469,8 +468,8 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     std::vector<std::string> names;
     for (const SourceColumn& c : schema.columns)
       if (c.mask_of.empty()) names.push_back(c.name);
-    return absl::InvalidArgumentError(
-        fmt::format("--fill-null {}: no column '{}' in the output; its columns: {}", f.text, f.target, Join(names, ", ")));
+    return absl::InvalidArgumentError(fmt::format("--fill-null {}: no column '{}' in the output; its columns: {}",
+                                                  f.text, f.target, Join(names, ", ")));
   }
   std::string select = "SELECT " + exprs[0] + " AS c0";
   for (size_t i = 1; i < exprs.size(); ++i) select += fmt::format(", {} AS c{}", exprs[i], i);

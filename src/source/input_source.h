@@ -81,7 +81,7 @@ struct SourceSchema {
   // A preset's transformation: "SELECT * EXCLUDE (...), <expr> AS <name>, ...
   // FROM " (the reader follows, aliased r), or "" without --preset.
   std::string preset_select;
-  std::string preset;               // --preset name, "" if none
+  std::string preset;                // --preset name, "" if none
   bool null_lists_as_empty = false;  // --null-lists-as-empty
 
   std::vector<ColumnSpec> Specs() const;

@@ -38,8 +38,7 @@ std::string KindSql(const std::string& v) {
       "WHEN TRY_CAST({0}->>'$' AS DOUBLE) IS NOT NULL THEN {7} "
       "ELSE {8} END",
       v, static_cast<int>(kInt), static_cast<int>(kFloat), static_cast<int>(kBool), static_cast<int>(kObject),
-      static_cast<int>(kArray), static_cast<int>(kIntString), static_cast<int>(kFloatString),
-      static_cast<int>(kText));
+      static_cast<int>(kArray), static_cast<int>(kIntString), static_cast<int>(kFloatString), static_cast<int>(kText));
 }
 
 // SQL raising "column 'c': JSON value V is not <what> (key K)".
@@ -95,9 +94,9 @@ absl::Status ResolveJsonLeaf(DuckDb* db, const std::string& sample, const std::s
     return absl::OkStatus();
   }
   if (count[kObject] > 0 || count[kArray] > 0) {
-    leaf->problem = fmt::format("holds JSON {}s whose fields differ in type (e.g. {})",
-                                count[kObject] > 0 ? "object" : "array",
-                                count[kObject] > 0 ? example[kObject] : example[kArray]);
+    leaf->problem =
+        fmt::format("holds JSON {}s whose fields differ in type (e.g. {})", count[kObject] > 0 ? "object" : "array",
+                    count[kObject] > 0 ? example[kObject] : example[kArray]);
     return absl::OkStatus();
   }
   if (numbers > 0 && integers == numbers) {

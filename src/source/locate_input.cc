@@ -81,8 +81,8 @@ absl::Status AddInputFile(const SourceSchema& schema, const absl::Status& error)
     condition = fmt::format("{0} > 9223372036854775807 OR {0} < -9223372036854775808", q);
   } else if (message.find("' is NULL") != std::string::npos) {
     condition = fmt::format("{} IS NULL", v);
-  } else if (message.find("is not an integer like the column's other values") != std::string::npos &&
-             col != nullptr && col->strict_int) {
+  } else if (message.find("is not an integer like the column's other values") != std::string::npos && col != nullptr &&
+             col->strict_int) {
     // A JSON integer column (read as text) holding something else.
     const auto bad = [](const std::string& x) {
       return fmt::format(

@@ -90,8 +90,8 @@ absl::StatusOr<std::vector<NullCount>> CountNulls(DuckDb* db, const SourceSchema
   }
 
   const bool with_files = !schema.files.empty();
-  const std::string from = with_files ? schema.ReaderFor(schema.files, fmt::format("filename = '{}'", kFileColumn))
-                                      : schema.from_clause;
+  const std::string from =
+      with_files ? schema.ReaderFor(schema.files, fmt::format("filename = '{}'", kFileColumn)) : schema.from_clause;
   std::vector<std::string> inner = {fmt::format("{} AS __k", schema.key_expr)};
   if (with_files) inner.push_back(fmt::format("{} AS __f", QuoteIdentifier(kFileColumn)));
   for (size_t i = 0; i < schema.columns.size(); ++i) {
@@ -105,9 +105,10 @@ absl::StatusOr<std::vector<NullCount>> CountNulls(DuckDb* db, const SourceSchema
     aggregates.push_back(fmt::format("CAST(sum({}) AS BIGINT) AS a{}", c.null_rows, j));
     aggregates.push_back(fmt::format("CAST(sum({}) AS BIGINT) AS b{}", c.total, j));
     aggregates.push_back(fmt::format("min({}) FILTER (WHERE {} > 0) AS m{}", first, c.null_rows, j));
-    outer.push_back(fmt::format("COALESCE(a{0}, 0), COALESCE(b{0}, 0), CAST(struct_extract(m{0}, 'k') AS VARCHAR), "
-                                "CAST(struct_extract(m{0}, 'f') AS VARCHAR)",
-                                j));
+    outer.push_back(
+        fmt::format("COALESCE(a{0}, 0), COALESCE(b{0}, 0), CAST(struct_extract(m{0}, 'k') AS VARCHAR), "
+                    "CAST(struct_extract(m{0}, 'f') AS VARCHAR)",
+                    j));
   }
   const std::string sql = fmt::format("SELECT {} FROM (SELECT {} FROM (SELECT {} FROM {} AS t))", Join(outer, ", "),
                                       Join(aggregates, ", "), Join(inner, ", "), from);
@@ -151,11 +152,10 @@ absl::Status NullError(const SourceSchema& schema, const std::vector<NullCount>&
     for (const SourceColumn& c : schema.columns)
       if (c.name == n.column) col = &c;
     if (n.kind == NullCount::kLists) {
-      found.push_back(fmt::format("list '{}' is NULL in {} of {} {}{}", n.column, n.nulls, n.total,
-                                  n.column.find('/') == std::string::npos && n.column.find(' ') == std::string::npos
-                                      ? "rows"
-                                      : "lists",
-                                  first));
+      found.push_back(fmt::format(
+          "list '{}' is NULL in {} of {} {}{}", n.column, n.nulls, n.total,
+          n.column.find('/') == std::string::npos && n.column.find(' ') == std::string::npos ? "rows" : "lists",
+          first));
       lists.push_back(n.column);
       continue;
     }
@@ -165,11 +165,10 @@ absl::Status NullError(const SourceSchema& schema, const std::vector<NullCount>&
       must_drop.push_back(n.column);
       continue;
     }
-    const char* type = col == nullptr                           ? "?"
-                       : col->spec.type == FeatureType::kInt64 ? "int64"
-                                                                : "bytes";
+    const char* type = col == nullptr ? "?" : col->spec.type == FeatureType::kInt64 ? "int64" : "bytes";
     if (col != nullptr && col->spec.list_depth > 0) {
-      found.push_back(fmt::format("'{}' ({} list) has {} NULL elements of {}{}", n.column, type, n.nulls, n.total, first));
+      found.push_back(
+          fmt::format("'{}' ({} list) has {} NULL elements of {}{}", n.column, type, n.nulls, n.total, first));
     } else {
       found.push_back(fmt::format("'{}' ({}) is NULL in {} of {} rows{}", n.column, type, n.nulls, n.total, first));
     }
@@ -179,19 +178,23 @@ absl::Status NullError(const SourceSchema& schema, const std::vector<NullCount>&
   if (found.empty()) return absl::OkStatus();
   std::vector<std::string> fixes;
   if (!fill.empty())
-    fixes.push_back(fmt::format("--fill-null {} replaces them (--null-mask adds a feature recording where values "
-                                "were NULL)",
-                                Join(fill, ",")));
+    fixes.push_back(
+        fmt::format("--fill-null {} replaces them (--null-mask adds a feature recording where values "
+                    "were NULL)",
+                    Join(fill, ",")));
   if (!lists.empty()) fixes.push_back("--null-lists-as-empty reads a NULL list as an empty list");
   for (const std::string& l : lists) drop.push_back(l.substr(0, l.find(" (level")));
-  if (!drop.empty()) fixes.push_back(fmt::format("--exclude {} drops the column{}", Join(drop, ","), drop.size() > 1 ? "s" : ""));
+  if (!drop.empty())
+    fixes.push_back(fmt::format("--exclude {} drops the column{}", Join(drop, ","), drop.size() > 1 ? "s" : ""));
   for (const std::string& c : must_drop)
-    fixes.push_back(fmt::format("rows without '{}' must be dropped, e.g. with --sql \"SELECT * FROM ... WHERE {} IS "
-                                "NOT NULL\"",
-                                c, QuoteIdentifier(c)));
-  return absl::InvalidArgumentError(fmt::format("NULL values the output cannot hold (only float features hold NULL, as "
-                                                "NaN): {}; to fix: {}",
-                                                Join(found, "; "), Join(fixes, "; or ")));
+    fixes.push_back(
+        fmt::format("rows without '{}' must be dropped, e.g. with --sql \"SELECT * FROM ... WHERE {} IS "
+                    "NOT NULL\"",
+                    c, QuoteIdentifier(c)));
+  return absl::InvalidArgumentError(
+      fmt::format("NULL values the output cannot hold (only float features hold NULL, as "
+                  "NaN): {}; to fix: {}",
+                  Join(found, "; "), Join(fixes, "; or ")));
 }
 
 }  // namespace proberows

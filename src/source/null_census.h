@@ -28,16 +28,16 @@ struct NullCount {
   } kind = kValues;
   bool allowed = false;  // the output holds them (NaN, a fill, an empty list)
   uint64_t nulls = 0;
-  uint64_t total = 0;       // values (measurements for a scalar) or lists
-  std::string first_key;    // rendered key of the first row with one ("" if none)
-  std::string first_file;   // its input file ("" for --sql input)
+  uint64_t total = 0;      // values (measurements for a scalar) or lists
+  std::string first_key;   // rendered key of the first row with one ("" if none)
+  std::string first_file;  // its input file ("" for --sql input)
 };
 
 // Counts the NULLs of every column of `schema` (leaf values and list levels)
 // with `db` in one query. `rows`, if not null, receives the number of input
 // rows. Errors: the query failed (e.g. a value that does not convert).
 [[nodiscard]] absl::StatusOr<std::vector<NullCount>> CountNulls(DuckDb* db, const SourceSchema& schema,
-                                                               uint64_t* rows = nullptr);
+                                                                uint64_t* rows = nullptr);
 
 // The one-line error for the NULLs the output cannot hold (the counts that
 // are not `allowed` and have nulls > 0): every column with its count and

@@ -126,21 +126,22 @@ absl::StatusOr<PresetPlan> NativeTraceroute(InputFormat format, bool sql) {
       "DOUBLE)[])[]'}}",
       kNativeCommon);
   p.columns.push_back(
-      {"proto", "COALESCE(r.proto, CASE WHEN r.mode LIKE 'UDP%' THEN 'UDP' WHEN r.mode LIKE 'ICMP%' THEN 'ICMP' WHEN "
-                "r.mode LIKE 'TCP%' THEN 'TCP' ELSE '' END)"});
+      {"proto",
+       "COALESCE(r.proto, CASE WHEN r.mode LIKE 'UDP%' THEN 'UDP' WHEN r.mode LIKE 'ICMP%' THEN 'ICMP' WHEN "
+       "r.mode LIKE 'TCP%' THEN 'TCP' ELSE '' END)"});
   p.columns.push_back({"endtime", fmt::format("COALESCE({}, -1)", Micros(s.Num("r.endtime")))});
   p.columns.push_back({"paris_id", fmt::format("COALESCE({}, -1)", s.Int("r.paris_id", "paris_id"))});
   // Hops in order; per hop its replies, duplicate and late ones dropped; a
   // lost reply {"x": "*"} is kept with NaN / -1 / "".
   const std::string hops = "COALESCE(r.result, [])";
-  const std::string replies = fmt::format(
-      "list_filter(COALESCE(h.result, []), e -> NOT COALESCE({}, false) AND NOT COALESCE({} > 0, false))",
-      s.Flag("e.dup"), s.Num("e.late"));
+  const std::string replies =
+      fmt::format("list_filter(COALESCE(h.result, []), e -> NOT COALESCE({}, false) AND NOT COALESCE({} > 0, false))",
+                  s.Flag("e.dup"), s.Num("e.late"));
   const auto per_reply = [&](const std::string& value) {
     return fmt::format("list_transform({}, h -> list_transform({}, e -> {}))", hops, replies, value);
   };
-  p.columns.push_back({"hop", fmt::format("list_transform({}, h -> COALESCE({}, -1))", hops,
-                                          s.Int("h.hop", "result.hop"))});
+  p.columns.push_back(
+      {"hop", fmt::format("list_transform({}, h -> COALESCE({}, -1))", hops, s.Int("h.hop", "result.hop"))});
   p.columns.push_back({"hop_error", fmt::format("list_transform({}, h -> COALESCE(h.error, ''))", hops)});
   p.columns.push_back({"reply_from", per_reply("COALESCE(e.\"from\", '')")});
   p.columns.push_back({"reply_rtt", per_reply(s.Num("e.rtt"))});
@@ -211,8 +212,9 @@ std::vector<std::pair<std::string, std::string>> PresetList() {
       {"ripe-atlas-ping", "RIPE Atlas ping results as the API and daily dumps give them (JSON, any firmware)"},
       {"ripe-atlas-traceroute",
        "RIPE Atlas traceroute results as the API and daily dumps give them (JSON, any firmware since 4400)"},
-      {"ripe-atlas-bigquery-ping", "RIPE Atlas' BigQuery ping table (ripencc-atlas.measurements.ping) exported as "
-                                   "Parquet or JSON"},
+      {"ripe-atlas-bigquery-ping",
+       "RIPE Atlas' BigQuery ping table (ripencc-atlas.measurements.ping) exported as "
+       "Parquet or JSON"},
   };
 }
 

@@ -234,9 +234,9 @@ absl::Status RowConverter::BuildNested(const void* access, const duckdb_list_ent
   const ColumnAccess& a = *static_cast<const ColumnAccess*>(access);
   nested_.clear();
   if (top == nullptr && !null_lists_as_empty_) {
-    return absl::InvalidArgumentError(fmt::format(
-        "column '{}' is NULL for key {} (pass --null-lists-as-empty to read NULL lists as empty lists)", column,
-        key_text()));
+    return absl::InvalidArgumentError(
+        fmt::format("column '{}' is NULL for key {} (pass --null-lists-as-empty to read NULL lists as empty lists)",
+                    column, key_text()));
   }
   // ranges_: the (offset, length) of every list of the current level.
   ranges_.clear();
@@ -274,8 +274,7 @@ absl::Status RowConverter::BuildNested(const void* access, const duckdb_list_ent
           AppendInt64Segment(&nested_, static_cast<const int64_t*>(a.child_data)[i]);
           break;
         case PhysicalType::kNestedDouble:
-          AppendFloatSegment(&nested_,
-                             static_cast<float>(valid ? static_cast<const double*>(a.child_data)[i] : kNaN));
+          AppendFloatSegment(&nested_, static_cast<float>(valid ? static_cast<const double*>(a.child_data)[i] : kNaN));
           break;
         default:
           if (!valid)

@@ -165,6 +165,13 @@ class PosixEnv final : public Env {
     return absl::OkStatus();
   }
 
+  absl::Status LinkOrCopyFile(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) == 0) return absl::OkStatus();
+    if (errno != EXDEV && errno != EPERM && errno != EMLINK && errno != ENOTSUP)
+      return ErrnoToStatus(errno, absl::StrCat("link '", from, "' to '", to, "'"));
+    return Env::LinkOrCopyFile(from, to);
+  }
+
   absl::Status RemoveFile(const std::string& path) override {
     if (::unlink(path.c_str()) != 0) return ErrnoToStatus(errno, absl::StrCat("remove '", path, "'"));
     return absl::OkStatus();
@@ -213,6 +220,20 @@ class PosixEnv final : public Env {
 Env* Env::Default() {
   static Env* env = new PosixEnv();
   return env;
+}
+
+absl::Status Env::LinkOrCopyFile(const std::string& from, const std::string& to) {
+  ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> in, NewRandomAccessFile(from));
+  ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, NewWritableFile(to));
+  std::string buf(std::min<uint64_t>(in->size(), 4 << 20), '\0');
+  for (uint64_t offset = 0; offset < in->size();) {
+    std::string_view got;
+    RETURN_IF_ERROR(in->Read(offset, buf.size(), buf.data(), &got));
+    if (got.empty()) return absl::DataLossError(absl::StrCat("copy '", from, "': file shrank while copying"));
+    RETURN_IF_ERROR(out->Append(got));
+    offset += got.size();
+  }
+  return out->Close();
 }
 
 absl::StatusOr<std::string> ReadFileToString(Env* env, const std::string& path) {

@@ -1,0 +1,63 @@
+#include "cli/build_flags.h"
+
+#include <fmt/format.h>
+
+#include "util/status_macros.h"
+
+namespace proberows {
+
+void BuildFlags::AddOutputFlags(CLI::App* cmd) {
+  BuildOptions& b = options;
+  cmd->add_option("--input,-i", b.inputs, "input files, globs or folders (Parquet, CSV, JSON)");
+  cmd->add_option("--sql", b.sql, "a DuckDB query to use as the input instead of --input");
+  cmd->add_option("--output,-o", b.output_dir, "output folder")->required();
+  cmd->add_option("--name", b.name, "dataset name (shard file prefix)")->capture_default_str();
+  cmd->add_option("--key", b.key_column, "grouping key column")->capture_default_str();
+  cmd->add_option("--order-by", b.order_column, "column ordering measurements within a row")->capture_default_str();
+  cmd->add_option("--static-columns", b.static_columns, "columns constant per key, written once per row")
+      ->delimiter(',');
+  cmd->add_option("--include", b.include_columns, "only these columns (plus key and order column)")->delimiter(',');
+  cmd->add_option("--exclude", b.exclude_columns, "drop these columns")->delimiter(',');
+  cmd->add_flag("--null-lists-as-empty", b.null_lists_as_empty, "read NULL lists as empty lists");
+  // Nested input, NULL policy, formats, presets (docs/output-format.md, docs/ripe-atlas.md).
+  cmd->add_option("--fill-null", b.fill_nulls,
+                  "COLUMN=VALUE: NULLs of COLUMN (or of the columns under it) become VALUE")
+      ->delimiter(',');
+  cmd->add_flag("--null-mask", b.null_mask, "with --fill-null: a bool feature COLUMN_present for each filled column");
+  cmd->add_option("--input-format", b.input_format, "parquet, csv or json, whatever the file extensions");
+  cmd->add_option("--preset", b.preset, "read a known input shape, e.g. ripe-atlas-ping (docs/ripe-atlas.md)");
+  cmd->add_option("--test-fraction", b.test_fraction, "fraction of keys in the test split")->capture_default_str();
+  cmd->add_option("--seed", b.seed, "seed of the split/shuffle hash")->capture_default_str();
+  cmd->add_option("--train-shards", b.train_shards, "train shards (default: from size, like TFDS)");
+  cmd->add_option("--test-shards", b.test_shards, "test shards (default: from size, like TFDS)");
+  cmd->add_option("--array-record-options", b.array_record_options, "ArrayRecord writer options")
+      ->capture_default_str();
+  cmd->add_flag("--overwrite", b.overwrite, "replace a previous proberows output in --output");
+}
+
+void BuildFlags::AddProcessFlags(CLI::App* cmd, const std::string& temp_dir_help) {
+  cmd->add_option("--workers,-j", workers, "worker threads (default: number of cores)");
+  cmd->add_option("--memory-limit,-m", memory, "memory budget of the whole process, e.g. 1GB")->capture_default_str();
+  cmd->add_option("--temp-dir", options.temp_dir, temp_dir_help);
+}
+
+void BuildFlags::AddStrategyFlag(CLI::App* cmd) {
+  cmd->add_option("--strategy", strategy, "sequential, in-memory or streaming")->capture_default_str();
+}
+
+absl::Status BuildFlags::Finish(const CLI::App* cmd) {
+  BuildOptions& b = options;
+  RETURN_IF_ERROR(ParseStrategy(strategy, &b.strategy));
+  if (absl::Status st = ParseByteSize(memory, &b.memory_limit_bytes); !st.ok()) return Annotate(st, "--memory-limit");
+  if (workers.has_value()) {
+    if (*workers <= 0) return absl::InvalidArgumentError(fmt::format("--workers {} must be at least 1", *workers));
+    b.workers = *workers;
+  }
+  if (cmd->get_option_no_throw("--train-shards") != nullptr && cmd->count("--train-shards") && b.train_shards <= 0)
+    return absl::InvalidArgumentError(fmt::format("--train-shards {} must be at least 1", b.train_shards));
+  if (cmd->get_option_no_throw("--test-shards") != nullptr && cmd->count("--test-shards") && b.test_shards <= 0)
+    return absl::InvalidArgumentError(fmt::format("--test-shards {} must be at least 1", b.test_shards));
+  return absl::OkStatus();
+}
+
+}  // namespace proberows

@@ -1,0 +1,61 @@
+// What every proberows subcommand shares: error printing and exit codes,
+// signal handling, the live progress line, size flags.
+// Exit codes: 0 success, 1 error, 2 usage error, 130 interrupted.
+#ifndef PROBEROWS_CLI_CLI_UTIL_H_
+#define PROBEROWS_CLI_CLI_UTIL_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "absl/status/status.h"
+#include "proberows/pipeline.h"
+
+namespace proberows {
+
+// SIGINT and SIGTERM set `*flag` (a BuildMonitor's cancel flag).
+void InstallSignalHandlers(std::atomic<bool>* flag);
+
+// Prints "proberows: error: MESSAGE" and returns the exit code: 130 for a
+// cancelled run, else 1.
+int Fail(const absl::Status& status);
+
+// Whether to draw a live progress line: asked for, stderr is a terminal and
+// not under CI.
+bool ShowProgress(bool enabled);
+
+// Renders a monitor to stderr every 200 ms until destroyed.
+class ProgressLine {
+ public:
+  explicit ProgressLine(const BuildMonitor* m);
+  ~ProgressLine();
+
+ private:
+  void Run();
+  void Render();
+
+  const BuildMonitor* monitor_;
+  std::chrono::steady_clock::time_point start_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Parses a size flag like "1GB"; throws CLI::ValidationError naming `flag`.
+uint64_t SizeOrThrow(const std::string& flag, const std::string& text);
+
+// Prints a parse error (or --help / --version) the CLI11 way and maps it to
+// our exit codes: 0 for --help/--version, 2 for any usage error (CLI11's own
+// codes, e.g. 106 or 109, are not part of our interface).
+int UsageExit(const CLI::App& app, const CLI::Error& e);
+
+}  // namespace proberows
+
+#endif  // PROBEROWS_CLI_CLI_UTIL_H_

@@ -1,0 +1,311 @@
+#include "pipeline/reduce_stage.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "group/grouper.h"
+#include "group/key_list.h"
+#include "pipeline/dataset_writer.h"
+#include "source/key_codec.h"
+#include "source/locate_input.h"
+#include "source/row_converter.h"
+#include "util/status_macros.h"
+#include "util/thread_pool.h"
+
+namespace proberows {
+
+namespace {
+
+int CeilLog2(uint64_t n) {
+  int b = 0;
+  while ((uint64_t{1} << b) < n && b < 63) ++b;
+  return b;
+}
+
+// Buffers of one in-flight partition, recycled from partition to partition
+// so that steady-state grouping allocates nothing (fresh ~100 MB buffers
+// cost more in page faults than the work done in them).
+struct GroupWork {
+  std::string spilled;  // spill blocks' records (only the first `used` bytes)
+  EncodedRows rows;
+  GroupScratch scratch;
+};
+
+// One partition being grouped on a worker.
+struct GroupTask {
+  Partition part;
+  GroupWork* work = nullptr;
+  absl::Status status;
+  bool done = false;
+  std::mutex mu;
+  std::condition_variable cv;
+};
+
+// Where grouped rows go: the global row index of the next row, and the
+// writer, which takes the rows in [writer->first_row(), writer->end_row()).
+struct RowOutput {
+  DatasetWriter* writer;
+  uint64_t next_row;
+  uint64_t measurements = 0;  // of the rows written
+
+  absl::Status Add(std::string_view row, uint32_t measurements_in_row, BuildMonitor* monitor) {
+    const uint64_t g = next_row++;
+    if (g < writer->first_row() || g >= writer->end_row()) return absl::OkStatus();
+    RETURN_IF_ERROR(writer->Add(row, measurements_in_row));
+    measurements += measurements_in_row;
+    if (monitor != nullptr) {
+      monitor->rows_written.fetch_add(1, std::memory_order_relaxed);
+      monitor->measurements_written.fetch_add(measurements_in_row, std::memory_order_relaxed);
+    }
+    return absl::OkStatus();
+  }
+};
+
+// Groups `parts` (in hash order) on the context's workers, at most
+// `max_inflight` partitions in memory at once, and hands the rows in order
+// to `out`.
+absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder& encoder, bool key_is_string,
+                             size_t max_inflight, RowOutput* out, const TaskContext& ctx) {
+  std::atomic<bool> abort{false};
+  absl::Status status;
+  Env* env = ctx.env;
+  {
+    std::vector<std::unique_ptr<GroupWork>> works(max_inflight);
+    std::vector<GroupWork*> free_works;
+    for (auto& w : works) {
+      w = std::make_unique<GroupWork>();
+      free_works.push_back(w.get());
+    }
+    ThreadPool pool(std::max(1, ctx.workers));
+    std::deque<std::shared_ptr<GroupTask>> inflight;
+    auto drain_front = [&]() -> absl::Status {
+      std::shared_ptr<GroupTask> t = inflight.front();
+      inflight.pop_front();
+      {
+        std::unique_lock<std::mutex> lock(t->mu);
+        t->cv.wait(lock, [&] { return t->done; });
+      }
+      free_works.push_back(t->work);
+      RETURN_IF_ERROR(t->status);
+      const EncodedRows& rows = t->work->rows;
+      for (size_t i = 0; i < rows.size(); ++i)
+        RETURN_IF_ERROR(out->Add(rows.row(i), rows.measurements[i], ctx.monitor));
+      return absl::OkStatus();
+    };
+    for (Partition& p : *parts) {
+      if (!status.ok()) break;
+      status = ctx.Cancelled();
+      if (!status.ok()) break;
+      while (inflight.size() >= max_inflight && status.ok()) status = drain_front();
+      if (!status.ok()) break;
+      auto task = std::make_shared<GroupTask>();
+      task->part = std::move(p);
+      task->work = free_works.back();  // inflight < max_inflight: one is free
+      free_works.pop_back();
+      inflight.push_back(task);
+      pool.Schedule([task, env, &encoder, key_is_string, &abort] {
+        absl::Status st;
+        if (!abort.load()) {
+          GroupWork& w = *task->work;
+          w.rows.Clear();
+          std::string_view data = task->part.data;
+          if (!task->part.blocks.empty()) {
+            size_t used = 0;
+            st = ReadSpillBlocksInto(env, task->part.blocks, &w.spilled, &used);
+            data = std::string_view(w.spilled.data(), used);
+          }
+          if (w.rows.data.capacity() < data.size()) w.rows.data.reserve(data.size());
+          if (st.ok()) st = GroupAndEncode(data, encoder, key_is_string, &w.rows, &w.scratch);
+          std::string().swap(task->part.data);
+        }
+        std::lock_guard<std::mutex> lock(task->mu);
+        task->status = st;
+        task->done = true;
+        task->cv.notify_all();
+      });
+    }
+    while (!inflight.empty()) {
+      if (!status.ok()) abort = true;
+      absl::Status st = drain_front();
+      if (status.ok()) status = st;
+    }
+  }  // joins the pool
+  return status;
+}
+
+// The partitions of `in.maps` in [first, last], merged over the map tasks,
+// with partitions too large for the budget re-split into `ctx.temp_dir`.
+absl::StatusOr<std::vector<Partition>> GatherPartitions(const ReduceInput& in, size_t first, size_t last,
+                                                        uint64_t target, const TaskContext& ctx) {
+  std::vector<Partition> parts;
+  for (size_t p = first; p <= last; ++p) {
+    Partition merged;
+    for (MapResult* m : in.maps) {
+      Partition& src = m->partitions[p];
+      merged.bits = src.bits;
+      merged.index = src.index;
+      merged.records += src.records;
+      merged.bytes += src.bytes;
+      merged.blocks.insert(merged.blocks.end(), src.blocks.begin(), src.blocks.end());
+      if (merged.data.empty()) {
+        merged.data = std::move(src.data);
+      } else {
+        merged.data.append(src.data);
+      }
+      std::string().swap(src.data);
+    }
+    if (merged.records == 0) continue;
+    // In-memory records stay as they are: the in-memory strategy checked up
+    // front that they fit.
+    if (merged.blocks.empty() || merged.bytes <= target * 3 / 2) {
+      parts.push_back(std::move(merged));
+      continue;
+    }
+    RETURN_IF_ERROR(ctx.Cancelled());
+    const int extra = std::min(12, std::max(1, CeilLog2((merged.bytes + target - 1) / target)));
+    ASSIGN_OR_RETURN(
+        std::vector<Partition> sub,
+        SplitPartition(ctx.env, merged, extra,
+                       fmt::format("{}/split{}-{}.spill", ctx.temp_dir, merged.bits, merged.index), 1 << 20));
+    for (Partition& s : sub)
+      if (s.records > 0) parts.push_back(std::move(s));
+  }
+  return parts;
+}
+
+// Sequential: one DuckDB query per key, in output order.
+absl::Status QueryPartitions(const ReduceInput& in, size_t first, size_t last, RowOutput* out, const TaskContext& ctx) {
+  const SourceSchema& schema = *in.schema;
+  ASSIGN_OR_RETURN(std::unique_ptr<DuckDb> db, OpenTaskDuckDb(ctx));
+  // Like the original script: the converted input as one table indexed by
+  // key, then one query per key.
+  if (absl::Status st = db->Execute("CREATE TEMP TABLE proberows_source AS " + schema.select_sql); !st.ok())
+    return Annotate(st, "reading input");
+  RETURN_IF_ERROR(db->Execute("CREATE INDEX proberows_source_key ON proberows_source (c0)"));
+  ASSIGN_OR_RETURN(std::unique_ptr<PreparedStatement> stmt,
+                   db->Prepare("SELECT * FROM proberows_source WHERE c0 = $1"));
+  RowConverter converter(schema, in.plan->options.seed, in.plan->options.null_lists_as_empty);
+  struct Key {
+    uint64_t hash;
+    std::string sort_bytes;
+  };
+  class StringSink final : public RecordSink {
+   public:
+    absl::Status Add(uint64_t, std::string_view record) override {
+      data.append(record.data(), record.size());
+      return absl::OkStatus();
+    }
+    std::string data;
+  };
+  EncodedRows rows;
+  GroupScratch scratch;
+  for (size_t p = first; p <= last; ++p) {
+    std::vector<BlockRef> runs;
+    for (const MapResult* m : in.maps)
+      runs.insert(runs.end(), m->partitions[p].key_runs.begin(), m->partitions[p].key_runs.end());
+    ASSIGN_OR_RETURN(std::vector<std::string> sorted, ReadDistinctKeys(ctx.env, runs));
+    if (sorted.size() != in.split->partition_keys[p])
+      return absl::DataLossError(fmt::format("partition {}: {} keys in its key lists, {} counted by the split", p,
+                                             sorted.size(), in.split->partition_keys[p]));
+    std::vector<Key> keys;
+    keys.reserve(sorted.size());
+    for (std::string& k : sorted) {
+      const uint64_t hash = HashKey(schema.key_is_string, k, in.plan->options.seed);
+      keys.push_back(Key{hash, std::move(k)});
+    }
+    std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+      return a.hash != b.hash ? a.hash < b.hash : a.sort_bytes < b.sort_bytes;
+    });
+    for (const Key& k : keys) {
+      RETURN_IF_ERROR(ctx.Cancelled());
+      if (out->next_row < out->writer->first_row() || out->next_row >= out->writer->end_row()) {
+        ++out->next_row;
+        continue;
+      }
+      if (schema.key_is_string) {
+        RETURN_IF_ERROR(stmt->BindString(1, k.sort_bytes));
+      } else {
+        RETURN_IF_ERROR(stmt->BindInt64(1, DecodeIntKey(k.sort_bytes)));
+      }
+      ASSIGN_OR_RETURN(QueryResult r, stmt->Execute());
+      StringSink sink;
+      for (;;) {
+        ASSIGN_OR_RETURN(DataChunk chunk, r.Next());
+        if (!chunk.valid()) break;
+        RETURN_IF_ERROR(AddInputFile(schema, converter.Convert(chunk, &sink)));
+      }
+      rows.Clear();
+      RETURN_IF_ERROR(GroupAndEncode(sink.data, *in.encoder, schema.key_is_string, &rows, &scratch));
+      if (rows.size() != 1) return absl::InternalError("a key query did not yield exactly one row");
+      RETURN_IF_ERROR(out->Add(rows.row(0), rows.measurements[0], ctx.monitor));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ReduceResult> RunReduce(const ReduceInput& in, int task, const std::string& shard_dir,
+                                       const TaskContext& ctx) {
+  const auto start = std::chrono::steady_clock::now();
+  const BuildPlan& plan = *in.plan;
+  const SplitResult& split = *in.split;
+  const ReduceAssignment& a = split.reduce[static_cast<size_t>(task)];
+  ReduceResult result;
+  result.plan_id = plan.id;
+  result.task = task;
+  result.tasks = plan.reduce_tasks;
+  result.shard_begin = a.shard_begin;
+
+  ASSIGN_OR_RETURN(std::unique_ptr<DatasetWriter> writer,
+                   DatasetWriter::Open(ctx.env, shard_dir, plan.options.name, split.split, *in.ar_options,
+                                       in.sequential ? 1 : ctx.workers, ShardRange{a.shard_begin, a.shard_end}));
+  const std::vector<uint64_t> begins = split.PartitionRowBegins();
+  const size_t partitions = split.partition_keys.size();
+  if (a.row_begin < a.row_end) {
+    // The partitions holding rows [row_begin, row_end).
+    size_t first = 0;
+    while (begins[first + 1] <= a.row_begin) ++first;
+    size_t last = first;
+    while (last + 1 < partitions && begins[last + 1] < a.row_end) ++last;
+    RowOutput out{writer.get(), begins[first]};
+    if (in.sequential) {
+      RETURN_IF_ERROR(QueryPartitions(in, first, last, &out, ctx));
+    } else {
+      const uint64_t target = TargetPartitionBytes(ctx.memory_limit, ctx.workers);
+      ASSIGN_OR_RETURN(std::vector<Partition> parts, GatherPartitions(in, first, last, target, ctx));
+      uint64_t largest = 0;
+      for (const Partition& p : parts) largest = std::max(largest, p.bytes);
+      const uint64_t limit = ctx.memory_limit;
+      if (static_cast<double>(largest) * kGroupingFactor > static_cast<double>(limit - kBaseReserve)) {
+        const uint64_t need = static_cast<uint64_t>(static_cast<double>(largest) * kGroupingFactor) + kBaseReserve;
+        std::string who = LargestKey(*in.schema);
+        return absl::ResourceExhaustedError(fmt::format(
+            "a single key ({}) holds {} of measurement records, more than can be grouped within --memory-limit {}; "
+            "raise --memory-limit to at least {}",
+            who.empty() ? "unknown" : who, FormatBytes(largest), FormatBytes(limit),
+            FormatBytes(((need >> 26) + 1) << 26)));
+      }
+      result.partitions = static_cast<int>(parts.size());
+      RETURN_IF_ERROR(GroupPartitions(&parts, *in.encoder, in.schema->key_is_string,
+                                      static_cast<size_t>(ctx.workers) + 1, &out, ctx));
+    }
+    if (out.next_row != begins[last + 1])
+      return absl::DataLossError(fmt::format(
+          "reduce task {}: partitions {}..{} hold {} keys, but the map tasks' key lists {}; are map outputs damaged?",
+          task, first, last, out.next_row - begins[first], begins[last + 1] - begins[first]));
+    result.measurements = out.measurements;
+  }
+  RETURN_IF_ERROR(writer->Finish());
+  result.shards = writer->shards();
+  result.rows = a.row_end - a.row_begin;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace proberows
