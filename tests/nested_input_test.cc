@@ -302,5 +302,63 @@ TEST_F(NestedInputTest, SlashInAColumnNameIsRefusedWithTheFix) {
                 "and LISTs, STRUCTs and MAPs of these); drop them with --exclude a/b,s/c/d"));
 }
 
+// ------------------------------------------------------------- schema
+
+TEST_F(NestedInputTest, SchemaShowsFeaturesAndEveryProblemInOneRun) {
+  RunDuckDbOrDie(
+      "COPY (SELECT * FROM (VALUES (1, 1, NULL, [1.5, NULL], {'a': 1, 'i': INTERVAL 1 DAY}, [[1], NULL]), (1, 2, 5, "
+      "[], {'a': 2, 'i': INTERVAL 2 DAY}, [[2]]), (2, 3, 7, NULL, {'a': NULL, 'i': INTERVAL 3 DAY}, [])) t(prb_id, "
+      "ts, ttl, rtt, s, l)) TO '" +
+      in_ + "/n.parquet' (FORMAT PARQUET)");
+  const std::string f = in_ + "/n.parquet";
+  CommandResult r = RunProberows("schema -i " + In("n.parquet") + " --order-by ts --static-columns l");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(
+      r.out,
+      "input: 1 Parquet file(s); 3 rows read\n"
+      "one row per 'prb_id', measurements ordered by 'ts'\n"
+      "columns (6; a ragged column x is stored as x/ragged_flat_values and x/ragged_row_lengths_<level>):\n"
+      "  column  dtype    layout                      input type              NULLs\n"
+      "  prb_id  int64    per row (key)               INTEGER                 none\n"
+      "  ts      int64    per measurement (order)     INTEGER                 none\n"
+      "  ttl     int64    per measurement             INTEGER                 1 of 3 rows -> FAILS\n"
+      "  rtt     float32  ragged, 1 level             DECIMAL(2,1)[]          1 of 2 elements -> NaN; NULL list in 1 "
+      "of 3 rows -> FAILS\n"
+      "  s/a     int64    per measurement             INTEGER                 1 of 3 rows -> FAILS\n"
+      "  l       int64    static, ragged, 2 levels    INTEGER[][]             none\n"
+      "problems (6), each stops the build:\n"
+      "  's/i' has type INTERVAL: drop it with --exclude s/i\n"
+      "  'ttl' (int64) has 1 NULL values of 3 (first: key 1 in file '" +
+          f +
+          "'): --fill-null ttl=VALUE replaces them (--null-mask records where), or --exclude ttl drops it\n"
+          "  list 'rtt' is NULL in 1 of 3 rows (first: key 2 in file '" +
+          f +
+          "'): --null-lists-as-empty reads it as an empty list, or --exclude rtt drops it\n"
+          "  's/a' (int64) has 1 NULL values of 3 (first: key 2 in file '" +
+          f +
+          "'): --fill-null s/a=VALUE replaces them (--null-mask records where), or --exclude s/a drops it\n"
+          "  list 'l (level 1)' is NULL in 1 of 3 lists (first: key 1 in file '" +
+          f +
+          "'): --null-lists-as-empty reads it as an empty list, or --exclude l drops it\n"
+          "  static column 'l' differs within 1 of 2 keys (first: key 1): drop it from --static-columns\n");
+  EXPECT_EQ(r.err, "proberows: error: the build would stop: 6 problem(s) listed above\n");
+  // The fixes it names make the schema clean; build --dry-run says the same
+  // and writes nothing.
+  const std::string fixed = " --order-by ts --exclude s/i --fill-null ttl=-1,s/a=0 --null-lists-as-empty";
+  r = RunProberows("schema -i " + In("n.parquet") + fixed);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("problems: none; the build can run\n"), std::string::npos) << r.out;
+  CommandResult dry =
+      RunProberows("build --dry-run -i " + In("n.parquet") + fixed + " -o " + ShellQuote(root_.path() + "/dry"));
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(dry.out, r.out);
+  EXPECT_FALSE(fs::exists(root_.path() + "/dry"));
+  EXPECT_EQ(Cat(Build("-i " + In("n.parquet") + fixed)),
+            R"({"l":[[]],"prb_id":[2],"rtt":[[]],"s/a":[0],"ts":[3],"ttl":[7]})"
+            "\n"
+            R"({"l":[[[1],[]],[[2]]],"prb_id":[1],"rtt":[[1.5,"NaN"],[]],"s/a":[1,2],"ts":[1,2],"ttl":[-1,5]})"
+            "\n");
+}
+
 }  // namespace
 }  // namespace proberows

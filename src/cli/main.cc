@@ -19,6 +19,7 @@
 
 #include "cli/build_flags.h"
 #include "cli/cli_util.h"
+#include "cli/schema_command.h"
 #include "cli/stage_commands.h"
 #include "proberows/build_options.h"
 #include "proberows/dataset.h"
@@ -54,6 +55,12 @@ int Main(int argc, char** argv) {
   bf.AddStrategyFlag(build);
   bf.AddProcessFlags(build, "folder for spill files (default: beside the output)");
   build->add_flag("--no-progress", no_progress, "no live progress line");
+  bool dry_run = false;  // `proberows schema` for these options (cli/schema_command.h)
+  build->add_flag("--dry-run", dry_run, "print the features and every column that would stop the build; write nothing");
+
+  // ---- schema
+  SchemaCommand schema_command;
+  schema_command.Add(&app);
 
   // ---- plan / map / split / reduce / finalize / status
   StageCommands stages;
@@ -108,6 +115,7 @@ int Main(int argc, char** argv) {
   if (build->parsed()) {
     if (absl::Status st = bf.Finish(build); !st.ok()) return Fail(st);
     const BuildOptions& b = bf.options;
+    if (dry_run) return PrintSchema(b, 0);
     BuildMonitor monitor;
     InstallSignalHandlers(&monitor.cancel);
     absl::StatusOr<BuildSummary> summary;
@@ -120,6 +128,7 @@ int Main(int argc, char** argv) {
     std::fputs(FormatSummary(*summary).c_str(), stdout);
     return 0;
   }
+  if (schema_command.parsed()) return schema_command.Run();
   if (std::optional<int> code = stages.Run(env); code.has_value()) return *code;
   if (inspect->parsed()) {
     absl::StatusOr<std::string> s = InspectDataset(env, inspect_dir);

@@ -19,7 +19,7 @@ namespace proberows {
 
 namespace {
 
-constexpr const char* kSupported =
+constexpr const char kSupported[] =
     "supported: BOOLEAN, integers that fit in int64, TIMESTAMP, DATE, FLOAT, DOUBLE, DECIMAL, VARCHAR, BLOB, "
     "UUID, ENUM, JSON holding values of one type, and LISTs, STRUCTs and MAPs of these";
 
@@ -167,7 +167,12 @@ std::string SourceSchema::ReaderFor(const std::vector<std::string>& subset, cons
   return "(" + preset_select + call + " AS r)";
 }
 
-absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& options) {
+const char kSupportedTypes[] =
+    "BOOLEAN, integers that fit in int64, TIMESTAMP, DATE, FLOAT, DOUBLE, DECIMAL, VARCHAR, BLOB, UUID, ENUM, JSON "
+    "holding values of one type, and LISTs, STRUCTs and MAPs of these";
+
+absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& options,
+                                           std::vector<ColumnProblem>* problems_out) {
   SourceSchema schema;
   schema.null_lists_as_empty = options.null_lists_as_empty;
   schema.preset = options.preset;
@@ -396,6 +401,17 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
           "order column '{}' has type {}; it must be a number, TIMESTAMP or DATE", p.leaf.name, p.leaf.type_name));
   }
   problems.erase(std::remove(problems.begin(), problems.end(), std::string()), problems.end());
+  if (problems_out != nullptr) {
+    // Report, and leave the problem columns out.
+    for (const std::string& p : problems) {
+      const size_t end = p.find('\'', 1);
+      problems_out->push_back(ColumnProblem{p.substr(1, end - 1), p.substr(end + 2)});
+    }
+    planned.erase(
+        std::remove_if(planned.begin(), planned.end(), [](const Planned& p) { return !p.leaf.problem.empty(); }),
+        planned.end());
+    problems.clear();
+  }
   if (!problems.empty()) {
     std::vector<std::string> drop;
     for (const std::string& n : problem_names)

@@ -100,11 +100,22 @@ struct SourceSchema {
 // file list of one format (see source/input_files.h).
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& patterns);
 
+// A column (a leaf of a nested column) that cannot be encoded.
+struct ColumnProblem {
+  std::string column;
+  std::string reason;  // e.g. "has type INTERVAL"
+};
+
 // Resolves the schema for `options` with `db`. Every column that cannot be
 // encoded (a type proberows has no feature for, JSON values without a common
 // type, a '/' in a name) is reported in one error, with the flag that drops
-// it.
-[[nodiscard]] absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& options);
+// it; or, if `problems` is not null, listed there and left out of the schema
+// (for `proberows schema`).
+[[nodiscard]] absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& options,
+                                                         std::vector<ColumnProblem>* problems = nullptr);
+
+// The types proberows encodes, for messages.
+extern const char kSupportedTypes[];
 
 // Renders a key value for messages: 1234 or 'abc'.
 std::string RenderKey(bool key_is_string, std::string_view key_sort_bytes);

@@ -39,7 +39,8 @@ std::string Join(const std::vector<std::string>& v, const std::string& sep) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<NullCount>> CountNulls(DuckDb* db, const SourceSchema& schema, uint64_t* rows) {
+absl::StatusOr<std::vector<NullCount>> CountNulls(DuckDb* db, const SourceSchema& schema, uint64_t* rows,
+                                                  uint64_t max_rows) {
   std::vector<Check> checks;
   std::set<std::pair<std::string, int>> lists_seen;
   for (size_t i = 0; i < schema.columns.size(); ++i) {
@@ -75,6 +76,7 @@ absl::StatusOr<std::vector<NullCount>> CountNulls(DuckDb* db, const SourceSchema
         Check lists;
         lists.count.column = name;
         lists.count.kind = NullCount::kLists;
+        lists.count.level = level;
         lists.count.allowed = schema.null_lists_as_empty;
         if (level == 0) {
           lists.null_rows = fmt::format("CAST({} IS NULL AS BIGINT)", v);
@@ -90,8 +92,9 @@ absl::StatusOr<std::vector<NullCount>> CountNulls(DuckDb* db, const SourceSchema
   }
 
   const bool with_files = !schema.files.empty();
-  const std::string from =
+  std::string from =
       with_files ? schema.ReaderFor(schema.files, fmt::format("filename = '{}'", kFileColumn)) : schema.from_clause;
+  if (max_rows > 0) from = fmt::format("(SELECT * FROM {} AS l LIMIT {})", from, max_rows);
   std::vector<std::string> inner = {fmt::format("{} AS __k", schema.key_expr)};
   if (with_files) inner.push_back(fmt::format("{} AS __f", QuoteIdentifier(kFileColumn)));
   for (size_t i = 0; i < schema.columns.size(); ++i) {
@@ -152,10 +155,8 @@ absl::Status NullError(const SourceSchema& schema, const std::vector<NullCount>&
     for (const SourceColumn& c : schema.columns)
       if (c.name == n.column) col = &c;
     if (n.kind == NullCount::kLists) {
-      found.push_back(fmt::format(
-          "list '{}' is NULL in {} of {} {}{}", n.column, n.nulls, n.total,
-          n.column.find('/') == std::string::npos && n.column.find(' ') == std::string::npos ? "rows" : "lists",
-          first));
+      found.push_back(fmt::format("list '{}' is NULL in {} of {} {}{}", n.column, n.nulls, n.total,
+                                  n.level == 0 ? "rows" : "lists", first));
       lists.push_back(n.column);
       continue;
     }

@@ -26,6 +26,7 @@ struct NullCount {
     kValues,  // NULL values (scalars, or the elements of lists)
     kLists,   // NULL lists (the value itself, or a list inside a list)
   } kind = kValues;
+  int level = 0;         // kLists: the list level (0: the value itself, per row)
   bool allowed = false;  // the output holds them (NaN, a fill, an empty list)
   uint64_t nulls = 0;
   uint64_t total = 0;      // values (measurements for a scalar) or lists
@@ -36,8 +37,9 @@ struct NullCount {
 // Counts the NULLs of every column of `schema` (leaf values and list levels)
 // with `db` in one query. `rows`, if not null, receives the number of input
 // rows. Errors: the query failed (e.g. a value that does not convert).
+// `max_rows` > 0 looks at the first `max_rows` rows only.
 [[nodiscard]] absl::StatusOr<std::vector<NullCount>> CountNulls(DuckDb* db, const SourceSchema& schema,
-                                                                uint64_t* rows = nullptr);
+                                                                uint64_t* rows = nullptr, uint64_t max_rows = 0);
 
 // The one-line error for the NULLs the output cannot hold (the counts that
 // are not `allowed` and have nulls > 0): every column with its count and
