@@ -216,6 +216,26 @@ TEST_F(RipeAtlasTest, BigQueryPingTableAsJsonExport) {
             kBigQueryPingRow);
 }
 
+TEST_F(RipeAtlasTest, GeneratedNativeJsonBuildsTheSameWhateverTheStrategyOrSplit) {
+  // `generate --format ripe-atlas-ping-json`: mixed firmware, string numbers,
+  // lost and duplicate replies, firmware 1 without `result`.
+  const std::string three = root_.path() + "/gen3", one = root_.path() + "/gen1";
+  for (const auto& [dir, files] : {std::pair{three, "3"}, std::pair{one, "1"}}) {
+    CommandResult g = RunProberows("generate --format ripe-atlas-ping-json -n 3000 -p 120 --files " +
+                                   std::string(files) + " -o " + ShellQuote(dir));
+    ASSERT_EQ(g.exit_code, 0) << g.err;
+  }
+  const std::string ref = Build("-i " + ShellQuote(three) + " --preset ripe-atlas-ping --strategy sequential", "ref");
+  CommandResult v = RunProberows("verify " + ShellQuote(ref) + " -i " + ShellQuote(three));
+  EXPECT_EQ(v.out,
+            "checked 2 shard file(s): 120 rows, 3000 measurements\nrecounted the input with DuckDB: 120 keys, "
+            "3000 measurements\nOK\n");
+  const auto expected = ReadTreeBytes(ref);
+  EXPECT_EQ(ReadTreeBytes(Build("-i " + ShellQuote(three) + " --preset ripe-atlas-ping -j 2", "streaming")), expected);
+  EXPECT_EQ(ReadTreeBytes(Build("-i " + ShellQuote(one) + " --preset ripe-atlas-ping --strategy in-memory", "one")),
+            expected);
+}
+
 TEST_F(RipeAtlasTest, PresetErrors) {
   EXPECT_EQ(BuildError("-i " + Sample("ping.ndjson.gz") + " --preset ripe-atlas-dns"),
             "proberows: error: --preset: unknown preset 'ripe-atlas-dns' (presets: ripe-atlas-ping, "

@@ -45,7 +45,10 @@ int Main(int argc, char** argv) {
   generate->add_option("--seed", gen.seed, "random seed")->capture_default_str();
   generate->add_option("--memory-limit", gen_memory, "DuckDB memory limit, e.g. 1GB");
   generate->add_option("--threads", gen.threads, "DuckDB threads (default: all cores)");
-  generate->add_flag("--overwrite", gen.overwrite, "replace existing part-*.parquet files");
+  generate->add_flag("--overwrite", gen.overwrite, "replace existing part-* files");
+  std::string gen_format = "parquet";
+  generate->add_option("--format", gen_format, "parquet, or ripe-atlas-ping-json (RIPE Atlas' native ping results)")
+      ->capture_default_str();
 
   // ---- build
   BuildFlags bf;
@@ -105,6 +108,7 @@ int Main(int argc, char** argv) {
         return UsageExit(app, e);
       }
     }
+    if (absl::Status st = ParseGenerateFormat(gen_format, &gen.format); !st.ok()) return Fail(st);
     absl::StatusOr<GenerateResult> r = GenerateDataset(gen);
     if (!r.ok()) return Fail(r.status());
     std::printf("generated %llu measurements of %llu probes in %zu file(s), %s, in %.2f s: %s\n",

@@ -11,8 +11,8 @@
 namespace proberows {
 
 void SchemaCommand::Add(CLI::App* app) {
-  cmd_ = app->add_subcommand("schema",
-                             "print the features a build would write and every column that would stop it, before any work");
+  cmd_ = app->add_subcommand(
+      "schema", "print the features a build would write and every column that would stop it, before any work");
   BuildOptions& b = options_;
   cmd_->add_option("--input,-i", b.inputs, "input files, globs or folders (Parquet, CSV, JSON)");
   cmd_->add_option("--sql", b.sql, "a DuckDB query to use as the input instead of --input");
@@ -23,7 +23,8 @@ void SchemaCommand::Add(CLI::App* app) {
   cmd_->add_option("--include", b.include_columns, "only these columns (plus key and order column)")->delimiter(',');
   cmd_->add_option("--exclude", b.exclude_columns, "drop these columns")->delimiter(',');
   cmd_->add_flag("--null-lists-as-empty", b.null_lists_as_empty, "read NULL lists as empty lists");
-  cmd_->add_option("--fill-null", b.fill_nulls, "COLUMN=VALUE: NULLs of COLUMN (or of the columns under it) become VALUE")
+  cmd_->add_option("--fill-null", b.fill_nulls,
+                   "COLUMN=VALUE: NULLs of COLUMN (or of the columns under it) become VALUE")
       ->delimiter(',');
   cmd_->add_flag("--null-mask", b.null_mask, "with --fill-null: a bool feature COLUMN_present for each filled column");
   cmd_->add_option("--input-format", b.input_format, "parquet, csv or json, whatever the file extensions");

@@ -79,11 +79,12 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
   for (const NullCount& n : *counts) (n.kind == NullCount::kValues ? values : lists)[n.column] = &n;
   size_t width = 6;
   for (const SourceColumn& c : schema.columns) width = std::max(width, c.name.size());
-  out += fmt::format("columns ({}; a ragged column x is stored as x/ragged_flat_values and "
-                     "x/ragged_row_lengths_<level>):\n",
-                     schema.columns.size());
-  out += fmt::format("  {:<{}}  {:<7}  {:<26}  {:<22}  {}\n", "column", width, "dtype", "layout", "input type",
-                     "NULLs");
+  out += fmt::format(
+      "columns ({}; a ragged column x is stored as x/ragged_flat_values and "
+      "x/ragged_row_lengths_<level>):\n",
+      schema.columns.size());
+  out +=
+      fmt::format("  {:<{}}  {:<7}  {:<26}  {:<22}  {}\n", "column", width, "dtype", "layout", "input type", "NULLs");
   for (size_t i = 0; i < schema.columns.size(); ++i) {
     const SourceColumn& c = schema.columns[i];
     std::string nulls;
@@ -106,8 +107,8 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
       nulls += fmt::format("; NULL list in {} of {} rows -> {}", it->second->nulls, it->second->total,
                            it->second->allowed ? "empty" : "FAILS");
     }
-    out += fmt::format("  {:<{}}  {:<7}  {:<26}  {:<22}  {}\n", c.name, width, DtypeName(c), Layout(c, schema.order_index, i),
-                       c.input_type, nulls);
+    out += fmt::format("  {:<{}}  {:<7}  {:<26}  {:<22}  {}\n", c.name, width, DtypeName(c),
+                       Layout(c, schema.order_index, i), c.input_type, nulls);
   }
 
   // Everything that would stop the build, each with its fix.
@@ -120,22 +121,24 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
     for (const SourceColumn& c : schema.columns)
       if (c.name == n.column) col = &c;
     if (n.kind == NullCount::kLists) {
-      lines.push_back(fmt::format("list '{}' is NULL in {} of {} {}{}: --null-lists-as-empty reads it as an empty "
-                                  "list, or --exclude {} drops it",
-                                  n.column, n.nulls, n.total, n.level == 0 ? "rows" : "lists",
-                                  First(n), n.column.substr(0, n.column.find(" (level"))));
+      lines.push_back(
+          fmt::format("list '{}' is NULL in {} of {} {}{}: --null-lists-as-empty reads it as an empty "
+                      "list, or --exclude {} drops it",
+                      n.column, n.nulls, n.total, n.level == 0 ? "rows" : "lists", First(n),
+                      n.column.substr(0, n.column.find(" (level"))));
     } else if (col != nullptr && (col->spec.role == ColumnRole::kKey || &*col == &schema.columns[schema.order_index])) {
-      lines.push_back(fmt::format("{} column '{}' is NULL in {} of {} rows{}: drop those rows, e.g. with --sql "
-                                  "\"SELECT * FROM ... WHERE {} IS NOT NULL\"",
-                                  col->spec.role == ColumnRole::kKey ? "key" : "order", n.column, n.nulls, n.total,
-                                  First(n), QuoteIdentifier(n.column)));
+      lines.push_back(
+          fmt::format("{} column '{}' is NULL in {} of {} rows{}: drop those rows, e.g. with --sql "
+                      "\"SELECT * FROM ... WHERE {} IS NOT NULL\"",
+                      col->spec.role == ColumnRole::kKey ? "key" : "order", n.column, n.nulls, n.total, First(n),
+                      QuoteIdentifier(n.column)));
     } else {
-      lines.push_back(fmt::format("'{}' ({}{}) has {} NULL {} of {}{}: --fill-null {}=VALUE replaces them "
-                                  "(--null-mask records where), or --exclude {} drops it",
-                                  n.column, col != nullptr ? DtypeName(*col) : "?",
-                                  col != nullptr && col->spec.list_depth > 0 ? " list" : "", n.nulls,
-                                  col != nullptr && col->spec.list_depth > 0 ? "elements" : "values", n.total, First(n),
-                                  n.column, n.column));
+      lines.push_back(fmt::format(
+          "'{}' ({}{}) has {} NULL {} of {}{}: --fill-null {}=VALUE replaces them "
+          "(--null-mask records where), or --exclude {} drops it",
+          n.column, col != nullptr ? DtypeName(*col) : "?", col != nullptr && col->spec.list_depth > 0 ? " list" : "",
+          n.nulls, col != nullptr && col->spec.list_depth > 0 ? "elements" : "values", n.total, First(n), n.column,
+          n.column));
     }
   }
   // Static columns: one value per key, else the build stops.
@@ -166,9 +169,10 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
                 ? "'" + std::string(StringAt(static_cast<duckdb_string_t*>(duckdb_vector_get_data(kv)), 0)) + "'"
                 : std::to_string(static_cast<const int64_t*>(duckdb_vector_get_data(kv))[0]);
         const std::string& name = schema.columns[statics[j]].name;
-        lines.push_back(fmt::format("static column '{}' differs within {} of {} keys (first: key {}): drop it from "
-                                    "--static-columns",
-                                    name, differ, keys, key));
+        lines.push_back(
+            fmt::format("static column '{}' differs within {} of {} keys (first: key {}): drop it from "
+                        "--static-columns",
+                        name, differ, keys, key));
       }
     }
   }
