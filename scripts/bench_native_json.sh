@@ -70,7 +70,7 @@ floor_sql="SELECT count(*), sum(fw), sum(prb_id), sum(msm_id), sum(\"timestamp\"
   'addr': 'VARCHAR', 'dst_name': 'VARCHAR', 'name': 'VARCHAR', 'src_addr': 'VARCHAR', 'srcaddr': 'VARCHAR',
   'from': 'VARCHAR', 'size': 'DOUBLE', 'lts': 'DOUBLE', 'ttl': 'DOUBLE', 'sent': 'DOUBLE', 'rcvd': 'DOUBLE',
   'dup': 'DOUBLE', 'min': 'DOUBLE', 'avg': 'DOUBLE', 'max': 'DOUBLE',
-  'result': 'STRUCT(rtt DOUBLE, x VARCHAR, dup JSON, error VARCHAR)[]'})"
+  'result': 'STRUCT(rtt DOUBLE, x VARCHAR, dup DOUBLE, error VARCHAR)[]'})"
 
 declare -A times rss
 run() {  # run NAME CMD...

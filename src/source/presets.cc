@@ -27,13 +27,9 @@ class Sql {
         "BIGINT) ELSE {1} END",
         Num(v), Error(Num(v), field, "an integer"));
   }
-  // A JSON flag (true/false, 1/0, "1"/"0") as BOOLEAN (false when missing).
-  std::string Flag(const std::string& v) const {
-    return fmt::format(
-        "CASE WHEN {0} IS NULL OR json_type({0}) = 'NULL' THEN false WHEN json_type({0}) = 'BOOLEAN' THEN ({0}->>'$') "
-        "= 'true' ELSE COALESCE(TRY_CAST({0}->>'$' AS DOUBLE), 0) <> 0 END",
-        v);
-  }
+  // A flag read as DOUBLE (true/false, 1/0 and "1"/"0" alike) as BOOLEAN;
+  // false when missing.
+  std::string Flag(const std::string& v) const { return fmt::format("COALESCE({} <> 0, false)", Num(v)); }
 
  private:
   std::string Error(const std::string& v, const std::string& field, const std::string& what) const {
@@ -89,7 +85,7 @@ absl::StatusOr<PresetPlan> NativePing(InputFormat format, bool sql) {
   PresetPlan p = NativeCommon(s);
   p.json_columns = fmt::format(
       "columns = {{{}, 'ttl': 'DOUBLE', 'sent': 'DOUBLE', 'rcvd': 'DOUBLE', 'dup': 'DOUBLE', 'min': 'DOUBLE', 'avg': "
-      "'DOUBLE', 'max': 'DOUBLE', 'result': 'STRUCT(rtt DOUBLE, x VARCHAR, dup JSON, error VARCHAR)[]'}}",
+      "'DOUBLE', 'max': 'DOUBLE', 'result': 'STRUCT(rtt DOUBLE, x VARCHAR, dup DOUBLE, error VARCHAR)[]'}}",
       kNativeCommon);
   // min/avg/max are -1 when nothing came back: NaN then (a NULL float).
   const auto stat = [&](const char* f) {
@@ -122,7 +118,7 @@ absl::StatusOr<PresetPlan> NativeTraceroute(InputFormat format, bool sql) {
   PresetPlan p = NativeCommon(s);
   p.json_columns = fmt::format(
       "columns = {{{}, 'endtime': 'DOUBLE', 'paris_id': 'DOUBLE', 'result': 'STRUCT(hop DOUBLE, error VARCHAR, "
-      "result STRUCT(\"from\" VARCHAR, rtt DOUBLE, size DOUBLE, ttl DOUBLE, err VARCHAR, x VARCHAR, dup JSON, late "
+      "result STRUCT(\"from\" VARCHAR, rtt DOUBLE, size DOUBLE, ttl DOUBLE, err VARCHAR, x VARCHAR, dup DOUBLE, late "
       "DOUBLE)[])[]'}}",
       kNativeCommon);
   p.columns.push_back(
