@@ -216,6 +216,28 @@ TEST_F(RipeAtlasTest, BigQueryPingTableAsJsonExport) {
             kBigQueryPingRow);
 }
 
+// RIPE's BigQuery traceroute table: `hops` holds one element per reply with
+// its hop number; the preset regroups them per hop. This export lacks some
+// columns (proto, synth_addr, ...): they read as missing.
+TEST_F(RipeAtlasTest, BigQueryTracerouteTableAsParquet) {
+  RunDuckDbOrDie(
+      "COPY (SELECT * FROM (VALUES (4, 'ICMP', 6001, 3, 5001, '10.0.0.2', '193.0.14.129', TIMESTAMP '2024-05-01 "
+      "12:00:00', TIMESTAMP '2024-05-01 12:00:05', 48, 2, [{'hop': 2, 'hop_addr': '62.1.1.1', 'rtt': 5.5, 'err': "
+      "NULL, 'ttl': 254, 'reply_size': 28}, {'hop': 1, 'hop_addr': '10.0.0.1', 'rtt': 0.5, 'err': NULL, 'ttl': 64, "
+      "'reply_size': 28}, {'hop': 2, 'hop_addr': NULL, 'rtt': NULL, 'err': NULL, 'ttl': NULL, 'reply_size': NULL}, "
+      "{'hop': 3, 'hop_addr': '193.0.14.129', 'rtt': 9.25, 'err': 'P', 'ttl': 58, 'reply_size': 48}])) t(af, protoc, "
+      "prb_id, last_time_synced, msm_id, src_addr, dst_addr, start_time, end_time, size, paris_id, hops)) TO '" +
+      root_.path() + "/bqt.parquet' (FORMAT PARQUET)");
+  EXPECT_EQ(
+      Cat(Build("-i " + ShellQuote(root_.path() + "/bqt.parquet") + " --preset ripe-atlas-bigquery-traceroute", "bqt")),
+      R"({"af":[4],"dst_addr":["193.0.14.129"],"endtime":[1714564805000000],"from":[""],"hop":[[1,2,3]],"lts":[3],)"
+      R"("msm_id":[5001],"paris_id":[2],"prb_id":[6001],"proto":["ICMP"],"reply_err":[[[""],["",""],["P"]]],)"
+      R"("reply_from":[[["10.0.0.1"],["62.1.1.1",""],["193.0.14.129"]]],"reply_rtt":[[[0.5],[5.5,"NaN"],[9.25]]],)"
+      R"("reply_size":[[[28],[28,-1],[48]]],"reply_ttl":[[[64],[254,-1],[58]]],"size":[48],"src_addr":["10.0.0.2"],)"
+      R"("timestamp":[1714564800000000]})"
+      "\n");
+}
+
 TEST_F(RipeAtlasTest, GeneratedNativeJsonBuildsTheSameWhateverTheStrategyOrSplit) {
   // `generate --format ripe-atlas-ping-json`: mixed firmware, string numbers,
   // lost and duplicate replies, firmware 1 without `result`.
@@ -239,7 +261,7 @@ TEST_F(RipeAtlasTest, GeneratedNativeJsonBuildsTheSameWhateverTheStrategyOrSplit
 TEST_F(RipeAtlasTest, PresetErrors) {
   EXPECT_EQ(BuildError("-i " + Sample("ping.ndjson.gz") + " --preset ripe-atlas-dns"),
             "proberows: error: --preset: unknown preset 'ripe-atlas-dns' (presets: ripe-atlas-ping, "
-            "ripe-atlas-traceroute, ripe-atlas-bigquery-ping)\n");
+            "ripe-atlas-traceroute, ripe-atlas-bigquery-ping, ripe-atlas-bigquery-traceroute)\n");
   RunDuckDbOrDie("COPY (SELECT 1 AS prb_id, 2 AS start_time) TO '" + root_.path() + "/x.parquet' (FORMAT PARQUET)");
   EXPECT_EQ(BuildError("-i " + ShellQuote(root_.path() + "/x.parquet") + " --preset ripe-atlas-ping"),
             "proberows: error: --preset ripe-atlas-ping reads RIPE Atlas result JSON (.json, .jsonl, .ndjson, "

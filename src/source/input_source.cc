@@ -164,7 +164,7 @@ absl::StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::str
 std::string SourceSchema::ReaderFor(const std::vector<std::string>& subset, const std::string& extra_options) const {
   const std::string call = reader.Call(subset, extra_options);
   if (preset_select.empty()) return call;
-  return "(" + preset_select + call + " AS r)";
+  return "(" + preset_select + call + preset_suffix + ")";
 }
 
 const char kSupportedTypes[] =
@@ -223,13 +223,25 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
       return absl::InvalidArgumentError(fmt::format("--preset {}: the input has no column{} {} (its columns: {})",
                                                     options.preset, missing.size() > 1 ? "s" : "", Join(missing, ", "),
                                                     Join(raw_names, ", ")));
+    // Optional raw columns the input lacks read as NULL.
+    std::string added;
+    for (const auto& [name, type] : plan->optional) {
+      if (std::find(raw_names.begin(), raw_names.end(), name) != raw_names.end()) continue;
+      added += fmt::format(", CAST(NULL AS {}) AS {}", type, QuoteIdentifier(name));
+      raw_names.push_back(name);
+    }
     std::vector<std::string> quoted;
     for (const std::string& n : raw_names) quoted.push_back(QuoteIdentifier(n));
     std::string select = "SELECT * EXCLUDE (" + Join(quoted, ", ") + ")";
     for (const PresetColumn& c : plan->columns) select += fmt::format(", {} AS {}", c.sql, QuoteIdentifier(c.name));
-    schema.preset_select = select + " FROM ";
-    schema.from_clause =
-        options.sql.empty() ? schema.ReaderFor(schema.files) : "(" + select + " FROM " + raw_from + " AS r)";
+    if (added.empty()) {
+      schema.preset_select = select + " FROM ";
+    } else {
+      schema.preset_select = select + " FROM (SELECT *" + added + " FROM ";
+      schema.preset_suffix = ") AS r";
+    }
+    schema.from_clause = options.sql.empty() ? schema.ReaderFor(schema.files)
+                                             : "(" + schema.preset_select + raw_from + schema.preset_suffix + ")";
   } else {
     schema.from_clause = raw_from;
   }

@@ -81,6 +81,10 @@ struct SourceSchema {
   // A preset's transformation: "SELECT * EXCLUDE (...), <expr> AS <name>, ...
   // FROM " (the reader follows, aliased r), or "" without --preset.
   std::string preset_select;
+  // What follows the reader in a preset's FROM: " AS r", or, when the input
+  // lacks columns the preset reads if present, the end of a subquery adding
+  // them as NULLs.
+  std::string preset_suffix = " AS r";
   std::string preset;                // --preset name, "" if none
   bool null_lists_as_empty = false;  // --null-lists-as-empty
 

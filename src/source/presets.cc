@@ -169,6 +169,9 @@ absl::StatusOr<PresetPlan> BigQueryPing(InputFormat format, bool sql) {
         "BOOLEAN, error_message VARCHAR, rtt DOUBLE, reply_src_addr VARCHAR, ttl DOUBLE, dup DOUBLE)[]'}";
   }
   p.required = {"prb_id", "start_time", "pings"};
+  p.optional = {{"af", "BIGINT"},        {"last_time_synced", "BIGINT"}, {"msm_id", "BIGINT"},
+                {"src_addr", "VARCHAR"}, {"dst_addr", "VARCHAR"},        {"synth_addr", "VARCHAR"},
+                {"size", "BIGINT"},      {"packets_sent", "BIGINT"},     {"packets_received", "BIGINT"}};
   const std::string start =
       json ? "epoch_us(CAST(regexp_replace(r.start_time, ' UTC$', '+00') AS TIMESTAMPTZ))" : "epoch_us(r.start_time)";
   // The replies that count: not duplicates (counted by `dup`).
@@ -201,6 +204,63 @@ absl::StatusOr<PresetPlan> BigQueryPing(InputFormat format, bool sql) {
   return p;
 }
 
+// RIPE Atlas' BigQuery traceroute table (docs/measurements_traceroute.md of
+// github.com/RIPE-NCC/ripe-atlas-bigquery): `hops` holds one element per
+// reply, with its hop number; the preset regroups them per hop, as the
+// native traceroute preset writes them.
+absl::StatusOr<PresetPlan> BigQueryTraceroute(InputFormat format, bool sql) {
+  const bool json = format == InputFormat::kJson && !sql;
+  if (format == InputFormat::kCsv && !sql)
+    return absl::InvalidArgumentError(
+        "--preset ripe-atlas-bigquery-traceroute reads the traceroute table exported as Parquet or JSON (CSV cannot "
+        "hold its `hops` list)");
+  const Sql s("ripe-atlas-bigquery-traceroute");
+  PresetPlan p;
+  if (json) {
+    p.json_columns =
+        "columns = {'af': 'DOUBLE', 'proto': 'VARCHAR', 'protoc': 'VARCHAR', 'prb_id': 'DOUBLE', 'last_time_synced': "
+        "'DOUBLE', 'msm_id': 'DOUBLE', 'src_addr': 'VARCHAR', 'dst_addr': 'VARCHAR', 'synth_addr': 'VARCHAR', "
+        "'start_time': 'VARCHAR', 'end_time': 'VARCHAR', 'size': 'DOUBLE', 'paris_id': 'DOUBLE', 'hops': "
+        "'STRUCT(hop DOUBLE, hop_addr VARCHAR, rtt DOUBLE, err VARCHAR, ttl DOUBLE, reply_size DOUBLE)[]'}";
+  }
+  p.required = {"prb_id", "start_time", "hops"};
+  p.optional = {
+      {"af", "BIGINT"},          {"proto", "VARCHAR"},    {"protoc", "VARCHAR"},   {"last_time_synced", "BIGINT"},
+      {"msm_id", "BIGINT"},      {"src_addr", "VARCHAR"}, {"dst_addr", "VARCHAR"}, {"synth_addr", "VARCHAR"},
+      {"end_time", "TIMESTAMP"}, {"size", "BIGINT"},      {"paris_id", "BIGINT"}};
+  const auto micros = [&](const std::string& t) {
+    return json ? fmt::format("epoch_us(CAST(regexp_replace({}, ' UTC$', '+00') AS TIMESTAMPTZ))", t)
+                : fmt::format("epoch_us({})", t);
+  };
+  // The hop numbers in order, then each hop's replies in table order.
+  const std::string numbers = "list_sort(list_distinct(list_transform(COALESCE(r.hops, []), h -> h.hop)))";
+  const auto per_reply = [&](const std::string& value) {
+    return fmt::format("list_transform({}, n -> list_transform(list_filter(r.hops, h -> h.hop = n), e -> {}))", numbers,
+                       value);
+  };
+  p.columns = {
+      {"prb_id", s.Int("r.prb_id", "prb_id")},
+      {"timestamp", micros("r.start_time")},
+      {"msm_id", s.Int("r.msm_id", "msm_id")},
+      {"af", fmt::format("COALESCE({}, -1)", s.Int("r.af", "af"))},
+      {"proto", "COALESCE(r.proto, r.protoc, '')"},
+      {"dst_addr", "COALESCE(r.dst_addr, '')"},
+      {"src_addr", "COALESCE(r.src_addr, '')"},
+      {"from", "COALESCE(r.synth_addr, '')"},
+      {"size", fmt::format("COALESCE({}, -1)", s.Int("r.size", "size"))},
+      {"lts", fmt::format("COALESCE({}, -1)", s.Int("r.last_time_synced", "last_time_synced"))},
+      {"endtime", fmt::format("COALESCE({}, -1)", micros("r.end_time"))},
+      {"paris_id", fmt::format("COALESCE({}, -1)", s.Int("r.paris_id", "paris_id"))},
+      {"hop", fmt::format("list_transform({}, n -> COALESCE({}, -1))", numbers, s.Int("n", "hops.hop"))},
+      {"reply_from", per_reply("COALESCE(e.hop_addr, '')")},
+      {"reply_rtt", per_reply(s.Num("e.rtt"))},
+      {"reply_ttl", per_reply(fmt::format("COALESCE({}, -1)", s.Int("e.ttl", "hops.ttl")))},
+      {"reply_size", per_reply(fmt::format("COALESCE({}, -1)", s.Int("e.reply_size", "hops.reply_size")))},
+      {"reply_err", per_reply("COALESCE(CAST(e.err AS VARCHAR), '')")},
+  };
+  return p;
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> PresetList() {
@@ -211,6 +271,8 @@ std::vector<std::pair<std::string, std::string>> PresetList() {
       {"ripe-atlas-bigquery-ping",
        "RIPE Atlas' BigQuery ping table (ripencc-atlas.measurements.ping) exported as "
        "Parquet or JSON"},
+      {"ripe-atlas-bigquery-traceroute",
+       "RIPE Atlas' BigQuery traceroute table (ripencc-atlas.measurements.traceroute) exported as Parquet or JSON"},
   };
 }
 
@@ -218,6 +280,7 @@ absl::StatusOr<PresetPlan> PlanPreset(const std::string& name, InputFormat forma
   if (name == "ripe-atlas-ping") return NativePing(format, sql);
   if (name == "ripe-atlas-traceroute") return NativeTraceroute(format, sql);
   if (name == "ripe-atlas-bigquery-ping") return BigQueryPing(format, sql);
+  if (name == "ripe-atlas-bigquery-traceroute") return BigQueryTraceroute(format, sql);
   std::string names;
   for (const auto& [n, d] : PresetList()) names += (names.empty() ? "" : ", ") + n;
   return absl::NotFoundError(fmt::format("--preset: unknown preset '{}' (presets: {})", name, names));

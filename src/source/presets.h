@@ -33,6 +33,9 @@ struct PresetPlan {
   // Raw columns the preset needs (checked against the input; a missing one
   // is an error naming the preset and the column).
   std::vector<std::string> required;
+  // Raw columns the preset reads if the input has them (name, DuckDB type):
+  // a missing one reads as NULL (e.g. a BigQuery export of some columns).
+  std::vector<std::pair<std::string, std::string>> optional;
   std::vector<PresetColumn> columns;
 };
 
