@@ -279,5 +279,22 @@ TEST(PipelineSources, SqlSourceWithStringKeyAndCsvInputAgree) {
   EXPECT_EQ(keys.size(), 7u);
 }
 
+TEST_F(PipelineTest, TfdsLayoutPublishesIntoNameVersion) {
+  TempDir out;
+  BuildOptions flat = Options(out.path() + "/flat");
+  ASSERT_TRUE(Build(flat).ok());
+  BuildOptions o = Options(out.path() + "/data_dir");
+  o.tfds_layout = true;
+  absl::StatusOr<BuildSummary> s = Build(o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->output_dir, out.path() + "/data_dir/probes/1.0.0");
+  // The same files, one folder per name and version, as TFDS's data_dir has them.
+  std::map<std::string, std::string> want;
+  for (auto& [name, bytes] : ReadTreeBytes(flat.output_dir)) want["probes/1.0.0/" + name] = bytes;
+  std::map<std::string, std::string> got = ReadTreeBytes(out.path() + "/data_dir");
+  std::erase_if(got, [](const auto& e) { return e.first.ends_with(".proberows.lock"); });  // issue #11 removes it
+  EXPECT_EQ(got, want);
+}
+
 }  // namespace
 }  // namespace proberows

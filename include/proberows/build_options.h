@@ -28,6 +28,10 @@ const char* StrategyName(Strategy s);
 // 1536 -> "1.5 KiB".
 std::string FormatBytes(uint64_t bytes);
 
+// The dataset version written into dataset_info.json (and the last folder
+// of the TFDS layout).
+inline constexpr const char* kTfdsVersion = "1.0.0";
+
 struct BuildOptions {
   // Input: files or globs (Parquet, CSV, JSON by extension; all inputs must
   // be of one format), or a DuckDB query (exactly one of the two).
@@ -40,6 +44,10 @@ struct BuildOptions {
   std::string output_dir;
   std::string name = "probes";  // dataset name, the prefix of every shard file
   bool overwrite = false;
+  // Publish into <output_dir>/<name>/<kTfdsVersion>/, the folder that
+  // tfds.builder(name, data_dir=output_dir) looks for, instead of
+  // output_dir itself.
+  bool tfds_layout = false;
 
   std::string key_column = "prb_id";
   std::string order_column = "timestamp";
@@ -83,6 +91,9 @@ struct BuildOptions {
   uint64_t memory_limit_bytes = 2ull << 30;  // whole process, DuckDB included
   std::string temp_dir;                      // empty = a folder beside the output
   bool progress = true;                      // live line (only on a terminal)
+
+  // The folder the dataset is published into (see tfds_layout).
+  std::string PublishedDir() const;
 
   // Checks ranges and combinations; the message names the flag.
   [[nodiscard]] absl::Status Validate() const;

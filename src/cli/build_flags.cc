@@ -33,6 +33,8 @@ void BuildFlags::AddOutputFlags(CLI::App* cmd) {
   cmd->add_option("--array-record-options", b.array_record_options, "ArrayRecord writer options")
       ->capture_default_str();
   cmd->add_flag("--overwrite", b.overwrite, "replace a previous proberows output in --output");
+  cmd->add_flag("--tfds-layout", b.tfds_layout,
+                "publish into OUTPUT/NAME/1.0.0/, where tfds.builder(NAME, data_dir=OUTPUT) looks");
 }
 
 void BuildFlags::AddProcessFlags(CLI::App* cmd, const std::string& temp_dir_help) {

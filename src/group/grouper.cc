@@ -61,19 +61,22 @@ void KeySegment(bool key_is_string, std::string_view key_sort_bytes, std::string
   }
 }
 
-absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& encoder, bool key_is_string,
+absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& encoder, const KeyHasher& hasher,
                             EncodedRows* out, GroupScratch* scratch) {
+  const bool key_is_string = hasher.key_is_string;
   std::vector<GroupRef>& refs = scratch->refs;
   refs.clear();
   size_t pos = 0;
   while (pos < records.size()) {
-    if (records.size() - pos < kRecordHeaderSize)
+    if (records.size() - pos < kRecordFixedHeaderSize + 1)
       return absl::InternalError(fmt::format("truncated measurement record at offset {}", pos));
     RecordView r{records.data() + pos};
     if (r.total_size() > records.size() - pos)
       return absl::InternalError(fmt::format("measurement record at offset {} overruns its partition", pos));
     const std::string_view key = r.key();
-    refs.push_back(GroupRef{r.hash(), KeyPrefix(key), r.order(), r.data, static_cast<uint32_t>(key.size())});
+    if (key.data() + key.size() > r.data + r.total_size())
+      return absl::InternalError(fmt::format("measurement record at offset {} has a key past its end", pos));
+    refs.push_back(GroupRef{hasher(key), KeyPrefix(key), r.order(), r.data, static_cast<uint32_t>(key.size())});
     pos += r.total_size();
   }
   std::sort(refs.begin(), refs.end(), [](const GroupRef& a, const GroupRef& b) { return RefLess(a, b); });

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "group/record.h"
 #include "proberows/example.h"
 
 namespace proberows {
@@ -55,8 +56,9 @@ struct GroupScratch {
 // Sorts and encodes the records in `records` (a buffer of whole measurement
 // records), appending one row per key to `out`. Errors (a static column that
 // varies) name the key.
-[[nodiscard]] absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& encoder, bool key_is_string,
-                                          EncodedRows* out, GroupScratch* scratch);
+// `hasher` gives each record's key hash (records do not store it).
+[[nodiscard]] absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& encoder,
+                                          const KeyHasher& hasher, EncodedRows* out, GroupScratch* scratch);
 
 // The Example segment of a key given its sort bytes (source/key_codec.h).
 void KeySegment(bool key_is_string, std::string_view key_sort_bytes, std::string* out);

@@ -26,15 +26,31 @@ ExampleEncoder StringKeyEncoder() {
   return *std::move(enc);
 }
 
-// Appends one measurement record: key (sort bytes), hash, order value, and a
+// The hashes the tests give their keys (records do not store hashes): the
+// number after '#' in the key, or 42 (forcing collisions).
+uint64_t TestHash(std::string_view key) {
+  const size_t at = key.rfind('#');
+  return at == std::string_view::npos ? 42 : std::stoull(std::string(key.substr(at + 1)));
+}
+
+KeyHasher TestHasher() {
+  KeyHasher h;
+  h.key_is_string = true;
+  h.for_tests = TestHash;
+  return h;
+}
+
+// Appends one measurement record: key (sort bytes), order value, and a
 // payload holding `t` as the single int64 column.
-void AddRecord(std::string* buf, std::string_view key, uint64_t hash, uint64_t order, int64_t t) {
+void AddRecord(std::string* buf, std::string_view key, uint64_t order, int64_t t) {
   std::string payload;
   PayloadBuilder(&payload).AddInt64(t);
-  std::string rec(kRecordHeaderSize, '\0');
-  rec.append(key);
-  rec.append(payload);
-  EncodeRecordHeader(rec.data(), static_cast<uint32_t>(rec.size() - 4), hash, order, static_cast<uint32_t>(key.size()));
+  std::string rec(kRecordMaxHeaderSize + key.size() + payload.size(), '\0');
+  char* p = StartRecordHeader(rec.data(), order, static_cast<uint32_t>(key.size()));
+  p = std::copy(key.begin(), key.end(), p);
+  p = std::copy(payload.begin(), payload.end(), p);
+  FinishRecordHeader(rec.data(), p);
+  rec.resize(static_cast<size_t>(p - rec.data()));
   buf->append(rec);
 }
 
@@ -71,12 +87,12 @@ TEST(GrouperTest, EqualHashesOrderKeysByBytesThenLength) {
   std::mt19937 rng(7);
   std::shuffle(items.begin(), items.end(), rng);
   std::string buf;
-  for (const auto& [k, t] : items) AddRecord(&buf, k, /*hash=*/42, /*order=*/static_cast<uint64_t>(10 - t), t);
+  for (const auto& [k, t] : items) AddRecord(&buf, k, /*order=*/static_cast<uint64_t>(10 - t), t);
 
   const ExampleEncoder enc = StringKeyEncoder();
   EncodedRows rows;
   GroupScratch scratch;
-  ASSERT_TRUE(GroupAndEncode(buf, enc, /*key_is_string=*/true, &rows, &scratch).ok());
+  ASSERT_TRUE(GroupAndEncode(buf, enc, TestHasher(), &rows, &scratch).ok());
   EXPECT_EQ(RowKeys(rows), expected);
   ASSERT_EQ(rows.size(), keys.size());
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -90,24 +106,24 @@ TEST(GrouperTest, EqualHashesOrderKeysByBytesThenLength) {
 
 TEST(GrouperTest, HashDecidesBeforeKey) {
   std::string buf;
-  AddRecord(&buf, "a", /*hash=*/9, 0, 1);
-  AddRecord(&buf, "b", /*hash=*/3, 0, 2);
-  AddRecord(&buf, "abcdefghij", /*hash=*/5, 0, 3);
+  AddRecord(&buf, "a#9", 0, 1);
+  AddRecord(&buf, "b#3", 0, 2);
+  AddRecord(&buf, "abcdefghij#5", 0, 3);
   const ExampleEncoder enc = StringKeyEncoder();
   EncodedRows rows;
   GroupScratch scratch;
-  ASSERT_TRUE(GroupAndEncode(buf, enc, true, &rows, &scratch).ok());
-  EXPECT_EQ(RowKeys(rows), (std::vector<std::string>{"b", "abcdefghij", "a"}));
+  ASSERT_TRUE(GroupAndEncode(buf, enc, TestHasher(), &rows, &scratch).ok());
+  EXPECT_EQ(RowKeys(rows), (std::vector<std::string>{"b#3", "abcdefghij#5", "a#9"}));
 }
 
 TEST(GrouperTest, TruncatedRecordIsAnError) {
   std::string buf;
-  AddRecord(&buf, "a", 1, 0, 1);
+  AddRecord(&buf, "a", 0, 1);
   buf.resize(buf.size() - 1);
   const ExampleEncoder enc = StringKeyEncoder();
   EncodedRows rows;
   GroupScratch scratch;
-  const absl::Status st = GroupAndEncode(buf, enc, true, &rows, &scratch);
+  const absl::Status st = GroupAndEncode(buf, enc, TestHasher(), &rows, &scratch);
   EXPECT_EQ(st.code(), absl::StatusCode::kInternal);
   EXPECT_EQ(st.message(), "measurement record at offset 0 overruns its partition");
 }

@@ -77,13 +77,14 @@ absl::StatusOr<std::vector<Partition>> SpillPartitioner::Finish() {
 }
 
 absl::StatusOr<std::vector<Partition>> SplitPartition(Env* env, const Partition& partition, int extra_bits,
-                                                      const std::string& path, size_t buffer_bytes) {
+                                                      const std::string& path, size_t buffer_bytes,
+                                                      const KeyHasher& hasher) {
   SpillPartitioner sub(env, path, extra_bits, buffer_bytes, nullptr, partition.bits, partition.index << extra_bits);
   auto add_all = [&](std::string_view data) -> absl::Status {
     size_t pos = 0;
     while (pos < data.size()) {
       RecordView r{data.data() + pos};
-      RETURN_IF_ERROR(sub.Add(r.hash(), std::string_view(r.data, r.total_size())));
+      RETURN_IF_ERROR(sub.Add(hasher(r.key()), std::string_view(r.data, r.total_size())));
       pos += r.total_size();
     }
     return absl::OkStatus();

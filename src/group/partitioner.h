@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "group/key_list.h"
+#include "group/record.h"
 #include "group/spill_file.h"
 #include "proberows/env.h"
 #include "source/row_converter.h"
@@ -81,7 +82,7 @@ class SpillPartitioner final : public RecordSink {
 // empty ones included) is in hash order; key runs are not kept.
 [[nodiscard]] absl::StatusOr<std::vector<Partition>> SplitPartition(Env* env, const Partition& partition,
                                                                     int extra_bits, const std::string& path,
-                                                                    size_t buffer_bytes);
+                                                                    size_t buffer_bytes, const KeyHasher& hasher);
 
 class MemoryPartitioner final : public RecordSink {
  public:

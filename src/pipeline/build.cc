@@ -115,10 +115,10 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
   summary.workers = ctx.workers;
   summary.workers_requested = options.EffectiveWorkers();
   summary.memory_limit_bytes = options.memory_limit_bytes;
-  summary.output_dir = options.output_dir;
+  summary.output_dir = options.PublishedDir();
 
   ASSIGN_OR_RETURN(std::unique_ptr<OutputTransaction> txn,
-                   OutputTransaction::Begin(env, options.output_dir, options.overwrite));
+                   OutputTransaction::Begin(env, options.PublishedDir(), options.overwrite));
   ctx.temp_dir =
       options.temp_dir.empty() ? txn->staging_dir() + "/.tmp" : options.temp_dir + "/" + TempFolderName(::getpid());
   if (!options.temp_dir.empty()) RemoveStaleTempFolders(env, options.temp_dir);

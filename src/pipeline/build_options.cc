@@ -87,6 +87,13 @@ std::string FormatBytes(uint64_t bytes) {
   return fmt::format("{:.1f} {}", v, kUnits[u]);
 }
 
+std::string BuildOptions::PublishedDir() const {
+  if (!tfds_layout) return output_dir;
+  std::string dir = output_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + "/" + name + "/" + kTfdsVersion;
+}
+
 int BuildOptions::EffectiveWorkers() const {
   if (workers > 0) return workers;
   const unsigned n = std::thread::hardware_concurrency();

@@ -264,7 +264,7 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
     splits.push_back(split);
   }
   info["splits"] = splits;
-  info["version"] = "1.0.0";
+  info["version"] = kTfdsVersion;
 
   const Json tfds = TfdsFeatures(in.schema);
 

@@ -21,6 +21,13 @@ namespace proberows {
 
 namespace {
 
+KeyHasher Hasher(const ReduceInput& in) {
+  KeyHasher h;
+  h.key_is_string = in.schema->key_is_string;
+  h.seed = in.plan->options.seed;
+  return h;
+}
+
 int CeilLog2(uint64_t n) {
   int b = 0;
   while ((uint64_t{1} << b) < n && b < 63) ++b;
@@ -69,7 +76,7 @@ struct RowOutput {
 // Groups `parts` (in hash order) on the context's workers, at most
 // `max_inflight` partitions in memory at once, and hands the rows in order
 // to `out`.
-absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder& encoder, bool key_is_string,
+absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder& encoder, const KeyHasher& hasher,
                              size_t max_inflight, RowOutput* out, const TaskContext& ctx) {
   std::atomic<bool> abort{false};
   absl::Status status;
@@ -108,7 +115,7 @@ absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder
       task->work = free_works.back();  // inflight < max_inflight: one is free
       free_works.pop_back();
       inflight.push_back(task);
-      pool.Schedule([task, env, &encoder, key_is_string, &abort] {
+      pool.Schedule([task, env, &encoder, &hasher, &abort] {
         absl::Status st;
         if (!abort.load()) {
           GroupWork& w = *task->work;
@@ -120,7 +127,7 @@ absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder
             data = std::string_view(w.spilled.data(), used);
           }
           if (w.rows.data.capacity() < data.size()) w.rows.data.reserve(data.size());
-          if (st.ok()) st = GroupAndEncode(data, encoder, key_is_string, &w.rows, &w.scratch);
+          if (st.ok()) st = GroupAndEncode(data, encoder, hasher, &w.rows, &w.scratch);
           std::string().swap(task->part.data);
         }
         std::lock_guard<std::mutex> lock(task->mu);
@@ -168,10 +175,10 @@ absl::StatusOr<std::vector<Partition>> GatherPartitions(const ReduceInput& in, s
     }
     RETURN_IF_ERROR(ctx.Cancelled());
     const int extra = std::min(12, std::max(1, CeilLog2((merged.bytes + target - 1) / target)));
-    ASSIGN_OR_RETURN(
-        std::vector<Partition> sub,
-        SplitPartition(ctx.env, merged, extra,
-                       fmt::format("{}/split{}-{}.spill", ctx.temp_dir, merged.bits, merged.index), 1 << 20));
+    ASSIGN_OR_RETURN(std::vector<Partition> sub,
+                     SplitPartition(ctx.env, merged, extra,
+                                    fmt::format("{}/split{}-{}.spill", ctx.temp_dir, merged.bits, merged.index),
+                                    1 << 20, Hasher(in)));
     for (Partition& s : sub)
       if (s.records > 0) parts.push_back(std::move(s));
   }
@@ -240,7 +247,7 @@ absl::Status QueryPartitions(const ReduceInput& in, size_t first, size_t last, R
         RETURN_IF_ERROR(AddInputFile(schema, converter.Convert(chunk, &sink)));
       }
       rows.Clear();
-      RETURN_IF_ERROR(GroupAndEncode(sink.data, *in.encoder, schema.key_is_string, &rows, &scratch));
+      RETURN_IF_ERROR(GroupAndEncode(sink.data, *in.encoder, Hasher(in), &rows, &scratch));
       if (rows.size() != 1) return absl::InternalError("a key query did not yield exactly one row");
       RETURN_IF_ERROR(out->Add(rows.row(0), rows.measurements[0], ctx.monitor));
     }
@@ -292,8 +299,8 @@ absl::StatusOr<ReduceResult> RunReduce(const ReduceInput& in, int task, const st
             FormatBytes(((need >> 26) + 1) << 26)));
       }
       result.partitions = static_cast<int>(parts.size());
-      RETURN_IF_ERROR(GroupPartitions(&parts, *in.encoder, in.schema->key_is_string,
-                                      static_cast<size_t>(ctx.workers) + 1, &out, ctx));
+      RETURN_IF_ERROR(
+          GroupPartitions(&parts, *in.encoder, Hasher(in), static_cast<size_t>(ctx.workers) + 1, &out, ctx));
     }
     if (out.next_row != begins[last + 1])
       return absl::DataLossError(fmt::format(

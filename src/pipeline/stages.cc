@@ -302,7 +302,7 @@ absl::StatusOr<BuildSummary> FinalizeStage(const std::string& work_dir, const Fi
   ctx.SetPhase(BuildMonitor::kFinishing);
   ASSIGN_OR_RETURN(Schema schema, ResolveSchema(plan, ctx));
   ASSIGN_OR_RETURN(std::unique_ptr<OutputTransaction> txn,
-                   OutputTransaction::Begin(env, plan.options.output_dir, plan.options.overwrite));
+                   OutputTransaction::Begin(env, plan.options.PublishedDir(), plan.options.overwrite));
   std::vector<const ReduceResult*> ptrs;
   for (const ReduceResult& r : reduces) ptrs.push_back(&r);
   in.plan = &plan;
@@ -315,7 +315,7 @@ absl::StatusOr<BuildSummary> FinalizeStage(const std::string& work_dir, const Fi
   ASSIGN_OR_RETURN(FinalizeResult done, RunFinalize(in, txn.get(), ctx));
   txn.reset();
   BuildSummary summary;
-  summary.output_dir = plan.options.output_dir;
+  summary.output_dir = plan.options.PublishedDir();
   summary.strategy = fmt::format("distributed ({} map x {} reduce tasks)", plan.map_tasks, plan.reduce_tasks);
   summary.workers = ctx.workers;
   summary.workers_requested = ctx.workers;
@@ -345,7 +345,7 @@ absl::StatusOr<BuildSummary> FinalizeStage(const std::string& work_dir, const Fi
   summary.phase_seconds.emplace_back("finalize", summary.total_seconds);
   summary.peak_rss_bytes = std::max(summary.peak_rss_bytes, PeakRssBytes());
   RETURN_IF_ERROR(WriteStringToFileAtomic(
-      env, fmt::format("{{\"plan\": \"{}\", \"output\": \"{}\"}}\n", plan.id, plan.options.output_dir),
+      env, fmt::format("{{\"plan\": \"{}\", \"output\": \"{}\"}}\n", plan.id, plan.options.PublishedDir()),
       wf.Path("finalized.json")));
   if (!options.keep_work) RETURN_IF_ERROR(wf.RemoveTaskData());
   return summary;
@@ -363,7 +363,7 @@ absl::StatusOr<std::string> WorkStatus(const std::string& work_dir, bool* done, 
   WorkFolder wf(env, work_dir);
   ASSIGN_OR_RETURN(BuildPlan plan, wf.LoadPlan());
   std::string out = fmt::format("plan {}: {} map x {} reduce task(s) -> {}\n", plan.id, plan.map_tasks,
-                                plan.reduce_tasks, plan.options.output_dir);
+                                plan.reduce_tasks, plan.options.PublishedDir());
   const bool published = env->FileExists(wf.Path("finalized.json"));
   int finished = 0, all = 0;
   auto line = [&](const std::string& what, absl::Status loaded, const std::string& manifest) {

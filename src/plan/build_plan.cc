@@ -34,6 +34,7 @@ Json OptionsToJson(const BuildOptions& o) {
   j["output"] = o.output_dir;
   j["name"] = o.name;
   j["overwrite"] = o.overwrite;
+  j["tfds_layout"] = o.tfds_layout;
   j["key"] = o.key_column;
   j["order_by"] = o.order_column;
   j["static_columns"] = o.static_columns;
@@ -58,6 +59,7 @@ void OptionsFromJson(const Json& j, BuildOptions* o) {
   o->output_dir = j.at("output").get<std::string>();
   o->name = j.at("name").get<std::string>();
   o->overwrite = j.at("overwrite").get<bool>();
+  o->tfds_layout = j.at("tfds_layout").get<bool>();
   o->key_column = j.at("key").get<std::string>();
   o->order_column = j.at("order_by").get<std::string>();
   o->static_columns = j.at("static_columns").get<std::vector<std::string>>();

@@ -128,8 +128,9 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
     }
 
     // record_ is raw storage (its size is its capacity); `p` is the write position.
-    char* p = Room(record_.data(), kRecordHeaderSize + key.size());
-    p = CopySmall(p + kRecordHeaderSize, key.data(), key.size());
+    char* p = Room(record_.data(), kRecordMaxHeaderSize + key.size());
+    p = StartRecordHeader(p, order, static_cast<uint32_t>(key.size()));
+    p = CopySmall(p, key.data(), key.size());
     for (size_t c = 1; c < ncols; ++c) {
       const ColumnAccess& a = access[c];
       const bool valid = IsValid(a.validity, row);
@@ -220,8 +221,7 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
       }
     }
     const size_t record_size = static_cast<size_t>(p - record_.data());
-    EncodeRecordHeader(record_.data(), static_cast<uint32_t>(record_size - 4), hash, order,
-                       static_cast<uint32_t>(key.size()));
+    FinishRecordHeader(record_.data(), p);
     absl::Status st = sink->Add(hash, std::string_view(record_.data(), record_size));
     if (!st.ok()) return st;
   }
