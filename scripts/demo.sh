@@ -18,3 +18,8 @@ echo "first row of the test split (proberows cat):"
 first=$(ls "$dir"/output/*-test.array_record-* | head -1)
 $bin cat "$first" --limit 1 | cut -c1-400
 echo "..."
+echo
+echo "the binary: $bin (install it anywhere: cmake --install build/release --prefix PREFIX)"
+if [ -d build/release/python/proberows ]; then
+  echo "Python: PYTHONPATH=build/release/python python3 -c 'import proberows; print(len(proberows.open(\"$dir/output\")))'"
+fi

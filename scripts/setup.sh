@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything proberows needs on a fresh Debian 12 machine:
-#   * Debian -dev packages (compilers, libraries, test tools),
+#   * Debian packages (compilers, libraries, test tools, and the Dask and
+#     Slurm engines the distributed-build tests start: distributed/),
 #   * DuckDB 1.4.4 (libduckdb.so + matching duckdb.h) from the npm registry,
 #     pinned by version and sha256, unpacked into third_party/duckdb.
 # Idempotent: a second run checks and returns in about a second.
@@ -14,7 +15,9 @@ APT_PACKAGES=(
   libabsl-dev libprotobuf-dev protobuf-compiler
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-tqdm python3-protobuf
   nodejs
+  python3-distributed slurm-wlm munge
   zstd bzip2  # tests compress inputs (tests/input_formats_test.cc)
 )
 

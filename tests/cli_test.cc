@@ -175,6 +175,79 @@ TEST_F(CliTest, RuntimeErrorsExitOne) {
                               "/tiny/probes-test.array_record-00000-of-00001' (1 records)\n");
 }
 
+// Usage errors: exit 2, CLI11's format (the message, then a pointer to --help).
+TEST_F(CliTest, MissingOrConflictingInputIsAUsageError) {
+  struct Case {
+    std::string args;
+    std::string message;
+  };
+  const std::string tiny = Dir() + "/tiny.parquet";
+  for (const Case& c : std::vector<Case>{
+           {"build -o " + Dir() + "/never", "no input: give --input FILE_OR_GLOB... or --sql QUERY"},
+           {"build -o " + Dir() + "/never -i " + tiny + " --sql 'SELECT 1'",
+            "--input and --sql are mutually exclusive"},
+           {"verify " + Dir() + "/tiny -i " + tiny + " --sql 'SELECT 1'", "--input and --sql are mutually exclusive"},
+           {"build -o " + Dir() + "/never -i " + tiny + " --strategy fast",
+            "--strategy: unknown strategy 'fast' (expected sequential, in-memory or streaming)"},
+           {"build -o " + Dir() + "/never -i " + tiny + " -m lots",
+            "--memory-limit: invalid size 'lots' (expected e.g. 512MB, 2GiB, 1g or a number of bytes)"},
+       }) {
+    const CommandResult r = RunProberows(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args;
+    EXPECT_EQ(r.err, c.message + "\nRun with --help for more information.\n") << c.args;
+    EXPECT_EQ(r.out, "");
+  }
+  EXPECT_FALSE(fs::exists(Dir() + "/never"));
+  EXPECT_FALSE(fs::exists(Dir() + "/.never.proberows.lock"));
+}
+
+// CLI11 reads "-1" into an unsigned flag as 2^64-1; each is refused by name.
+TEST_F(CliTest, NegativeNumbersAreRefusedByName) {
+  const std::string shard = Dir() + "/tiny/probes-train.array_record-00000-of-00001";
+  struct Case {
+    std::string args;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"cat " + shard + " --index -1", "--index must not be negative (got -1)"},
+           {"cat " + shard + " --limit -1", "--limit must not be negative (got -1)"},
+           {"cat " + shard + " --limit=-3", "--limit must not be negative (got -3)"},
+           {"generate -o " + Dir() + "/never -n -5", "--measurements must not be negative (got -5)"},
+           {"generate -o " + Dir() + "/never --probes -1", "--probes must not be negative (got -1)"},
+           {"generate -o " + Dir() + "/never --seed -1", "--seed must not be negative (got -1)"},
+           {"build -o " + Dir() + "/never -i " + Dir() + "/tiny.parquet --seed -1",
+            "--seed must not be negative (got -1)"},
+       }) {
+    const CommandResult r = RunProberows(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.args;
+    EXPECT_EQ(r.err, "proberows: error: " + c.message + "\n") << c.args;
+    EXPECT_EQ(r.out, "");
+  }
+  EXPECT_FALSE(fs::exists(Dir() + "/never"));
+}
+
+TEST_F(CliTest, CatOnAParquetFileSaysItIsNotArrayRecord) {
+  const CommandResult r = RunProberows("cat " + Dir() + "/tiny.parquet");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "proberows: error: " + Dir() +
+                       "/tiny.parquet: not an ArrayRecord file (it does not begin with the Riegeli file signature; it "
+                       "is a Parquet file)\n");
+  // Any other file that does not begin like ArrayRecord (here: text).
+  WriteFileOrDie(Dir() + "/notes.txt", std::string(70000, 'x'));
+  const CommandResult text = RunProberows("cat " + Dir() + "/notes.txt");
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_EQ(text.err, "proberows: error: " + Dir() +
+                          "/notes.txt: not an ArrayRecord file (it does not begin with the Riegeli file signature)\n");
+}
+
+TEST_F(CliTest, BuildsLeaveNoLockFileBehind) {
+  // The fixture's builds succeeded; this one fails after taking the lock.
+  const CommandResult failed = RunProberows("build -i " + Dir() + "/tiny.parquet -o " + Dir() + "/failed --key nope");
+  EXPECT_EQ(failed.exit_code, 1);
+  for (const auto& e : fs::directory_iterator(Dir()))
+    EXPECT_FALSE(e.path().filename().string().ends_with(".proberows.lock")) << e.path();
+}
+
 TEST_F(CliTest, GenerateAndBuildSummaries) {
   EXPECT_EQ(generate_.out.rfind("generated 3000 measurements of 60 probes in 1 file(s), ", 0), 0u) << generate_.out;
   const std::vector<std::string> lines = Lines(build_.out);
@@ -298,6 +371,29 @@ TEST_F(CliTest, VerifyOkRecountAndCorruption) {
   EXPECT_NE(r.err.find("proberows: problem: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("probes-train.array_record-00000-of-00001"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("proberows: error: verification failed with "), std::string::npos) << r.err;
+}
+
+// Verifying against the wrong input: every problem is counted, the first 100
+// are printed, and the summary says so.
+TEST_F(CliTest, VerifyCountsAllProblemsAndShowsTheFirstHundred) {
+  absl::StatusOr<std::unique_ptr<DuckDb>> db = DuckDb::Open(DuckDbOptions{});
+  ASSERT_TRUE(db.ok()) << db.status();
+  const std::string wrong = Dir() + "/wrong.parquet";
+  ASSERT_TRUE((*db)
+                  ->Execute("COPY (SELECT 1000 + i AS prb_id, TIMESTAMP '2024-01-01' AS \"timestamp\" FROM range(150) "
+                            "t(i)) TO '" +
+                            wrong + "' (FORMAT PARQUET)")
+                  .ok());
+  const CommandResult r = RunProberows("verify " + Dir() + "/tiny -i " + wrong);
+  EXPECT_EQ(r.exit_code, 1);
+  // 150 input keys without a row, 3 rows without an input key.
+  EXPECT_EQ(r.out,
+            "checked 2 shard file(s): 3 rows, 6 measurements\n"
+            "recounted the input with DuckDB: 150 keys, 150 measurements\nFAILED: 153 problem(s)\n");
+  const std::vector<std::string> lines = Lines(r.err);
+  ASSERT_EQ(lines.size(), 101u) << r.err;
+  for (size_t i = 0; i < 100; ++i) EXPECT_EQ(lines[i].rfind("proberows: problem: key ", 0), 0u) << lines[i];
+  EXPECT_EQ(lines[100], "proberows: error: verification failed with 153 problem(s); only the first 100 are shown");
 }
 
 // The progress line needs a terminal on stderr: run the build under a

@@ -1,6 +1,6 @@
 // Bad input, end to end through the real binary: every case asserts the exact
 // one-line message, the exit code, and that nothing new appeared in the
-// output folder's parent (the lock file excepted: it is kept by design).
+// output folder's parent (not even the lock file).
 #include <cctype>
 #include <filesystem>
 #include <string>
@@ -46,6 +46,17 @@ class BadInputTest : public ::testing::Test {
     EXPECT_EQ(NewEntries(before, ListTree(root_.path())), "");
   }
 
+  // A usage error: exit 2 and CLI11's format (the message, then a pointer
+  // to --help); nothing is created.
+  void ExpectUsageError(const std::string& args, const std::string& message) {
+    const std::set<std::string> before = ListTree(root_.path());
+    CommandResult r = RunProberows("build --no-progress -o " + ShellQuote(out_) + " " + args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(r.err, message + "\nRun with --help for more information.\n");
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(NewEntries(before, ListTree(root_.path())), "");
+  }
+
   std::string In(const std::string& file) const { return ShellQuote(file); }
 
   TempDir root_;
@@ -54,6 +65,11 @@ class BadInputTest : public ::testing::Test {
 
 TEST_F(BadInputTest, InputPathDoesNotExist) {
   ExpectFailure("-i " + In(in_ + "/nope.parquet"), 1, "input '" + in_ + "/nope.parquet' does not exist");
+}
+
+TEST_F(BadInputTest, GlobInAFolderThatDoesNotExist) {
+  ExpectFailure("-i " + In(in_ + "/nodir/*.parquet"), 1,
+                "input '" + in_ + "/nodir/*.parquet': folder '" + in_ + "/nodir' does not exist");
 }
 
 TEST_F(BadInputTest, GlobMatchesNothing) {
@@ -200,8 +216,9 @@ TEST_F(BadInputTest, ZeroOrNegativeWorkersShardsMemory) {
   ExpectFailure("-i " + In(good_) + " --train-shards 0", 1, "--train-shards 0 must be at least 1");
   ExpectFailure("-i " + In(good_) + " --test-shards -1", 1, "--test-shards -1 must be at least 1");
   ExpectFailure("-i " + In(good_) + " --memory-limit 0", 1, "--memory-limit must be positive");
-  ExpectFailure("-i " + In(good_) + " --memory-limit -5MB", 1,
-                "--memory-limit: invalid size '-5MB' (expected e.g. 512MB, 2GiB, 1g or a number of bytes)");
+  ExpectUsageError("-i " + In(good_) + " --memory-limit -5MB",
+                   "--memory-limit: invalid size '-5MB' (expected e.g. 512MB, 2GiB, 1g or a number of bytes)");
+  ExpectFailure("-i " + In(good_) + " --seed -1", 1, "--seed must not be negative (got -1)");
 }
 
 TEST_F(BadInputTest, MemoryLimitTooSmallToMakeProgress) {
@@ -282,8 +299,10 @@ TEST_F(BadInputTest, SqlSyntaxError) {
 }
 
 TEST_F(BadInputTest, InputAndSqlBothOrNeither) {
-  ExpectFailure("-i " + In(good_) + " --sql " + ShellQuote("SELECT 1"), 1, "--input and --sql are mutually exclusive");
-  ExpectFailure("", 1, "no input: give --input FILE_OR_GLOB... or --sql QUERY");
+  ExpectUsageError("-i " + In(good_) + " --sql " + ShellQuote("SELECT 1"), "--input and --sql are mutually exclusive");
+  ExpectUsageError("", "no input: give --input FILE_OR_GLOB... or --sql QUERY");
+  ExpectUsageError("-i " + In(good_) + " --strategy fast",
+                   "--strategy: unknown strategy 'fast' (expected sequential, in-memory or streaming)");
 }
 
 }  // namespace

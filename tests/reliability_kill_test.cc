@@ -138,11 +138,11 @@ class KillTest : public ::testing::Test {
     CommandResult rerun = RunProberows(Args(out_, tmp_));
     ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
     EXPECT_EQ(ReadTreeBytes(out_), *expected_);
-    // Only the output folder and the lock file remain beside it; the temp
-    // folder is empty.
+    // Only the output folder remains beside it (the rerun also removed the
+    // killed run's lock file); the temp folder is empty.
     std::set<std::string> beside;
     for (const auto& e : fs::directory_iterator(root_.path() + "/outs")) beside.insert(e.path().filename().string());
-    EXPECT_EQ(beside, (std::set<std::string>{"out", ".out.proberows.lock"}));
+    EXPECT_EQ(beside, (std::set<std::string>{"out"}));
     EXPECT_TRUE(ListTree(tmp_).empty()) << NewEntries({}, ListTree(tmp_));
   }
 
@@ -204,6 +204,7 @@ TEST_F(KillTest, SecondConcurrentBuildIsRefused) {
                             root_.path() + "/outs/.out.proberows.lock' is held)\n");
   EXPECT_EQ(child.Wait(), 0) << child.err();
   EXPECT_EQ(ReadTreeBytes(out_), *expected_);
+  EXPECT_FALSE(fs::exists(root_.path() + "/outs/.out.proberows.lock"));
 }
 
 }  // namespace

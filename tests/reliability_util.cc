@@ -57,8 +57,6 @@ std::string NewEntries(const std::set<std::string>& before, const std::set<std::
   std::string out;
   for (const std::string& p : after) {
     if (before.count(p)) continue;
-    const std::string name = fs::path(p).filename().string();
-    if (name.size() > 15 && name.front() == '.' && name.ends_with(".proberows.lock")) continue;
     if (!out.empty()) out += ", ";
     out += p;
   }

@@ -25,8 +25,8 @@ std::set<std::string> ListTree(const std::string& dir);
 // Every regular file below `dir`: relative path -> bytes.
 std::map<std::string, std::string> ReadTreeBytes(const std::string& dir);
 
-// Entries of `after` not in `before`, ignoring lock files
-// (".NAME.proberows.lock", kept by design), joined by ", "; empty if none.
+// Entries of `after` not in `before` (lock files included: a finished build
+// removes its ".NAME.proberows.lock"), joined by ", "; empty if none.
 std::string NewEntries(const std::set<std::string>& before, const std::set<std::string>& after);
 
 // Quotes `s` for /bin/sh.

@@ -34,8 +34,9 @@ class ArrayRecordReader {
   using RecordCallback = std::function<absl::Status(uint64_t index, std::string_view record)>;
 
   // Opens `path` through `env` (which must outlive the reader) and reads its
-  // index. kDataLoss if the postscript or footer are damaged, kNotFound etc.
-  // from the Env.
+  // index. kDataLoss if the postscript or footer are damaged; kInvalidArgument
+  // ("PATH: not an ArrayRecord file (...)") if the file does not begin like
+  // one at all (e.g. a Parquet file); kNotFound etc. from the Env.
   static absl::StatusOr<std::unique_ptr<ArrayRecordReader>> Open(Env* env, std::string path);
 
   ~ArrayRecordReader();

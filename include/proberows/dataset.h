@@ -3,6 +3,7 @@
 #ifndef PROBEROWS_DATASET_H_
 #define PROBEROWS_DATASET_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -40,9 +41,12 @@ struct VerifyOptions {
   std::string sql;
   int threads = 0;
 };
+// VerifyResult::problems keeps at most this many lines.
+inline constexpr size_t kMaxVerifyProblems = 100;
 struct VerifyResult {
   bool ok = true;
-  std::vector<std::string> problems;  // one line each, naming file / key / offset
+  uint64_t problem_count = 0;         // every problem found
+  std::vector<std::string> problems;  // the first kMaxVerifyProblems, one line each, naming file / key / offset
   std::string report;                 // what was checked, with counts
 };
 // Checks every shard's checksum, every ArrayRecord hash, record counts against

@@ -7,8 +7,11 @@
 
 #include <fmt/format.h>
 
+#include "arrayrecord/block_layout.h"
+#include "arrayrecord/chunk.h"
 #include "arrayrecord/chunk_reader.h"
 #include "arrayrecord/file_index.h"
+#include "arrayrecord/hash.h"
 #include "arrayrecord/simple_chunk.h"
 #include "util/status_macros.h"
 
@@ -23,6 +26,31 @@ namespace {
 // Sequential reads load this many bytes of consecutive chunks per system call.
 constexpr uint64_t kReadAheadBytes = uint64_t{4} << 20;
 
+// For a file whose index could not be loaded: if its first bytes are not even
+// close to the 64-byte Riegeli file signature every ArrayRecord file begins
+// with (a few damaged bytes are still "close"), the user most likely gave the
+// wrong file, e.g. the Parquet input: say that instead of `status`.
+absl::Status ExplainOpenFailure(const RandomAccessFile& file, absl::Status status) {
+  constexpr size_t kSignatureSize = arrayrecord::kBlockHeaderSize + arrayrecord::kChunkHeaderSize;
+  const size_t n = static_cast<size_t>(std::min<uint64_t>(file.size(), kSignatureSize));
+  if (n == 0) return status;
+  char signature[kSignatureSize];
+  arrayrecord::EncodeBlockHeader(arrayrecord::BlockHeader{0, kSignatureSize}, signature);
+  arrayrecord::ChunkHeader header;
+  header.data_hash = arrayrecord::RiegeliHash("");
+  header.chunk_type = static_cast<uint8_t>(arrayrecord::ChunkType::kFileSignature);
+  arrayrecord::EncodeChunkHeader(header, signature + arrayrecord::kBlockHeaderSize);
+  char scratch[kSignatureSize];
+  std::string_view head;
+  if (!file.Read(0, n, scratch, &head).ok() || head.size() != n) return status;
+  size_t differing = 0;
+  for (size_t i = 0; i < n; ++i) differing += head[i] != signature[i];
+  if (differing * 4 <= n) return status;
+  const std::string_view what = head.substr(0, 4) == "PAR1" ? "; it is a Parquet file" : "";
+  return absl::InvalidArgumentError(fmt::format(
+      "{}: not an ArrayRecord file (it does not begin with the Riegeli file signature{})", file.path(), what));
+}
+
 }  // namespace
 
 class ArrayRecordReader::Impl {
@@ -31,7 +59,9 @@ class ArrayRecordReader::Impl {
 
   absl::Status Load() {
     ChunkReader reader(file_.get());
-    return arrayrecord::LoadFileIndex(reader, &index_);
+    absl::Status status = arrayrecord::LoadFileIndex(reader, &index_);
+    if (!status.ok()) return ExplainOpenFailure(*file_, std::move(status));
+    return absl::OkStatus();
   }
 
   const FileIndex& index() const { return index_; }

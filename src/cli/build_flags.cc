@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/cli_util.h"
 #include "util/status_macros.h"
 
 namespace proberows {
@@ -27,7 +28,9 @@ void BuildFlags::AddOutputFlags(CLI::App* cmd) {
   cmd->add_option("--input-format", b.input_format, "parquet, csv or json, whatever the file extensions");
   cmd->add_option("--preset", b.preset, "read a known input shape, e.g. ripe-atlas-ping (docs/ripe-atlas.md)");
   cmd->add_option("--test-fraction", b.test_fraction, "fraction of keys in the test split")->capture_default_str();
-  cmd->add_option("--seed", b.seed, "seed of the split/shuffle hash")->capture_default_str();
+  cmd->add_option("--seed", b.seed, "seed of the split/shuffle hash")
+      ->capture_default_str()
+      ->check(NonNegative("--seed"));
   cmd->add_option("--train-shards", b.train_shards, "train shards (default: from size, like TFDS)");
   cmd->add_option("--test-shards", b.test_shards, "test shards (default: from size, like TFDS)");
   cmd->add_option("--array-record-options", b.array_record_options, "ArrayRecord writer options")
@@ -45,6 +48,25 @@ void BuildFlags::AddProcessFlags(CLI::App* cmd, const std::string& temp_dir_help
 
 void BuildFlags::AddStrategyFlag(CLI::App* cmd) {
   cmd->add_option("--strategy", strategy, "sequential, in-memory or streaming")->capture_default_str();
+}
+
+absl::Status BuildFlags::CheckUsage(const CLI::App* cmd) const {
+  const BuildOptions& b = options;
+  if (cmd->get_option_no_throw("--input") != nullptr) {
+    if (b.inputs.empty() && b.sql.empty())
+      return absl::InvalidArgumentError("no input: give --input FILE_OR_GLOB... or --sql QUERY");
+    if (!b.inputs.empty() && !b.sql.empty())
+      return absl::InvalidArgumentError("--input and --sql are mutually exclusive");
+  }
+  if (cmd->get_option_no_throw("--strategy") != nullptr) {
+    Strategy unused;
+    RETURN_IF_ERROR(ParseStrategy(strategy, &unused));
+  }
+  if (cmd->get_option_no_throw("--memory-limit") != nullptr) {
+    uint64_t unused = 0;
+    if (absl::Status st = ParseByteSize(memory, &unused); !st.ok()) return Annotate(st, "--memory-limit");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status BuildFlags::Finish(const CLI::App* cmd) {

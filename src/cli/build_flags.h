@@ -26,6 +26,10 @@ struct BuildFlags {
   void AddProcessFlags(CLI::App* cmd, const std::string& temp_dir_help);
   // --strategy.
   void AddStrategyFlag(CLI::App* cmd);
+  // The usage errors (exit 2) among the flags `cmd` has: no input or both
+  // --input and --sql, an unknown --strategy, a malformed --memory-limit.
+  // The message is for CLI::ValidationError.
+  [[nodiscard]] absl::Status CheckUsage(const CLI::App* cmd) const;
   // Turns the text flags into `options`; errors name the flag.
   [[nodiscard]] absl::Status Finish(const CLI::App* cmd);
 };

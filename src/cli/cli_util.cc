@@ -97,6 +97,17 @@ uint64_t SizeOrThrow(const std::string& flag, const std::string& text) {
   return v;
 }
 
+CLI::Validator NonNegative(const std::string& flag) {
+  return CLI::Validator(
+      [flag](std::string& value) -> std::string {
+        const size_t first = value.find_first_not_of(" \t");
+        if (first != std::string::npos && value[first] == '-')
+          throw NegativeValue{fmt::format("{} must not be negative (got {})", flag, value)};
+        return "";
+      },
+      "");
+}
+
 int UsageExit(const CLI::App& app, const CLI::Error& e) { return app.exit(e) == 0 ? 0 : 2; }
 
 }  // namespace proberows

@@ -51,6 +51,17 @@ class ProgressLine {
 // Parses a size flag like "1GB"; throws CLI::ValidationError naming `flag`.
 uint64_t SizeOrThrow(const std::string& flag, const std::string& text);
 
+// CLI11 reads "-1" into an unsigned option as 18446744073709551615. The
+// NonNegative(flag) check refuses a negative value by name before that
+// happens. It throws NegativeValue (catch it around CLI::App::parse and
+// Fail() with its message) rather than returning a CLI11 message, because a
+// well-formed number out of range is an invalid value (exit 1), like
+// --files 0 or --workers 0, not a usage error.
+struct NegativeValue {
+  std::string message;  // "--index must not be negative (got -1)"
+};
+CLI::Validator NonNegative(const std::string& flag);
+
 // Prints a parse error (or --help / --version) the CLI11 way and maps it to
 // our exit codes: 0 for --help/--version, 2 for any usage error (CLI11's own
 // codes, e.g. 106 or 109, are not part of our interface).

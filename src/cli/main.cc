@@ -39,10 +39,14 @@ int Main(int argc, char** argv) {
   std::string gen_memory;
   CLI::App* generate = app.add_subcommand("generate", "write a synthetic RIPE-Atlas-like ping dataset as Parquet");
   generate->add_option("--output,-o", gen.output_dir, "output folder")->required();
-  generate->add_option("--measurements,-n", gen.measurements, "number of measurements (rows)")->capture_default_str();
-  generate->add_option("--probes,-p", gen.probes, "number of probes")->capture_default_str();
+  generate->add_option("--measurements,-n", gen.measurements, "number of measurements (rows)")
+      ->capture_default_str()
+      ->check(NonNegative("--measurements"));
+  generate->add_option("--probes,-p", gen.probes, "number of probes")
+      ->capture_default_str()
+      ->check(NonNegative("--probes"));
   generate->add_option("--files", gen.files, "number of Parquet files")->capture_default_str();
-  generate->add_option("--seed", gen.seed, "random seed")->capture_default_str();
+  generate->add_option("--seed", gen.seed, "random seed")->capture_default_str()->check(NonNegative("--seed"));
   generate->add_option("--memory-limit", gen_memory, "DuckDB memory limit, e.g. 1GB");
   generate->add_option("--threads", gen.threads, "DuckDB threads (default: all cores)");
   generate->add_flag("--overwrite", gen.overwrite, "replace existing part-* files");
@@ -79,8 +83,10 @@ int Main(int argc, char** argv) {
   bool cat_flat = false;
   CLI::App* cat = app.add_subcommand("cat", "print rows of an ArrayRecord file as JSON lines");
   cat->add_option("file", cat_file, "ArrayRecord file")->required();
-  cat->add_option("--index", cat_options.index, "first row")->capture_default_str();
-  cat->add_option("--limit", cat_options.limit, "rows to print (0: all)")->capture_default_str();
+  cat->add_option("--index", cat_options.index, "first row")->capture_default_str()->check(NonNegative("--index"));
+  cat->add_option("--limit", cat_options.limit, "rows to print (0: all)")
+      ->capture_default_str()
+      ->check(NonNegative("--limit"));
   cat->add_flag("--flat", cat_flat, "print ragged features as stored (no regrouping into lists)");
   bool cat_salvage = false;
   cat->add_flag("--salvage", cat_salvage,
@@ -97,6 +103,8 @@ int Main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return UsageExit(app, e);
+  } catch (const NegativeValue& e) {
+    return Fail(absl::InvalidArgumentError(e.message));
   }
 
   Env* env = Env::Default();
@@ -117,6 +125,8 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (build->parsed()) {
+    if (absl::Status st = bf.CheckUsage(build); !st.ok())
+      return UsageExit(app, CLI::ValidationError(StatusMessage(st)));
     if (absl::Status st = bf.Finish(build); !st.ok()) return Fail(st);
     const BuildOptions& b = bf.options;
     if (dry_run) return PrintSchema(b, 0);
@@ -132,7 +142,7 @@ int Main(int argc, char** argv) {
     std::fputs(FormatSummary(*summary).c_str(), stdout);
     return 0;
   }
-  if (schema_command.parsed()) return schema_command.Run();
+  if (schema_command.parsed()) return schema_command.Run(app);
   if (std::optional<int> code = stages.Run(env); code.has_value()) return *code;
   if (inspect->parsed()) {
     absl::StatusOr<std::string> s = InspectDataset(env, inspect_dir);
@@ -157,12 +167,17 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (verify->parsed()) {
+    if (!verify_options.inputs.empty() && !verify_options.sql.empty())
+      return UsageExit(app, CLI::ValidationError("--input and --sql are mutually exclusive"));
     absl::StatusOr<VerifyResult> r = VerifyDataset(env, verify_dir, verify_options);
     if (!r.ok()) return Fail(r.status());
     std::fputs(r->report.c_str(), stdout);
     for (const std::string& p : r->problems) std::fprintf(stderr, "proberows: problem: %s\n", p.c_str());
     if (!r->ok) {
-      std::fprintf(stderr, "proberows: error: verification failed with %zu problem(s)\n", r->problems.size());
+      std::string message = fmt::format("verification failed with {} problem(s)", r->problem_count);
+      if (r->problem_count > r->problems.size())
+        message += fmt::format("; only the first {} are shown", r->problems.size());
+      std::fprintf(stderr, "proberows: error: %s\n", message.c_str());
       return 1;
     }
     return 0;

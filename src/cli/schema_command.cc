@@ -33,10 +33,17 @@ void SchemaCommand::Add(CLI::App* app) {
   cmd_->add_option("--memory-limit,-m", memory_, "memory budget, e.g. 1GB")->capture_default_str();
 }
 
-int SchemaCommand::Run() const {
+int SchemaCommand::Run(const CLI::App& app) const {
   BuildOptions b = options_;
-  if (absl::Status st = ParseByteSize(memory_, &b.memory_limit_bytes); !st.ok())
-    return Fail(Annotate(st, "--memory-limit"));
+  absl::Status usage;
+  if (b.inputs.empty() && b.sql.empty()) {
+    usage = absl::InvalidArgumentError("no input: give --input FILE_OR_GLOB... or --sql QUERY");
+  } else if (!b.inputs.empty() && !b.sql.empty()) {
+    usage = absl::InvalidArgumentError("--input and --sql are mutually exclusive");
+  } else if (absl::Status st = ParseByteSize(memory_, &b.memory_limit_bytes); !st.ok()) {
+    usage = Annotate(st, "--memory-limit");
+  }
+  if (!usage.ok()) return UsageExit(app, CLI::ValidationError(StatusMessage(usage)));
   return PrintSchema(b, rows_);
 }
 

@@ -18,8 +18,10 @@ class SchemaCommand {
   void Add(CLI::App* app);
   bool parsed() const { return cmd_ != nullptr && cmd_->parsed(); }
   // Runs it: 0 if the build could run, 1 if a column would stop it (the
-  // report says which and how to fix it) or the input cannot be read.
-  int Run() const;
+  // report says which and how to fix it) or the input cannot be read, 2 for
+  // a usage error (no input, --input with --sql, a malformed size), as for
+  // `build`.
+  int Run(const CLI::App& app) const;
 
  private:
   CLI::App* cmd_ = nullptr;

@@ -102,6 +102,8 @@ std::optional<int> StageCommands::Run(Env* env) {
     return fn(&monitor);
   };
   if (plan_->parsed()) {
+    if (absl::Status st = flags_.CheckUsage(plan_); !st.ok())
+      return UsageExit(*plan_, CLI::ValidationError(StatusMessage(st)));
     if (absl::Status st = flags_.Finish(plan_); !st.ok()) return Fail(st);
     plan_options_.reduce_memory_limit_bytes = flags_.options.memory_limit_bytes;
     if (!reduce_memory_.empty()) {

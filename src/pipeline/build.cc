@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <mutex>
 
@@ -40,6 +41,18 @@ const char* PhaseName(int phase) {
 }
 
 uint64_t PeakRssBytes() {
+  // VmHWM is this process image's own peak. getrusage's ru_maxrss is not
+  // when the process was started by a large one (a Dask worker, Python's
+  // subprocess): exec carries the parent's peak over into it.
+  if (std::FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    unsigned long long kib = 0;
+    bool found = false;
+    while (!found && std::fgets(line, sizeof(line), f) != nullptr)
+      found = std::sscanf(line, "VmHWM: %llu kB", &kib) == 1;
+    std::fclose(f);
+    if (found) return static_cast<uint64_t>(kib) * 1024;
+  }
   struct rusage ru;
   if (::getrusage(RUSAGE_SELF, &ru) != 0) return 0;
   return static_cast<uint64_t>(ru.ru_maxrss) * 1024;

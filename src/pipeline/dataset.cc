@@ -148,7 +148,8 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
   VerifyResult result;
   auto problem = [&](std::string p) {
     result.ok = false;
-    if (result.problems.size() < 100) result.problems.push_back(std::move(p));
+    ++result.problem_count;
+    if (result.problems.size() < kMaxVerifyProblems) result.problems.push_back(std::move(p));
   };
   const std::string key_name = meta.value("key", "");
   const std::string order_name = meta.value("order_by", "");
@@ -293,7 +294,7 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
           fmt::format("key {} has a row ({} measurements) but is not in the input", RenderKey(key_is_string, key), n));
     result.report += fmt::format("recounted the input with DuckDB: {} keys, {} measurements\n", input_keys, input_meas);
   }
-  result.report += result.ok ? "OK\n" : fmt::format("FAILED: {} problem(s)\n", result.problems.size());
+  result.report += result.ok ? "OK\n" : fmt::format("FAILED: {} problem(s)\n", result.problem_count);
   return result;
 }
 

@@ -6,7 +6,10 @@
 // so readers see either the old complete output or the new complete one.
 // A lock file beside the output (".<name>.proberows.lock", flock) keeps a
 // second build from writing to the same output concurrently; stale staging
-// folders of killed runs are removed when the lock is taken.
+// folders of killed runs are removed when the lock is taken. The lock file is
+// removed again when the transaction ends (committed or not), so a finished
+// build leaves nothing beside the output; only a killed run leaves it, and
+// the next run on the same output removes it.
 #ifndef PROBEROWS_PIPELINE_OUTPUT_TRANSACTION_H_
 #define PROBEROWS_PIPELINE_OUTPUT_TRANSACTION_H_
 
@@ -28,7 +31,8 @@ class OutputTransaction {
   // staging folder.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<OutputTransaction>> Begin(Env* env, const std::string& output_dir,
                                                                                 bool overwrite);
-  // Removes the staging folder unless committed; releases the lock.
+  // Removes the staging folder unless committed; removes the lock file and
+  // releases the lock.
   ~OutputTransaction();
 
   const std::string& staging_dir() const { return staging_; }

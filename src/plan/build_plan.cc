@@ -373,7 +373,9 @@ absl::StatusOr<BuildPlan> MakePlan(DuckDb* db, Env* env, const BuildOptions& opt
     plan.inputs.push_back(std::move(f));
   }
   if (all_parquet) {
-    // Row groups of every file: the units map tasks share.
+    // Row groups of every file: the units map tasks share. (The sum is cast:
+    // DuckDB sums BIGINTs into a HUGEINT, which the int64 read below would
+    // take for two values, the second 0.)
     std::map<std::string, int> index;
     for (size_t i = 0; i < plan.inputs.size(); ++i) index[plan.inputs[i].path] = static_cast<int>(i);
     std::vector<std::vector<Piece>> groups(plan.inputs.size());
@@ -381,7 +383,7 @@ absl::StatusOr<BuildPlan> MakePlan(DuckDb* db, Env* env, const BuildOptions& opt
     for (const std::string& f : schema.files) list += (list.empty() ? "" : ", ") + QuoteLiteral(f);
     ASSIGN_OR_RETURN(QueryResult r,
                      db->Query(fmt::format("SELECT file_name, row_group_id, any_value(row_group_num_rows), "
-                                           "sum(total_compressed_size) FROM parquet_metadata([{}]) "
+                                           "sum(total_compressed_size)::BIGINT FROM parquet_metadata([{}]) "
                                            "GROUP BY ALL ORDER BY file_name, row_group_id",
                                            list)));
     for (;;) {

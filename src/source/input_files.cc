@@ -68,15 +68,18 @@ absl::StatusOr<std::vector<std::string>> Glob(const std::string& pattern) {
     for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
   }
   globfree(&g);
-  if (rc != 0 && rc != GLOB_NOMATCH) {
-    // GLOB_ERR stops at a folder it cannot read; most often the folder of the
-    // pattern does not exist.
-    const std::string dir = std::filesystem::path(pattern).parent_path().string();
+  if (rc == GLOB_ABORTED) {
+    // GLOB_ERR stops at a folder it cannot read; most often the folder the
+    // pattern starts from does not exist: say so.
+    const std::string fixed = pattern.substr(0, pattern.find_first_of("*?["));
+    const size_t slash = fixed.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : fixed.substr(0, slash);
     struct stat st;
-    if (!dir.empty() && !HasGlobChars(dir) && ::stat(dir.c_str(), &st) != 0)
+    if (::stat(dir.c_str(), &st) != 0)
       return absl::NotFoundError(fmt::format("input '{}': folder '{}' does not exist", pattern, dir));
-    return absl::InvalidArgumentError(fmt::format("input '{}': cannot expand the pattern", pattern));
   }
+  if (rc != 0 && rc != GLOB_NOMATCH)
+    return absl::InvalidArgumentError(fmt::format("input '{}': cannot expand the pattern", pattern));
   return out;
 }
 
