@@ -59,6 +59,7 @@ const proberows::ExampleEncoder& Encoder() {
         {"s", FeatureType::kBytes, true, ColumnRole::kPerMeasurement},
         {"l", FeatureType::kInt64, true, ColumnRole::kStatic},
         {"g", FeatureType::kFloat, true, ColumnRole::kPerMeasurement},
+        {"n", FeatureType::kBytes, 2, ColumnRole::kPerMeasurement},  // nested lists (depth 2)
     });
     Check(enc.ok());
     return new proberows::ExampleEncoder(*std::move(enc));  // lives for the process

@@ -18,6 +18,7 @@ APT_PACKAGES=(
   pybind11-dev python3-dev python3-numpy python3-pytest python3-tqdm python3-protobuf
   nodejs
   python3-distributed slurm-wlm munge
+  zstd bzip2  # tests compress inputs (tests/input_formats_test.cc)
 )
 
 missing=()

@@ -79,7 +79,9 @@ TEST_F(BadInputTest, GlobMatchesNothing) {
 TEST_F(BadInputTest, FolderWithoutInputFiles) {
   fs::create_directories(in_ + "/empty");
   ExpectFailure("-i " + In(in_ + "/empty"), 1,
-                "input folder '" + in_ + "/empty' holds no .parquet, .csv or .json files");
+                "input folder '" + in_ +
+                    "/empty' holds no input files (.parquet, .csv, .tsv, .json, .jsonl, .ndjson, the text ones "
+                    "optionally compressed as .gz or .zst)");
 }
 
 TEST_F(BadInputTest, FileIsNotParquet) {
@@ -126,7 +128,11 @@ TEST_F(BadInputTest, NullKeyNamesTheFile) {
       "timestamp, 1.0 AS rtt, 'x' AS country FROM range(10) t(i)) TO '" +
       in_ + "/b.parquet' (FORMAT parquet)");
   ExpectFailure("-i " + In(in_ + "/*.parquet"), 1,
-                "key column 'prb_id' is NULL in 1 of 210 rows (first in file '" + in_ + "/b.parquet')");
+                "NULL values the output cannot hold (only float features hold NULL, as NaN): key column 'prb_id' is "
+                "NULL in 1 of 210 rows (first in file '" +
+                    in_ +
+                    "/b.parquet'); to fix: rows without 'prb_id' must be dropped, e.g. with --sql \"SELECT * FROM "
+                    "... WHERE \"prb_id\" IS NOT NULL\"");
 }
 
 TEST_F(BadInputTest, NullOrderValueNamesColumnKeyAndFile) {
@@ -135,7 +141,11 @@ TEST_F(BadInputTest, NullOrderValueNamesColumnKeyAndFile) {
       "timestamp FROM range(5) t(i)) TO '" +
       in_ + "/n.parquet' (FORMAT parquet)");
   ExpectFailure("-i " + In(in_ + "/n.parquet"), 1,
-                "order column 'timestamp' is NULL for key 1 (first in file '" + in_ + "/n.parquet')");
+                "NULL values the output cannot hold (only float features hold NULL, as NaN): order column "
+                "'timestamp' is NULL in 1 of 5 rows (first: key 1 in file '" +
+                    in_ +
+                    "/n.parquet'); to fix: rows without 'timestamp' must be dropped, e.g. with --sql \"SELECT * "
+                    "FROM ... WHERE \"timestamp\" IS NOT NULL\"");
 }
 
 TEST_F(BadInputTest, NullStringValueNamesColumnKeyAndFile) {
@@ -145,18 +155,22 @@ TEST_F(BadInputTest, NullStringValueNamesColumnKeyAndFile) {
       in_ + "/n.parquet' (FORMAT parquet)");
   ExpectFailure(
       "-i " + In(in_ + "/n.parquet"), 1,
-      "column 'country' is NULL for key 7 (NULL is only allowed in float columns, where it becomes NaN) (first in "
-      "file '" +
-          in_ + "/n.parquet')");
+      "NULL values the output cannot hold (only float features hold NULL, as NaN): 'country' (bytes) is NULL in 1 of "
+      "5 rows (first: key 7 in file '" +
+          in_ +
+          "/n.parquet'); to fix: --fill-null country=VALUE replaces them (--null-mask adds a feature recording "
+          "where values were NULL); or --exclude country drops the column");
 }
 
 TEST_F(BadInputTest, ColumnTypeWeCannotEncode) {
-  RunDuckDbOrDie("COPY (SELECT 1::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, {'a': 1} AS s) TO '" + in_ +
-                 "/s.parquet' (FORMAT parquet)");
+  RunDuckDbOrDie(
+      "COPY (SELECT 1::BIGINT AS prb_id, TIMESTAMP '2024-01-01' AS timestamp, {'a': 1, 'i': INTERVAL 1 "
+      "DAY} AS s) TO '" +
+      in_ + "/s.parquet' (FORMAT parquet)");
   ExpectFailure("-i " + In(in_ + "/s.parquet"), 1,
-                "column 's' has type STRUCT, which proberows cannot encode (supported: BOOLEAN, integers "
-                "that fit in int64, TIMESTAMP, DATE, FLOAT, DOUBLE, DECIMAL, VARCHAR, BLOB, UUID, and LISTs of "
-                "these); drop it with --exclude s");
+                "column 's/i' has type INTERVAL, which proberows cannot encode (supported: BOOLEAN, integers that fit "
+                "in int64, TIMESTAMP, DATE, FLOAT, DOUBLE, DECIMAL, VARCHAR, BLOB, UUID, ENUM, JSON holding values of "
+                "one type, and LISTs, STRUCTs and MAPs of these); drop it with --exclude s/i");
 }
 
 TEST_F(BadInputTest, UnsignedAboveInt64Max) {

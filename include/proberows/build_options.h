@@ -60,8 +60,23 @@ struct BuildOptions {
 
   // A NULL LIST value is an error unless this is set; then it is read as an
   // empty list. (NULL floats always become NaN; NULL integers and strings
-  // are always errors.)
+  // are errors unless filled with fill_nulls.)
   bool null_lists_as_empty = false;
+
+  // ---- nested input, NULL policy, formats, presets (docs/output-format.md)
+  // "COLUMN=VALUE": NULLs of that column (a leaf such as result/ttl, or a
+  // prefix of leaves such as result) become VALUE (parsed as the column's
+  // type) instead of an error.
+  std::vector<std::string> fill_nulls;
+  // With fill_nulls: every filled column `x` gets a bool feature `x_present`
+  // (1 where the input had a value, 0 where it was NULL).
+  bool null_mask = false;
+  // "parquet", "csv" or "json": read the inputs in this format whatever their
+  // extension ("" = by extension).
+  std::string input_format;
+  // A named input transformation (source/presets.h), e.g. "ripe-atlas-ping";
+  // "" = the input's columns as they are.
+  std::string preset;
 
   double test_fraction = 0.1;  // in [0, 1)
   uint64_t seed = 0;

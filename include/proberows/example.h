@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -42,11 +43,19 @@ enum class ColumnRole {
   kPerMeasurement,  // one value per measurement
 };
 
-// One input column.
+// The most list levels a column may nest (LIST of LIST of ... of a scalar).
+inline constexpr int kMaxListDepth = 6;
+
+// One input column (after nested types are flattened: one leaf of a STRUCT
+// or LIST<STRUCT> column, see docs/record-encoding.md).
 struct ColumnSpec {
   std::string name;  // must be valid UTF-8 (protobuf rejects other map keys)
   FeatureType type = FeatureType::kInt64;
-  bool is_list = false;  // a LIST column: becomes two ragged features
+  // 0: a scalar; 1: a LIST (two ragged features, `x/ragged_flat_values` and
+  // `x/ragged_row_lengths_0`); d > 1: d nested LISTs (d + 1 ragged features,
+  // `x/ragged_row_lengths_0` .. `x/ragged_row_lengths_<d-1>`). At most
+  // kMaxListDepth.
+  int list_depth = 0;
   ColumnRole role = ColumnRole::kPerMeasurement;
 };
 
@@ -57,17 +66,21 @@ struct FeatureDescription {
   std::string kind;           // "per_row" (key and static scalars: 1 value),
                               // "per_measurement" (n values),
                               // "ragged_values" (`x/ragged_flat_values`),
-                              // "ragged_row_lengths" (`x/ragged_row_lengths_0`,
-                              // one length per measurement, or a single
-                              // length for a static list column)
+                              // "ragged_row_lengths" (`x/ragged_row_lengths_<level>`:
+                              // level 0 holds one length per measurement, or
+                              // a single length for a static list column;
+                              // level k > 0 one length per list of level k - 1)
   std::string source_column;  // the ColumnSpec::name it comes from
+  int level = 0;              // ragged_row_lengths: the level; else 0
 
   friend bool operator==(const FeatureDescription&, const FeatureDescription&) = default;
 };
 
-// Suffixes of the two features a list column `x` becomes.
+// Suffixes of the features a list column `x` becomes: the flat values and one
+// row-lengths feature per list level (`/ragged_row_lengths_0`, `_1`, ...).
 inline constexpr std::string_view kRaggedValuesSuffix = "/ragged_flat_values";
 inline constexpr std::string_view kRaggedRowLengthsSuffix = "/ragged_row_lengths_0";
+inline constexpr std::string_view kRaggedRowLengthsPrefix = "/ragged_row_lengths_";
 
 // Builds serialized tf.train.Example rows from pre-encoded segments.
 //
@@ -76,7 +89,10 @@ inline constexpr std::string_view kRaggedRowLengthsSuffix = "/ragged_row_lengths
 // float lists packed, an empty packed list written as no field at all; the
 // key column and every static column as a list of one value; every other
 // scalar column as a list of n values in measurement order; a list column `x`
-// as `x/ragged_flat_values` plus `x/ragged_row_lengths_0`.
+// as `x/ragged_flat_values` plus `x/ragged_row_lengths_0` (and, for nested
+// lists of depth d, `x/ragged_row_lengths_1` .. `x/ragged_row_lengths_<d-1>`,
+// the lengths of the lists of each deeper level, as TFDS writes a
+// Sequence of rank d + 1).
 //
 // Thread-safety: an encoder is immutable after Create(); EncodeRow may be
 // called concurrently from several threads (its scratch space is per thread).
@@ -132,9 +148,12 @@ class ExampleEncoder {
     std::string entry_key;                   // 0x0a varint(name.size()) name: the map entry key field
     FeatureType type = FeatureType::kInt64;  // element type (int64 for row lengths)
     Source source = Source::kKey;
-    bool is_static = false;   // ragged features of a static list column
-    size_t column = 0;        // index in schema()
-    size_t payload_slot = 0;  // index in payload_columns() (unused for kKey)
+    bool is_static = false;    // ragged features of a static list column
+    size_t column = 0;         // index in schema()
+    size_t payload_slot = 0;   // index in payload_columns() (unused for kKey)
+    int level = 0;             // kRaggedRowLengths: the list level
+    int depth = 0;             // the column's list_depth
+    size_t bounds_offset = 0;  // depth > 1: the column's offset in a measurement's level bounds
   };
 
   ExampleEncoder() = default;
@@ -142,7 +161,12 @@ class ExampleEncoder {
   std::vector<ColumnSpec> schema_;
   size_t key_index_ = 0;
   std::vector<size_t> payload_columns_;
-  std::vector<size_t> static_slots_;     // payload slots of static columns
+  std::vector<size_t> static_slots_;  // payload slots of static columns
+  // Payload slots of nested-list columns (depth > 1), in slot order, with the
+  // offset of their level bounds within a measurement's block of
+  // nested_bounds_ entries (one per level of each such column).
+  std::vector<std::pair<size_t, size_t>> nested_slots_;
+  size_t nested_bounds_ = 0;
   std::vector<OutputFeature> features_;  // sorted by name
 };
 
@@ -166,9 +190,10 @@ using DecodedExample = std::map<std::string, FeatureValues>;
 [[nodiscard]] absl::StatusOr<DecodedExample> DecodeExample(std::string_view bytes);
 
 struct ExampleJsonOptions {
-  // Regroup `x/ragged_flat_values` + `x/ragged_row_lengths_0` into one key
-  // "x" holding a list of lists (only when the lengths are consistent and no
-  // feature is already named "x"; otherwise both are printed as they are).
+  // Regroup `x/ragged_flat_values` + `x/ragged_row_lengths_0` (+ `_1`, ...
+  // for nested lists) into one key "x" holding nested lists (only when the
+  // lengths are consistent and no feature is already named "x"; otherwise
+  // they are printed as they are).
   bool regroup_ragged = false;
   // nlohmann::json::dump indent: -1 = one line.
   int indent = -1;

@@ -30,6 +30,16 @@ class Env;
 inline constexpr uint64_t kDefaultGenerateMeasurements = 500000;
 inline constexpr uint64_t kDefaultGenerateProbes = 18928;
 
+// What the files hold.
+enum class GenerateFormat {
+  kParquet,            // part-*.parquet: one flat row per measurement (docs/dataset.md)
+  kRipeAtlasPingJson,  // part-*.jsonl: the same measurements as RIPE Atlas' native
+                       // ping results (nested `result`, NULLs, mixed firmware)
+};
+
+// "parquet" / "ripe-atlas-ping-json".
+[[nodiscard]] absl::Status ParseGenerateFormat(const std::string& text, GenerateFormat* format);
+
 struct GenerateOptions {
   // Folder for the output files; created (with parents) if missing. REQUIRED.
   std::string output_dir;
@@ -43,6 +53,8 @@ struct GenerateOptions {
   // spread over several files and every file holds floor or ceil of
   // measurements/files rows. REQUIRES: 1 <= files <= measurements.
   int files = 1;
+  // Parquet, or RIPE Atlas' native ping result JSON (one result per line).
+  GenerateFormat format = GenerateFormat::kParquet;
   // Seed of all pseudo-random choices. Different seeds give different data.
   uint64_t seed = 42;
   // DuckDB's memory limit in bytes (0: DuckDB's default, 80% of RAM). Does not
@@ -79,8 +91,9 @@ struct GenerateResult {
 // --measurements (10) must be >= --probes (20)".
 [[nodiscard]] absl::Status ValidateGenerateOptions(const GenerateOptions& options);
 
-// The name (not path) of output file `index` of `files`: "part-00002-of-00004.parquet".
-std::string GenerateFileName(int index, int files);
+// The name (not path) of output file `index` of `files`: "part-00002-of-00004.parquet"
+// (".jsonl" for kRipeAtlasPingJson).
+std::string GenerateFileName(int index, int files, GenerateFormat format = GenerateFormat::kParquet);
 
 // Validates `options`, then writes the files. Each file is written to a
 // temporary name in output_dir and renamed into place only after all files

@@ -20,6 +20,13 @@ void BuildFlags::AddOutputFlags(CLI::App* cmd) {
   cmd->add_option("--include", b.include_columns, "only these columns (plus key and order column)")->delimiter(',');
   cmd->add_option("--exclude", b.exclude_columns, "drop these columns")->delimiter(',');
   cmd->add_flag("--null-lists-as-empty", b.null_lists_as_empty, "read NULL lists as empty lists");
+  // Nested input, NULL policy, formats, presets (docs/output-format.md, docs/ripe-atlas.md).
+  cmd->add_option("--fill-null", b.fill_nulls,
+                  "COLUMN=VALUE: NULLs of COLUMN (or of the columns under it) become VALUE")
+      ->delimiter(',');
+  cmd->add_flag("--null-mask", b.null_mask, "with --fill-null: a bool feature COLUMN_present for each filled column");
+  cmd->add_option("--input-format", b.input_format, "parquet, csv or json, whatever the file extensions");
+  cmd->add_option("--preset", b.preset, "read a known input shape, e.g. ripe-atlas-ping (docs/ripe-atlas.md)");
   cmd->add_option("--test-fraction", b.test_fraction, "fraction of keys in the test split")->capture_default_str();
   cmd->add_option("--seed", b.seed, "seed of the split/shuffle hash")
       ->capture_default_str()

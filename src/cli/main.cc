@@ -19,6 +19,7 @@
 
 #include "cli/build_flags.h"
 #include "cli/cli_util.h"
+#include "cli/schema_command.h"
 #include "cli/stage_commands.h"
 #include "proberows/build_options.h"
 #include "proberows/dataset.h"
@@ -48,7 +49,10 @@ int Main(int argc, char** argv) {
   generate->add_option("--seed", gen.seed, "random seed")->capture_default_str()->check(NonNegative("--seed"));
   generate->add_option("--memory-limit", gen_memory, "DuckDB memory limit, e.g. 1GB");
   generate->add_option("--threads", gen.threads, "DuckDB threads (default: all cores)");
-  generate->add_flag("--overwrite", gen.overwrite, "replace existing part-*.parquet files");
+  generate->add_flag("--overwrite", gen.overwrite, "replace existing part-* files");
+  std::string gen_format = "parquet";
+  generate->add_option("--format", gen_format, "parquet, or ripe-atlas-ping-json (RIPE Atlas' native ping results)")
+      ->capture_default_str();
 
   // ---- build
   BuildFlags bf;
@@ -58,6 +62,12 @@ int Main(int argc, char** argv) {
   bf.AddStrategyFlag(build);
   bf.AddProcessFlags(build, "folder for spill files (default: beside the output)");
   build->add_flag("--no-progress", no_progress, "no live progress line");
+  bool dry_run = false;  // `proberows schema` for these options (cli/schema_command.h)
+  build->add_flag("--dry-run", dry_run, "print the features and every column that would stop the build; write nothing");
+
+  // ---- schema
+  SchemaCommand schema_command;
+  schema_command.Add(&app);
 
   // ---- plan / map / split / reduce / finalize / status
   StageCommands stages;
@@ -106,6 +116,7 @@ int Main(int argc, char** argv) {
         return UsageExit(app, e);
       }
     }
+    if (absl::Status st = ParseGenerateFormat(gen_format, &gen.format); !st.ok()) return Fail(st);
     absl::StatusOr<GenerateResult> r = GenerateDataset(gen);
     if (!r.ok()) return Fail(r.status());
     std::printf("generated %llu measurements of %llu probes in %zu file(s), %s, in %.2f s: %s\n",
@@ -118,6 +129,7 @@ int Main(int argc, char** argv) {
       return UsageExit(app, CLI::ValidationError(StatusMessage(st)));
     if (absl::Status st = bf.Finish(build); !st.ok()) return Fail(st);
     const BuildOptions& b = bf.options;
+    if (dry_run) return PrintSchema(b, 0);
     BuildMonitor monitor;
     InstallSignalHandlers(&monitor.cancel);
     absl::StatusOr<BuildSummary> summary;
@@ -130,6 +142,7 @@ int Main(int argc, char** argv) {
     std::fputs(FormatSummary(*summary).c_str(), stdout);
     return 0;
   }
+  if (schema_command.parsed()) return schema_command.Run(app);
   if (std::optional<int> code = stages.Run(env); code.has_value()) return *code;
   if (inspect->parsed()) {
     absl::StatusOr<std::string> s = InspectDataset(env, inspect_dir);

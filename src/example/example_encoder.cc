@@ -59,6 +59,9 @@ struct FeatureSizes {
 struct Scratch {
   std::vector<Segment> segments;  // [measurement * payload_columns + slot]
   std::vector<FeatureSizes> sizes;
+  // Level ends (CheckListSegment) of the nested-list segments (depth > 1):
+  // [measurement * nested_bounds + the slot's offset + level].
+  std::vector<uint32_t> bounds;
 };
 
 Scratch& ThreadScratch() {
@@ -71,6 +74,9 @@ void TrimScratch(Scratch& scratch) {
   constexpr size_t kKeepSegments = size_t{1} << 20;
   if (scratch.segments.capacity() > kKeepSegments) {
     std::vector<Segment>().swap(scratch.segments);
+  }
+  if (scratch.bounds.capacity() > kKeepSegments) {
+    std::vector<uint32_t>().swap(scratch.bounds);
   }
 }
 
@@ -109,8 +115,14 @@ std::string QuoteName(std::string_view name) {
   return out;
 }
 
+std::string ListLabel(const ColumnSpec& c) {
+  if (c.list_depth == 0) return "";
+  if (c.list_depth == 1) return "list ";
+  return fmt::format("{}-level list ", c.list_depth);
+}
+
 std::string ColumnLabel(const ColumnSpec& c) {
-  return fmt::format("{}{} column {}", c.is_list ? "list " : "", TypeName(c.type), QuoteName(c.name));
+  return fmt::format("{}{} column {}", ListLabel(c), TypeName(c.type), QuoteName(c.name));
 }
 
 }  // namespace
@@ -152,7 +164,13 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
         fmt::format("schema has {} key columns ({}): exactly one column must have role kKey", keys.size(), names));
   }
   enc.key_index_ = keys[0];
-  if (cols[enc.key_index_].is_list) {
+  for (size_t i = 0; i < cols.size(); ++i) {
+    if (cols[i].list_depth < 0 || cols[i].list_depth > kMaxListDepth) {
+      return absl::InvalidArgumentError(fmt::format("column {} nests {} lists; at most {} are supported",
+                                                    QuoteName(cols[i].name), cols[i].list_depth, kMaxListDepth));
+    }
+  }
+  if (cols[enc.key_index_].list_depth > 0) {
     return absl::InvalidArgumentError(
         fmt::format("key column {} is a list: the key must be a scalar", QuoteName(cols[enc.key_index_].name)));
   }
@@ -163,8 +181,12 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
     const size_t slot = enc.payload_columns_.size();
     enc.payload_columns_.push_back(i);
     if (cols[i].role == ColumnRole::kStatic) enc.static_slots_.push_back(slot);
+    if (cols[i].list_depth > 1) {
+      enc.nested_slots_.push_back({slot, enc.nested_bounds_});
+      enc.nested_bounds_ += static_cast<size_t>(cols[i].list_depth);
+    }
   }
-  const auto make = [&](std::string name, FeatureType type, Source source, size_t column, size_t slot) {
+  const auto make = [&](std::string name, FeatureType type, Source source, size_t column, size_t slot, int level = 0) {
     OutputFeature f;
     f.entry_key.push_back(kField1Tag);
     PutVarint64(&f.entry_key, name.size());
@@ -175,15 +197,22 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
     f.is_static = cols[column].role == ColumnRole::kStatic;
     f.column = column;
     f.payload_slot = slot;
+    f.level = level;
+    f.depth = cols[column].list_depth;
+    for (const auto& [nested_slot, offset] : enc.nested_slots_)
+      if (nested_slot == slot && source != Source::kKey) f.bounds_offset = offset;
     enc.features_.push_back(std::move(f));
   };
   make(cols[enc.key_index_].name, cols[enc.key_index_].type, Source::kKey, enc.key_index_, 0);
   for (size_t slot = 0; slot < enc.payload_columns_.size(); ++slot) {
     const size_t i = enc.payload_columns_[slot];
     const ColumnSpec& c = cols[i];
-    if (c.is_list) {
+    if (c.list_depth > 0) {
       make(c.name + std::string(kRaggedValuesSuffix), c.type, Source::kRaggedValues, i, slot);
-      make(c.name + std::string(kRaggedRowLengthsSuffix), FeatureType::kInt64, Source::kRaggedRowLengths, i, slot);
+      for (int level = 0; level < c.list_depth; ++level) {
+        make(c.name + std::string(kRaggedRowLengthsPrefix) + std::to_string(level), FeatureType::kInt64,
+             Source::kRaggedRowLengths, i, slot, level);
+      }
     } else {
       make(c.name, c.type, c.role == ColumnRole::kStatic ? Source::kStaticScalar : Source::kScalar, i, slot);
     }
@@ -199,9 +228,9 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
     if (a.name != b.name) continue;
     const ColumnSpec& ca = cols[std::min(a.column, b.column)];
     const ColumnSpec& cb = cols[std::max(a.column, b.column)];
-    return absl::InvalidArgumentError(fmt::format(
-        "feature name collision: {}column {} and {}column {} both produce feature {}", ca.is_list ? "list " : "",
-        QuoteName(ca.name), cb.is_list ? "list " : "", QuoteName(cb.name), QuoteName(a.name)));
+    return absl::InvalidArgumentError(
+        fmt::format("feature name collision: {}column {} and {}column {} both produce feature {}", ListLabel(ca),
+                    QuoteName(ca.name), ListLabel(cb), QuoteName(cb.name), QuoteName(a.name)));
   }
   return enc;
 }
@@ -222,6 +251,7 @@ std::vector<FeatureDescription> ExampleEncoder::Features() const {
       case Source::kRaggedRowLengths: d.kind = "ragged_row_lengths"; break;
     }
     d.source_column = schema_[f.column].name;
+    d.level = f.level;
     out.push_back(std::move(d));
   }
   return out;
@@ -232,10 +262,10 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
   using Source = OutputFeature::Source;
   const ColumnSpec& key_column = schema_[key_index_];
   SegmentInfo info;
-  if (const char* error = CheckSegment(key_column.type, false, key_segment, &info)) {
+  if (const char* error = CheckSegment(key_column.type, 0, key_segment, &info)) {
     return absl::InternalError(fmt::format("malformed key segment for {}: {}", ColumnLabel(key_column), error));
   }
-  const auto key_text = [&] { return RenderSegment(key_column.type, false, key_segment); };
+  const auto key_text = [&] { return RenderSegment(key_column.type, 0, key_segment); };
   const size_t n = payloads.size();
   if (n == 0) {
     return absl::InvalidArgumentError(fmt::format("key {} has no measurements: a row needs at least one", key_text()));
@@ -246,8 +276,12 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
   const size_t num_slots = payload_columns_.size();
   scratch.segments.resize(n * num_slots);
   Segment* segments = scratch.segments.data();
+  scratch.bounds.resize(n * nested_bounds_);
+  uint32_t* bounds = scratch.bounds.data();
+  size_t next_nested = 0;  // index into nested_slots_ while walking a payload
   for (size_t m = 0; m < n; ++m) {
     std::string_view rest = payloads[m];
+    next_nested = 0;
     for (size_t slot = 0; slot < num_slots; ++slot) {
       const ColumnSpec& c = schema_[payload_columns_[slot]];
       const size_t offset = payloads[m].size() - rest.size();
@@ -268,7 +302,14 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
       }
       const std::string_view seg = rest.substr(0, len);
       rest.remove_prefix(len);
-      if (const char* error = CheckSegment(c.type, c.is_list, seg, &info)) {
+      const char* error;
+      if (c.list_depth > 1) {
+        error = CheckListSegment(c.type, c.list_depth, seg, &info,
+                                 bounds + m * nested_bounds_ + nested_slots_[next_nested++].second);
+      } else {
+        error = CheckSegment(c.type, c.list_depth, seg, &info);
+      }
+      if (error != nullptr) {
         TrimScratch(scratch);
         return absl::InternalError(
             fmt::format("corrupt payload of measurement {} of key {}: segment of {} at byte {}: {}", m, key_text(),
@@ -293,8 +334,8 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
       if (s.size == first.size && std::memcmp(s.data, first.data, s.size) == 0) continue;
       const ColumnSpec& c = schema_[payload_columns_[slot]];
       const std::string_view a(first.data, first.size), b(s.data, s.size);
-      std::string ra = RenderSegment(c.type, c.is_list, a);
-      std::string rb = RenderSegment(c.type, c.is_list, b);
+      std::string ra = RenderSegment(c.type, c.list_depth, a);
+      std::string rb = RenderSegment(c.type, c.list_depth, b);
       if (ra == rb) {  // e.g. two NaNs with different payloads
         const auto hex = [](std::string_view bytes) {
           std::string h;
@@ -328,12 +369,25 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
         for (size_t m = 0; m < n; ++m) content += col[m * num_slots].size;
         break;
       case Source::kRaggedValues:
-        for (size_t m = 0; m < rows; ++m) {
-          content += col[m * num_slots].size - col[m * num_slots].header;
+        if (f.depth > 1) {
+          for (size_t m = 0; m < rows; ++m) {
+            content += col[m * num_slots].size - bounds[m * nested_bounds_ + f.bounds_offset + f.depth - 1];
+          }
+        } else {
+          for (size_t m = 0; m < rows; ++m) {
+            content += col[m * num_slots].size - col[m * num_slots].header;
+          }
         }
         break;
       case Source::kRaggedRowLengths:
-        for (size_t m = 0; m < rows; ++m) content += VarintLength(col[m * num_slots].count);
+        if (f.level == 0) {
+          for (size_t m = 0; m < rows; ++m) content += VarintLength(col[m * num_slots].count);
+        } else {
+          for (size_t m = 0; m < rows; ++m) {
+            const uint32_t* le = bounds + m * nested_bounds_ + f.bounds_offset;
+            content += le[f.level] - le[f.level - 1];
+          }
+        }
         break;
     }
     FeatureSizes& s = sizes[i];
@@ -397,11 +451,19 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
       case Source::kRaggedValues:
         for (size_t m = 0; m < rows; ++m) {
           const Segment& seg = col[m * num_slots];
-          p = CopySmall(p, seg.data + seg.header, seg.size - seg.header);
+          const size_t start = f.depth > 1 ? bounds[m * nested_bounds_ + f.bounds_offset + f.depth - 1] : seg.header;
+          p = CopySmall(p, seg.data + start, seg.size - start);
         }
         break;
       case Source::kRaggedRowLengths:
-        for (size_t m = 0; m < rows; ++m) p = EncodeVarint64(p, col[m * num_slots].count);
+        if (f.level == 0) {
+          for (size_t m = 0; m < rows; ++m) p = EncodeVarint64(p, col[m * num_slots].count);
+        } else {
+          for (size_t m = 0; m < rows; ++m) {
+            const uint32_t* le = bounds + m * nested_bounds_ + f.bounds_offset;
+            p = CopySmall(p, col[m * num_slots].data + le[f.level - 1], le[f.level] - le[f.level - 1]);
+          }
+        }
         break;
     }
   }

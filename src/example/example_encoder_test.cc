@@ -18,8 +18,8 @@ namespace {
 using testing::FromHex;
 using testing::Hex;
 
-ColumnSpec Col(std::string name, FeatureType type, ColumnRole role, bool is_list = false) {
-  return ColumnSpec{std::move(name), type, is_list, role};
+ColumnSpec Col(std::string name, FeatureType type, ColumnRole role, int list_depth = 0) {
+  return ColumnSpec{std::move(name), type, list_depth, role};
 }
 
 ExampleEncoder MakeEncoder(std::vector<ColumnSpec> schema) {
@@ -166,6 +166,51 @@ TEST(ExampleEncoderTest, ExactBytesBytesKeyStaticAndRaggedColumns) {
                 " 12 06 1a 04 0a 02 01 02 "  // int64_list [1, 2]
                 "0a 20 0a 16 " +
                 Hex("x/ragged_row_lengths_0") + " 12 06 1a 04 0a 02 02 00");  // int64_list [2, 0]
+}
+
+TEST(ExampleEncoderTest, ExactBytesNestedListColumn) {
+  // A LIST<LIST<int64>> column over two measurements: [[1], [2, 3]] and [[]].
+  // TFDS's layout of a rank-3 Sequence: flat values, then one row-lengths
+  // feature per level: level 0 has a length per measurement, level 1 a length
+  // per inner list.
+  ExampleEncoder enc = MakeEncoder(
+      {Col("k", FeatureType::kInt64, ColumnRole::kKey), Col("h", FeatureType::kInt64, ColumnRole::kPerMeasurement, 2)});
+  std::vector<std::string> payloads(2);
+  {
+    std::string seg;
+    const std::vector<std::vector<uint64_t>> lengths = {{1, 2}};
+    AppendNestedListHeader(&seg, 2, lengths);
+    for (int64_t v : {1, 2, 3}) AppendInt64Segment(&seg, v);
+    PayloadBuilder(&payloads[0]).AddSegment(seg);
+  }
+  {
+    std::string seg;
+    const std::vector<std::vector<uint64_t>> lengths = {{0}};
+    AppendNestedListHeader(&seg, 1, lengths);
+    PayloadBuilder(&payloads[1]).AddSegment(seg);
+  }
+  absl::StatusOr<std::string> row = Encode(enc, Int64Key(9), payloads);
+  ASSERT_TRUE(row.ok()) << row.status();
+  EXPECT_EQ(Hex(*row),
+            "0a 72 "
+            "0a 1f 0a 14 " +
+                Hex("h/ragged_flat_values") +
+                " 12 07 1a 05 0a 03 01 02 03 "  // int64_list [1, 2, 3]
+                "0a 20 0a 16 " +
+                Hex("h/ragged_row_lengths_0") +
+                " 12 06 1a 04 0a 02 02 01 "  // [2, 1]: inner lists per measurement
+                "0a 21 0a 16 " +
+                Hex("h/ragged_row_lengths_1") +
+                " 12 07 1a 05 0a 03 01 02 00 "           // [1, 2, 0]: values per inner list
+                "0a 0a 0a 01 6b 12 05 1a 03 0a 01 09");  // "k": [9]
+  EXPECT_EQ(enc.Features().size(), 4u);
+  EXPECT_EQ(enc.Features()[2].name, "h/ragged_row_lengths_1");
+  EXPECT_EQ(enc.Features()[2].level, 1);
+  EXPECT_EQ(enc.Features()[2].kind, "ragged_row_lengths");
+  // cat's regrouping rebuilds the nesting.
+  absl::StatusOr<DecodedExample> decoded = DecodeExample(*row);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(DecodedExampleToJson(*decoded, {.regroup_ragged = true}), R"({"h":[[[1],[2,3]],[[]]],"k":[9]})");
 }
 
 TEST(ExampleEncoderTest, EmptyPackedListsAreNoFieldAtAll) {

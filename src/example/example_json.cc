@@ -1,6 +1,7 @@
 // DecodedExampleToJson: a DecodedExample as one JSON object (nlohmann-json).
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -60,29 +61,38 @@ Json ValuesToJson(const FeatureValues& values) {
       values);
 }
 
-// `values` split into consecutive runs of `lengths` elements, or null if the
-// lengths are negative or do not add up to the number of values.
-Json RaggedToJson(const FeatureValues& values, const std::vector<int64_t>& lengths) {
+// `values` split by the nested row lengths `levels` (levels[0] splits the
+// lists of levels[1], ..., the last level splits the values), or null if a
+// length is negative or the lengths do not add up exactly.
+Json RaggedToJson(const FeatureValues& values, const std::vector<const std::vector<int64_t>*>& levels) {
   return std::visit(
       [&](const auto& vec) -> Json {
         using T = std::decay_t<decltype(vec)>;
         if constexpr (std::is_same_v<T, std::monostate>) {
           return nullptr;
         } else {
-          size_t total = 0;
-          for (int64_t len : lengths) {
-            if (len < 0 || static_cast<uint64_t>(len) > vec.size() - total) return nullptr;
-            total += static_cast<size_t>(len);
+          // Each level's lengths must add up to the next level's count.
+          for (size_t k = 0; k < levels.size(); ++k) {
+            const size_t next = k + 1 < levels.size() ? levels[k + 1]->size() : vec.size();
+            size_t total = 0;
+            for (int64_t len : *levels[k]) {
+              if (len < 0 || static_cast<uint64_t>(len) > next - total) return nullptr;
+              total += static_cast<size_t>(len);
+            }
+            if (total != next) return nullptr;
           }
-          if (total != vec.size()) return nullptr;
-          Json rows = Json::array();
-          size_t pos = 0;
-          for (int64_t len : lengths) {
-            T row(vec.begin() + pos, vec.begin() + pos + len);
-            rows.push_back(ValuesToJson(FeatureValues(std::move(row))));
-            pos += static_cast<size_t>(len);
-          }
-          return rows;
+          std::vector<size_t> pos(levels.size() + 1, 0);  // next entry of each level; last: values
+          std::function<Json(size_t, int64_t)> build = [&](size_t k, int64_t length) -> Json {
+            if (k == levels.size()) {
+              T row(vec.begin() + pos[k], vec.begin() + pos[k] + length);
+              pos[k] += static_cast<size_t>(length);
+              return ValuesToJson(FeatureValues(std::move(row)));
+            }
+            Json rows = Json::array();
+            for (int64_t i = 0; i < length; ++i) rows.push_back(build(k + 1, (*levels[k])[pos[k]++]));
+            return rows;
+          };
+          return build(0, static_cast<int64_t>(levels[0]->size()));
         }
       },
       values);
@@ -98,16 +108,25 @@ std::string DecodedExampleToJson(const DecodedExample& example, const ExampleJso
       const std::string_view view(name);
       if (!view.ends_with(kRaggedValuesSuffix)) continue;
       const std::string base(view.substr(0, view.size() - kRaggedValuesSuffix.size()));
-      const std::string lengths_name = base + std::string(kRaggedRowLengthsSuffix);
-      const auto lengths = example.find(lengths_name);
-      if (lengths == example.end() || example.contains(base)) continue;
-      const auto* row_lengths = std::get_if<std::vector<int64_t>>(&lengths->second);
-      if (row_lengths == nullptr) continue;
-      Json rows = RaggedToJson(values, *row_lengths);
+      if (example.contains(base)) continue;
+      // Consecutive levels _0, _1, ... that hold int64 lengths.
+      std::vector<const std::vector<int64_t>*> levels;
+      std::vector<std::string> level_names;
+      for (int level = 0;; ++level) {
+        std::string lengths_name = base + std::string(kRaggedRowLengthsPrefix) + std::to_string(level);
+        const auto lengths = example.find(lengths_name);
+        if (lengths == example.end()) break;
+        const auto* row_lengths = std::get_if<std::vector<int64_t>>(&lengths->second);
+        if (row_lengths == nullptr) break;
+        levels.push_back(row_lengths);
+        level_names.push_back(std::move(lengths_name));
+      }
+      if (levels.empty()) continue;
+      Json rows = RaggedToJson(values, levels);
       if (rows.is_null()) continue;
       object[base] = std::move(rows);
       regrouped.insert(name);
-      regrouped.insert(lengths_name);
+      for (std::string& n : level_names) regrouped.insert(std::move(n));
     }
   }
   for (const auto& [name, values] : example) {

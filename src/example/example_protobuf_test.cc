@@ -6,6 +6,7 @@
 #include <limits>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,50 +27,99 @@ using testing::ProtoToDecoded;
 using testing::SameExample;
 using testing::SerializeDeterministic;
 
-// One random value of `spec` as a FeatureValues vector (one element for a
-// scalar).
-FeatureValues RandomValue(Gen& g, const ColumnSpec& spec) {
-  const size_t count = spec.is_list ? (g.P(0.2) ? 0 : g.U(6)) : 1;
+// One value of a column: its innermost values and, for lists, the lengths of
+// every level (levels[0] = {count of level-0 items}, levels[k] = the lengths
+// of the lists of level k).
+struct Value {
+  std::vector<std::vector<uint64_t>> levels;
+  FeatureValues flat;
+};
+
+// One random value of `spec` (one element for a scalar).
+Value RandomValue(Gen& g, const ColumnSpec& spec) {
+  Value value;
+  size_t count = 1;
+  if (spec.list_depth > 0) {
+    count = g.P(0.2) ? 0 : g.U(6);
+    value.levels.push_back({count});
+    for (int level = 1; level < spec.list_depth; ++level) {
+      std::vector<uint64_t> lengths;
+      size_t next = 0;
+      for (size_t i = 0; i < count; ++i) {
+        lengths.push_back(g.P(0.2) ? 0 : g.U(4));
+        next += lengths.back();
+      }
+      value.levels.push_back(std::move(lengths));
+      count = next;
+    }
+  }
   switch (spec.type) {
     case FeatureType::kInt64: {
       std::vector<int64_t> v(count);
       for (auto& x : v) x = g.Int();
-      return v;
+      value.flat = v;
+      break;
     }
     case FeatureType::kFloat: {
       std::vector<float> v(count);
       for (auto& x : v) x = g.Float();
-      return v;
+      value.flat = v;
+      break;
     }
     case FeatureType::kBytes: {
       std::vector<std::string> v(count);
       for (auto& x : v) x = g.Bytes();
-      return v;
+      value.flat = v;
+      break;
     }
   }
-  return {};
+  return value;
 }
 
 // Appends `value` of `spec` to a payload under construction.
-void AddToPayload(const ColumnSpec& spec, const FeatureValues& value, PayloadBuilder* b) {
-  if (spec.is_list) b->BeginList();
+void AddToPayload(const ColumnSpec& spec, const Value& value, PayloadBuilder* b) {
+  if (spec.list_depth > 1) {
+    std::string segment;
+    AppendNestedListHeader(&segment, value.levels[0][0],
+                           std::span<const std::vector<uint64_t>>(value.levels).subspan(1));
+    std::visit(
+        [&](const auto& vec) {
+          using T = std::decay_t<decltype(vec)>;
+          if constexpr (!std::is_same_v<T, std::monostate>) {
+            for (const auto& x : vec) {
+              if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+                AppendInt64Segment(&segment, x);
+              } else if constexpr (std::is_same_v<T, std::vector<float>>) {
+                AppendFloatSegment(&segment, x);
+              } else {
+                AppendBytesSegment(&segment, x);
+              }
+            }
+          }
+        },
+        value.flat);
+    b->AddSegment(segment);
+    return;
+  }
+  const bool is_list = spec.list_depth == 1;
+  if (is_list) b->BeginList();
   std::visit(
       [&](const auto& vec) {
         using T = std::decay_t<decltype(vec)>;
         if constexpr (!std::is_same_v<T, std::monostate>) {
           for (const auto& x : vec) {
             if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
-              spec.is_list ? b->AddInt64Element(x) : b->AddInt64(x);
+              is_list ? b->AddInt64Element(x) : b->AddInt64(x);
             } else if constexpr (std::is_same_v<T, std::vector<float>>) {
-              spec.is_list ? b->AddFloatElement(x) : b->AddFloat(x);
+              is_list ? b->AddFloatElement(x) : b->AddFloat(x);
             } else {
-              spec.is_list ? b->AddBytesElement(x) : b->AddBytes(x);
+              is_list ? b->AddBytesElement(x) : b->AddBytes(x);
             }
           }
         }
       },
-      value);
-  if (spec.is_list) b->EndList();
+      value.flat);
+  if (is_list) b->EndList();
 }
 
 // Appends the elements of `from` to `to` (same alternative).
@@ -94,22 +144,10 @@ FeatureValues EmptyOf(FeatureType type) {
   return {};
 }
 
-size_t CountOf(const FeatureValues& v) {
-  return std::visit(
-      [](const auto& vec) -> size_t {
-        if constexpr (std::is_same_v<std::decay_t<decltype(vec)>, std::monostate>) {
-          return 0;
-        } else {
-          return vec.size();
-        }
-      },
-      v);
-}
-
 struct Case {
   std::vector<ColumnSpec> schema;
-  FeatureValues key;                             // one element
-  std::vector<std::vector<FeatureValues>> rows;  // [measurement][column]; key column unused
+  FeatureValues key;                     // one element
+  std::vector<std::vector<Value>> rows;  // [measurement][column]; key column unused
 };
 
 Case RandomCase(Gen& g) {
@@ -127,11 +165,11 @@ Case RandomCase(Gen& g) {
       if (spec.type == FeatureType::kFloat) spec.type = FeatureType::kInt64;
     } else {
       spec.role = g.P(0.25) ? ColumnRole::kStatic : ColumnRole::kPerMeasurement;
-      spec.is_list = g.P(0.3);
+      spec.list_depth = g.P(0.3) ? (g.P(0.3) ? 2 + static_cast<int>(g.U(2)) : 1) : 0;
     }
     c.schema.push_back(spec);
   }
-  c.key = RandomValue(g, c.schema[key_at]);
+  c.key = RandomValue(g, c.schema[key_at]).flat;
   const size_t n = g.Measurements();
   c.rows.resize(n);
   for (size_t m = 0; m < n; ++m) {
@@ -159,19 +197,23 @@ DecodedExample Expected(const Case& c) {
       continue;
     }
     const size_t rows = spec.role == ColumnRole::kStatic ? 1 : n;
-    if (!spec.is_list) {
+    if (spec.list_depth == 0) {
       FeatureValues v = EmptyOf(spec.type);
-      for (size_t m = 0; m < rows; ++m) Extend(&v, c.rows[m][i]);
+      for (size_t m = 0; m < rows; ++m) Extend(&v, c.rows[m][i].flat);
       out[spec.name] = std::move(v);
     } else {
       FeatureValues flat = EmptyOf(spec.type);
-      std::vector<int64_t> lengths;
+      std::vector<std::vector<int64_t>> lengths(static_cast<size_t>(spec.list_depth));
       for (size_t m = 0; m < rows; ++m) {
-        Extend(&flat, c.rows[m][i]);
-        lengths.push_back(static_cast<int64_t>(CountOf(c.rows[m][i])));
+        Extend(&flat, c.rows[m][i].flat);
+        for (int level = 0; level < spec.list_depth; ++level) {
+          for (uint64_t len : c.rows[m][i].levels[level]) lengths[level].push_back(static_cast<int64_t>(len));
+        }
       }
       out[spec.name + "/ragged_flat_values"] = std::move(flat);
-      out[spec.name + "/ragged_row_lengths_0"] = std::move(lengths);
+      for (int level = 0; level < spec.list_depth; ++level) {
+        out[spec.name + "/ragged_row_lengths_" + std::to_string(level)] = std::move(lengths[level]);
+      }
     }
   }
   return out;
@@ -254,8 +296,9 @@ TEST(ExampleProtobufTest, HugeStringsAndLongRows) {
   const std::string huge(3 << 20, 'h');                       // 4-byte length varints
   c.rows.resize(3);
   for (size_t m = 0; m < 3; ++m) {
-    c.rows[m] = {FeatureValues(), std::vector<std::string>{m == 1 ? huge : std::string(m * 50, 'x')},
-                 std::vector<std::string>{huge.substr(0, 20000), ""}, std::vector<int64_t>{g.Int()}};
+    c.rows[m] = {Value{}, Value{{}, std::vector<std::string>{m == 1 ? huge : std::string(m * 50, 'x')}},
+                 Value{{{2}}, std::vector<std::string>{huge.substr(0, 20000), ""}},
+                 Value{{}, std::vector<int64_t>{g.Int()}}};
   }
   CheckCase(c, 0);
 
@@ -267,7 +310,7 @@ TEST(ExampleProtobufTest, HugeStringsAndLongRows) {
   wide.key = std::vector<int64_t>{std::numeric_limits<int64_t>::min()};
   wide.rows.resize(5000);
   for (auto& row : wide.rows) {
-    row = {FeatureValues(), RandomValue(g, wide.schema[1]), RandomValue(g, wide.schema[2])};
+    row = {Value{}, RandomValue(g, wide.schema[1]), RandomValue(g, wide.schema[2])};
   }
   CheckCase(wide, 1);
 }

@@ -7,6 +7,9 @@
 //   scalar float   4 bytes, little-endian IEEE float32
 //   scalar bytes   0x0a varint(len) bytes       (one BytesList value)
 //   list           varint(count), then count element encodings as above
+//   nested list    (depth d > 1) varint(c0), then for each level k = 1..d-1
+//                  the c(k-1) lengths of that level's lists as varints
+//                  (summing to ck), then c(d-1) element encodings
 // A *measurement payload* is, for every non-key column in schema order,
 // varint(segment_len) followed by the segment.
 //
@@ -85,6 +88,10 @@ void AppendInt64ListSegment(std::string* dst, std::span<const int64_t> values);
 void AppendFloatListSegment(std::string* dst, std::span<const float> values);
 void AppendBytesListSegment(std::string* dst, std::span<const std::string> values);
 void AppendBytesListSegment(std::string* dst, std::span<const std::string_view> values);
+// The level headers of a nested list segment (depth = lengths.size() + 1):
+// varint(c0) then each level's lengths; append the elements after it.
+// `lengths[k]` holds the lengths of the lists of level k + 1.
+void AppendNestedListHeader(std::string* dst, uint64_t c0, std::span<const std::vector<uint64_t>> lengths);
 
 // Builds one measurement payload by appending to a std::string: call one Add*
 // (scalar) or one BeginList ... EndList per non-key column, in schema order.
@@ -124,7 +131,8 @@ class PayloadBuilder {
   }
 
   // List columns: BeginList, any number of Add*Element of the column's type,
-  // EndList. REQUIRES: lists do not nest.
+  // EndList. REQUIRES: lists do not nest (nested lists: build the segment
+  // with AppendNestedListSegment and add it with AddSegment).
   void BeginList() {
     list_start_ = dst_->size();
     list_count_ = 0;
@@ -160,8 +168,11 @@ class PayloadBuilder {
 
 // What CheckSegment learned about a valid segment.
 struct SegmentInfo {
-  size_t header = 0;   // bytes before the elements: varint(count) for a list, else 0
-  uint64_t count = 1;  // number of elements (1 for a scalar)
+  size_t header = 0;         // bytes of varint(count) at the front of a list, else 0
+  uint64_t count = 1;        // elements of a list (lists of the first level of a
+                             // nested list); 1 for a scalar
+  size_t values = 0;         // offset of the first element (= header for a list of depth 1)
+  uint64_t value_count = 1;  // number of elements (innermost values)
 };
 
 namespace internal {
@@ -196,14 +207,18 @@ inline size_t ReadBytesElement(const unsigned char* p, size_t n) {
 
 }  // namespace internal
 
-// CheckSegment for list columns.
-const char* CheckListSegment(FeatureType type, std::string_view segment, SegmentInfo* info);
+// CheckSegment for list columns (depth >= 1). If `level_ends` is not null it
+// receives `depth` offsets: level_ends[0] = the end of varint(c0), and
+// level_ends[k] (k > 0) = the end of the level-k lengths; the elements start
+// at level_ends[depth - 1].
+const char* CheckListSegment(FeatureType type, int depth, std::string_view segment, SegmentInfo* info,
+                             uint32_t* level_ends = nullptr);
 
 // Checks that `segment` is a well-formed segment of a column of `type` and
-// `is_list` (canonical varints, lengths adding up exactly). Returns nullptr
+// `list_depth` (canonical varints, lengths adding up exactly). Returns nullptr
 // and fills `*info` if it is; else a static description of the first problem.
-inline const char* CheckSegment(FeatureType type, bool is_list, std::string_view segment, SegmentInfo* info) {
-  if (is_list) return CheckListSegment(type, segment, info);
+inline const char* CheckSegment(FeatureType type, int list_depth, std::string_view segment, SegmentInfo* info) {
+  if (list_depth > 0) return CheckListSegment(type, list_depth, segment, info);
   const auto* p = reinterpret_cast<const unsigned char*>(segment.data());
   const size_t n = segment.size();
   switch (type) {
@@ -225,12 +240,14 @@ inline const char* CheckSegment(FeatureType type, bool is_list, std::string_view
   }
   info->header = 0;
   info->count = 1;
+  info->values = 0;
+  info->value_count = 1;
   return nullptr;
 }
 
-// Decodes a segment into its values (a scalar gives one value). InvalidArgument
-// if it is malformed.
-[[nodiscard]] absl::StatusOr<FeatureValues> ParseSegment(FeatureType type, bool is_list, std::string_view segment);
+// Decodes a segment into its values (a scalar gives one value; a nested list
+// its innermost values, flattened). InvalidArgument if it is malformed.
+[[nodiscard]] absl::StatusOr<FeatureValues> ParseSegment(FeatureType type, int list_depth, std::string_view segment);
 
 // Splits a measurement payload into its `num_segments` segments (without
 // checking them). InvalidArgument if the lengths do not add up exactly.
@@ -238,8 +255,9 @@ inline const char* CheckSegment(FeatureType type, bool is_list, std::string_view
 
 // A short human-readable rendering of a segment for error messages: 52.1,
 // -7, "text" (escaped, long strings shortened), [1, 2, 3] (long lists
-// shortened). A malformed segment renders as <malformed N-byte segment>.
-std::string RenderSegment(FeatureType type, bool is_list, std::string_view segment);
+// shortened), [[1], []] (nested lists). A malformed segment renders as
+// <malformed N-byte segment>.
+std::string RenderSegment(FeatureType type, int list_depth, std::string_view segment);
 
 }  // namespace proberows
 

@@ -124,7 +124,7 @@ TEST(ExampleSegmentTest, PayloadBuilderLongListGetsMultiByteLength) {
 
 struct CheckCase {
   FeatureType type;
-  bool is_list;
+  int is_list;  // the list depth
   const char* hex;
   const char* error;  // nullptr: valid
 };
@@ -164,6 +164,21 @@ TEST(ExampleSegmentTest, CheckSegmentIsStrict) {
       {FeatureType::kBytes, true, "02 0a 00", "bytes list segment is shorter than its count"},
       {FeatureType::kBytes, true, "02 0a 00 0b 00", "bytes list segment has a malformed or missing element"},
       {FeatureType::kBytes, true, "01 0a 00 00", "bytes list segment has bytes after its last element"},
+      // Nested lists (depth 2): varint(c0), c0 lengths, then the elements.
+      {FeatureType::kInt64, 2, "00", nullptr},                       // []
+      {FeatureType::kInt64, 2, "02 00 02 05 06", nullptr},           // [[], [5, 6]]
+      {FeatureType::kFloat, 2, "01 01 00 00 80 3f", nullptr},        // [[1.0]]
+      {FeatureType::kBytes, 2, "02 01 01 0a 00 0a 01 61", nullptr},  // [[""], ["a"]]
+      {FeatureType::kInt64, 2, "02 01", "nested list segment is shorter than its lengths"},
+      {FeatureType::kInt64, 2, "01 80", "nested list segment has a malformed or missing length"},
+      {FeatureType::kInt64, 2, "01 05 01", "nested list segment has a length larger than the segment"},
+      {FeatureType::kInt64, 2, "01 02 01", "int64 list segment is shorter than its count"},
+      {FeatureType::kInt64, 2, "01 01 01 02", "int64 list segment has bytes after its last element"},
+      {FeatureType::kFloat, 2, "01 01 00 00 80", "float list segment is not 4 bytes per element"},
+      // Depth 3: [[[7], []]] = 01, then 02 (one list of two), then 01 00, then 07.
+      {FeatureType::kInt64, 3, "01 02 01 00 07", nullptr},
+      {FeatureType::kInt64, 3, "01 02 01 00", "int64 list segment is shorter than its count"},
+      {FeatureType::kInt64, 7, "00", "list segment of an unsupported depth"},
   };
   for (const CheckCase& c : cases) {
     SegmentInfo info;
@@ -178,6 +193,34 @@ TEST(ExampleSegmentTest, CheckSegmentIsStrict) {
   ASSERT_EQ(CheckSegment(FeatureType::kBytes, true, FromHex("02 0a 00 0a 01 61"), &info), nullptr);
   EXPECT_EQ(info.header, 1u);
   EXPECT_EQ(info.count, 2u);
+}
+
+TEST(ExampleSegmentTest, NestedListSegmentLevels) {
+  // [[5, 6], [], [7]] as a depth-2 segment.
+  std::string s;
+  const std::vector<std::vector<uint64_t>> lengths = {{2, 0, 1}};
+  AppendNestedListHeader(&s, 3, lengths);
+  for (int64_t v : {5, 6, 7}) AppendInt64Segment(&s, v);
+  EXPECT_EQ(Hex(s), "03 02 00 01 05 06 07");
+  SegmentInfo info;
+  uint32_t ends[2] = {0, 0};
+  ASSERT_EQ(CheckListSegment(FeatureType::kInt64, 2, s, &info, ends), nullptr);
+  EXPECT_EQ(info.header, 1u);
+  EXPECT_EQ(info.count, 3u);
+  EXPECT_EQ(info.values, 4u);
+  EXPECT_EQ(info.value_count, 3u);
+  EXPECT_EQ(ends[0], 1u);
+  EXPECT_EQ(ends[1], 4u);
+  absl::StatusOr<FeatureValues> v = ParseSegment(FeatureType::kInt64, 2, s);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(std::get<std::vector<int64_t>>(*v), (std::vector<int64_t>{5, 6, 7}));
+  EXPECT_EQ(RenderSegment(FeatureType::kInt64, 2, s), "[[5, 6], [], [7]]");
+  // Long lists are shortened at every level, and the values of hidden lists skipped.
+  std::string many;
+  std::vector<std::vector<uint64_t>> ten = {std::vector<uint64_t>(10, 1)};
+  AppendNestedListHeader(&many, 10, ten);
+  for (int64_t i = 0; i < 10; ++i) AppendInt64Segment(&many, i);
+  EXPECT_EQ(RenderSegment(FeatureType::kInt64, 2, many), "[[0], [1], [2], [3], [4], [5], [6], [7], ... (10 elements)]");
 }
 
 TEST(ExampleSegmentTest, ParseSegmentRoundTrips) {

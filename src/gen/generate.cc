@@ -26,7 +26,10 @@ constexpr uint64_t kMaxMeasurements = uint64_t{1} << 48;
 constexpr int kMaxFiles = 99999;
 
 bool IsPartFile(const std::string& name) {
-  return name.size() > 13 && name.compare(0, 5, "part-") == 0 && name.compare(name.size() - 8, 8, ".parquet") == 0;
+  const auto ends = [&](const std::string& suffix) {
+    return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return name.size() > 13 && name.compare(0, 5, "part-") == 0 && (ends(".parquet") || ends(".jsonl"));
 }
 
 std::string JoinPath(const std::string& dir, const std::string& name) {
@@ -67,11 +70,14 @@ absl::Status WriteAll(const GenerateOptions& options, Env* env, const std::strin
 
   const long pid = static_cast<long>(::getpid());
   for (int f = 0; f < options.files; ++f) {
-    const std::string name = GenerateFileName(f, options.files);
+    const std::string name = GenerateFileName(f, options.files, options.format);
     const std::string temp = JoinPath(options.output_dir, fmt::format(".{}.tmp-{}", name, pid));
     temp_files->push_back(temp);
-    const std::string sql = fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
-                                        GenerateFileSql(shape, f), QuoteLiteral(temp));
+    const std::string sql =
+        options.format == GenerateFormat::kParquet
+            ? fmt::format("COPY ({}) TO {} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
+                          GenerateFileSql(shape, f), QuoteLiteral(temp))
+            : fmt::format("COPY ({}) TO {} (FORMAT json)", GenerateRipePingJsonSql(shape, f), QuoteLiteral(temp));
     absl::StatusOr<int64_t> rows = db->QueryInt64(sql, -1);
     if (!rows.ok()) {
       return Annotate(rows.status(), fmt::format("generate: writing '{}' (file {} of {})", temp, f + 1, options.files));
@@ -98,7 +104,7 @@ absl::Status WriteAll(const GenerateOptions& options, Env* env, const std::strin
     }
   }
   for (int f = 0; f < options.files; ++f) {
-    const std::string final_path = JoinPath(options.output_dir, GenerateFileName(f, options.files));
+    const std::string final_path = JoinPath(options.output_dir, GenerateFileName(f, options.files, options.format));
     RETURN_IF_ERROR(Annotate(env->RenameFile((*temp_files)[f], final_path), "generate: renaming output"));
     final_files->push_back(final_path);
   }
@@ -111,8 +117,21 @@ absl::Status WriteAll(const GenerateOptions& options, Env* env, const std::strin
 
 }  // namespace
 
-std::string GenerateFileName(int index, int files) {
-  return fmt::format("part-{:05d}-of-{:05d}.parquet", index, files);
+std::string GenerateFileName(int index, int files, GenerateFormat format) {
+  return fmt::format("part-{:05d}-of-{:05d}.{}", index, files,
+                     format == GenerateFormat::kParquet ? "parquet" : "jsonl");
+}
+
+absl::Status ParseGenerateFormat(const std::string& text, GenerateFormat* format) {
+  if (text == "parquet") {
+    *format = GenerateFormat::kParquet;
+  } else if (text == "ripe-atlas-ping-json") {
+    *format = GenerateFormat::kRipeAtlasPingJson;
+  } else {
+    return absl::InvalidArgumentError(
+        fmt::format("--format: unknown format '{}' (expected parquet or ripe-atlas-ping-json)", text));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateGenerateOptions(const GenerateOptions& options) {
@@ -157,7 +176,7 @@ absl::StatusOr<GenerateResult> GenerateDataset(const GenerateOptions& options) {
     }
     if (!existing.empty()) {
       return absl::AlreadyExistsError(
-          fmt::format("generate: output folder '{}' already holds {} part-*.parquet file(s) (e.g. '{}'); "
+          fmt::format("generate: output folder '{}' already holds {} part-* file(s) (e.g. '{}'); "
                       "pass --overwrite to replace them",
                       options.output_dir, existing.size(), existing.front()));
     }

@@ -322,6 +322,82 @@ FROM with_rtts
                })));
 }
 
+std::string GenerateRipePingJsonSql(const GenerateShape& shape, int file) {
+  // Root server names of the targets, in kTargets order.
+  static const char* kNames[] = {"a.root-servers.net", "b.root-servers.net", "d.root-servers.net", "e.root-servers.net",
+                                 "f.root-servers.net", "h.root-servers.net", "i.root-servers.net", "j.root-servers.net",
+                                 "k.root-servers.net", "m.root-servers.net"};
+  static_assert(sizeof(kNames) / sizeof(kNames[0]) == kNumTargets);
+  // A number as firmware `fw` writes it: a JSON string before 4460.
+  const auto num = [](const std::string& x) {
+    return fmt::format("CASE WHEN fw < 4460 THEN to_json(CAST({0} AS VARCHAR)) ELSE to_json({0}) END", x);
+  };
+  return fmt::format(
+      R"sql(
+WITH g AS (
+{base}
+), h AS (
+  SELECT *, hash(hash({seed}::UBIGINT, prb_id, 7001)) AS fh,
+         hash(hash({seed}::UBIGINT, prb_id, epoch("timestamp")::BIGINT, 7002)) AS mh
+  FROM g
+), f AS (
+  SELECT *,
+         CASE WHEN fh % 100 < 70 THEN 5080 WHEN fh % 100 < 85 THEN 4790 WHEN fh % 100 < 94 THEN 4480
+              WHEN fh % 100 < 99 THEN 4430 ELSE 1 END AS fw,
+         epoch("timestamp")::BIGINT AS ts,
+         {names}[(msm_id - CASE WHEN af = 6 THEN 1011 ELSE 1001 END + 1)::BIGINT] AS target_name,
+         rcvd > 0 AND mh % 200 = 0 AS has_dup
+  FROM h
+), res AS (
+  SELECT *,
+         '[' || array_to_string(list_concat(
+           list_transform(rtts, v -> CASE WHEN fw < 4460 AND fh % 2 = 0 THEN '{{"rtt":"' || CAST(v AS VARCHAR) || '"}}'
+                                          ELSE '{{"rtt":' || CAST(v AS VARCHAR) || '}}' END),
+           CASE WHEN has_dup THEN ['{{"dup":1,"rtt":' || CAST(round(rtts[1] + 0.013, 3) AS VARCHAR) || '}}']
+                ELSE [] END,
+           list_transform(range(sent - rcvd), i -> '{{"x":"*"}}')), ',') || ']' AS result_text
+  FROM f
+)
+SELECT
+  fw,
+  CASE WHEN fw >= 5000 THEN '2.6.2' END AS mver,
+  CASE WHEN fw >= 4540 THEN (mh % 97)::BIGINT END AS lts,
+  CASE WHEN fw >= 4460 THEN target_name END AS dst_name,
+  CASE WHEN fw >= 4460 THEN af END AS af,
+  CASE WHEN fw >= 4460 THEN dst_addr END AS dst_addr,
+  CASE WHEN fw < 4540 THEN dst_addr END AS addr,
+  CASE WHEN fw < 4540 THEN target_name END AS name,
+  CASE WHEN fw >= 4460 THEN src_addr END AS src_addr,
+  CASE WHEN fw >= 4400 AND fw < 4460 THEN src_addr END AS srcaddr,
+  CASE WHEN fw >= 4400 AND fw < 4460 THEN 'ICMP' || af END AS mode,
+  CASE WHEN fw >= 4460 THEN 'ICMP' END AS proto,
+  CASE WHEN rcvd > 0 AND fw >= 4400 THEN {ttl} END AS ttl,
+  {size} AS size,
+  CASE WHEN fw >= 4400 THEN CAST(result_text AS JSON) END AS result,
+  {dup} AS dup,
+  {rcvd} AS rcvd,
+  {sent} AS sent,
+  {min} AS "min",
+  {max} AS "max",
+  {avg} AS "avg",
+  msm_id,
+  prb_id,
+  ts AS "timestamp",
+  CASE WHEN fw >= 4460 THEN 'Ping' END AS msm_name,
+  src_addr AS "from",
+  CASE WHEN fw >= 4460 THEN 'ping' END AS "type",
+  CASE WHEN fw >= 4610 THEN msm_id END AS group_id,
+  CASE WHEN fw >= 4610 THEN 240 END AS step,
+  ts + 30 + (mh % 90)::BIGINT AS stored_timestamp
+FROM res
+)sql",
+      fmt::arg("base", GenerateFileSql(shape, file)), fmt::arg("seed", shape.seed),
+      fmt::arg("names", ListLiteral(kNames, [](const char* n) { return Quoted(n); })), fmt::arg("ttl", num("ttl")),
+      fmt::arg("size", num("size")), fmt::arg("dup", num("CASE WHEN has_dup THEN 1 ELSE 0 END")),
+      fmt::arg("rcvd", num("rcvd")), fmt::arg("sent", num("sent")), fmt::arg("min", num("COALESCE(\"min\", -1)")),
+      fmt::arg("max", num("COALESCE(\"max\", -1)")), fmt::arg("avg", num("COALESCE(\"avg\", -1)")));
+}
+
 std::string GenerateTeardownSql() {
   return "DROP TABLE IF EXISTS gen_probes; DROP MACRO IF EXISTS gen_d; DROP MACRO IF EXISTS gen_row_hash; "
          "DROP MACRO IF EXISTS gen_probe_hash; DROP MACRO IF EXISTS gen_gauss; DROP MACRO IF EXISTS gen_u26; "

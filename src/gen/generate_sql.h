@@ -44,6 +44,18 @@ std::string GenerateSetupSql(const GenerateShape& shape);
 // same connection. REQUIRES: 0 <= file < shape.files.
 std::string GenerateFileSql(const GenerateShape& shape, int file);
 
+// The rows of GenerateFileSql(shape, file) in the shape of RIPE Atlas' native
+// ping results (https://atlas.ripe.net/docs/apis/result-format/), for COPY
+// ... (FORMAT JSON): a nested `result` list ({"rtt": ...}, {"x": "*"} for a
+// lost packet, a duplicate reply {"dup": 1, "rtt": ...} now and then),
+// -1 min/avg/max and no ttl when nothing came back, timestamps in seconds,
+// and a firmware mix per probe: 5080 (70%), 4790 (15%, no mver), 4480
+// (9%: addr and name beside dst_addr and dst_name), 4430 (5%: addr, name,
+// srcaddr, mode, numbers as strings, for half the probes RTTs too) and 1
+// (1%: no result, no af, numbers as strings). A field a firmware does not
+// write is null. docs/dataset.md describes it.
+std::string GenerateRipePingJsonSql(const GenerateShape& shape, int file);
+
 // Drops what GenerateSetupSql created.
 std::string GenerateTeardownSql();
 

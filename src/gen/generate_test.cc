@@ -332,7 +332,7 @@ TEST(GenerateDatasetTest, RefusesExistingOutputUnlessOverwrite) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(StatusMessage(refused.status()),
-            fmt::format("generate: output folder '{}' already holds 4 part-*.parquet file(s) (e.g. "
+            fmt::format("generate: output folder '{}' already holds 4 part-* file(s) (e.g. "
                         "'part-00000-of-00004.parquet'); pass --overwrite to replace them",
                         out));
   EXPECT_EQ(Listing(out).size(), 5u);
@@ -485,6 +485,82 @@ TEST(GenerateDatasetTest, DefaultSizeDistribution) {
   std::printf("default size: %zu file(s), %llu bytes, %.2f s; per probe min %lld median %lld p99 %lld max %lld\n",
               r->files.size(), static_cast<unsigned long long>(r->bytes), r->seconds, static_cast<long long>(min),
               static_cast<long long>(median), static_cast<long long>(p99), static_cast<long long>(max));
+}
+
+}  // namespace
+}  // namespace proberows
+
+namespace proberows {
+namespace {
+
+// The same measurements as RIPE Atlas' native ping results: every value
+// traces back to the Parquet rows of the same seed, in the shapes of each
+// firmware.
+TEST(GenerateDatasetTest, RipeAtlasPingJsonHoldsTheSameMeasurements) {
+  TempDir dir;
+  GenerateOptions parquet = SmallOptions(dir.path() + "/parquet");
+  parquet.files = 2;
+  GenerateOptions json = parquet;
+  json.output_dir = dir.path() + "/json";
+  json.format = GenerateFormat::kRipeAtlasPingJson;
+  ASSERT_TRUE(GenerateDataset(parquet).ok());
+  absl::StatusOr<GenerateResult> r = GenerateDataset(json);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Listing(json.output_dir),
+            (std::vector<std::string>{"part-00000-of-00002.jsonl", "part-00001-of-00002.jsonl"}));
+  EXPECT_EQ(GenerateFileName(1, 2, GenerateFormat::kRipeAtlasPingJson), "part-00001-of-00002.jsonl");
+  auto db = OpenDb();
+  // Read the JSON as the ping preset does: numbers that may be strings as DOUBLE.
+  const std::string j = fmt::format(
+      "read_json({}, columns = {{'fw': 'BIGINT', 'prb_id': 'BIGINT', 'msm_id': 'BIGINT', 'timestamp': 'BIGINT', "
+      "'af': 'BIGINT', 'mode': 'VARCHAR', 'dst_addr': 'VARCHAR', 'addr': 'VARCHAR', 'ttl': 'DOUBLE', 'sent': "
+      "'DOUBLE', 'rcvd': 'DOUBLE', 'dup': 'DOUBLE', 'min': 'DOUBLE', 'result': 'STRUCT(rtt DOUBLE, x VARCHAR, dup "
+      "DOUBLE)[]'}})",
+      QuoteLiteral(json.output_dir + "/part-*.jsonl"));
+  const std::string p = Parquet(parquet.output_dir);
+  EXPECT_EQ(QueryOrDie(db.get(), "SELECT count(*) FROM " + j), 20000);
+  // Per (probe, timestamp): the same sent/rcvd, and the replies (duplicates
+  // dropped) are the Parquet row's rtts; lost packets are {"x": "*"}.
+  EXPECT_EQ(QueryOrDie(db.get(),
+                       fmt::format("SELECT count(*) FROM {} p JOIN {} j ON p.prb_id = j.prb_id AND "
+                                   "epoch(p.\"timestamp\")::BIGINT = j.\"timestamp\" AND p.msm_id = j.msm_id "
+                                   "WHERE p.sent = j.sent AND p.rcvd = j.rcvd AND (j.fw = 1 OR (list_transform("
+                                   "list_filter(j.result, e -> e.x IS NULL AND e.dup IS NULL), e -> e.rtt) = p.rtts "
+                                   "AND len(list_filter(j.result, e -> e.x = '*')) = p.sent - p.rcvd))",
+                                   p, j)),
+            20000);
+  // No reply: min -1 and no ttl, as RIPE writes them.
+  EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM {} WHERE rcvd = 0 AND (\"min\" <> -1 OR ttl IS NOT "
+                                             "NULL)",
+                                             j)),
+            0);
+  EXPECT_GT(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM {} WHERE rcvd = 0", j)), 0);
+  // Duplicate replies, counted by dup.
+  EXPECT_GT(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM {} WHERE dup = 1", j)), 10);
+  EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM {} WHERE dup <> len(list_filter(result, e -> "
+                                             "e.dup = 1)) AND fw <> 1",
+                                             j)),
+            0);
+  // The firmware mix: old names for firmware before 4460 (and beside the new
+  // ones before 4540), numbers as strings before 4460.
+  EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(DISTINCT fw) FROM {}", j)), 5);
+  EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM {} WHERE (fw < 4460) <> (dst_addr IS NULL) OR "
+                                             "(fw < 4540) <> (addr IS NOT NULL) OR (fw = 4430) <> (mode IS NOT NULL) "
+                                             "OR (fw = 1) <> (result IS NULL)",
+                                             j)),
+            0);
+  EXPECT_GT(
+      QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM read_json_objects({}) WHERE json_type(json->'sent') = "
+                                       "'VARCHAR'",
+                                       QuoteLiteral(json.output_dir + "/part-*.jsonl"))),
+      100);
+  // Deterministic: the same bytes again.
+  GenerateOptions again = json;
+  again.output_dir = dir.path() + "/again";
+  again.threads = 1;
+  ASSERT_TRUE(GenerateDataset(again).ok());
+  for (const std::string& f : Listing(json.output_dir))
+    EXPECT_EQ(ReadFileOrDie(json.output_dir + "/" + f), ReadFileOrDie(again.output_dir + "/" + f)) << f;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "example/row_shape.h"
 #include "pipeline/dataset_writer.h"
 #include "pipeline/output_transaction.h"
 #include "plan/split_plan.h"
@@ -157,6 +158,16 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
   bool key_is_string = false;
   for (const Json& c : meta["columns"])
     if (c.value("role", "") == "key") key_is_string = c.value("dtype", "") == "bytes";
+  // The columns' shapes, which every row must have (example/row_shape.h).
+  std::vector<ColumnSpec> shape;
+  for (const Json& c : meta["columns"]) {
+    ColumnSpec spec;
+    spec.name = c.value("name", "");
+    const std::string role = c.value("role", "");
+    spec.role = role == "key" ? ColumnRole::kKey : role == "static" ? ColumnRole::kStatic : ColumnRole::kPerMeasurement;
+    spec.list_depth = c.value("list_depth", c.value("list", false) ? 1 : 0);
+    shape.push_back(spec);
+  }
 
   std::map<std::string, uint64_t> key_counts;  // key sort bytes -> measurements
   uint64_t files = 0, rows_total = 0, meas_total = 0;
@@ -205,6 +216,8 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
         auto it = ex->find(order_name);
         const uint64_t n = it == ex->end() ? 0 : ValueCount(it->second);
         if (n == 0) return absl::DataLossError(fmt::format("{} record {}: no measurements", file, index));
+        if (absl::Status shaped = CheckRowShape(*ex, shape, n); !shaped.ok())
+          return Annotate(shaped, fmt::format("{} record {}", file, index));
         shard_meas += n;
         const uint64_t h = HashKey(key_is_string, key, seed);
         if (global_row > 0 && (h < last_hash || (h == last_hash && key <= last_key)))
@@ -241,6 +254,9 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
     bo.sql = options.sql;
     bo.key_column = key_name;
     bo.order_column = order_name;
+    bo.include_columns = {key_name};  // only the key is recounted: other columns need not be readable
+    bo.preset = meta.value("preset", "");
+    bo.input_format = meta.value("input_format", "");
     ASSIGN_OR_RETURN(std::unique_ptr<DuckDb> db, DuckDb::Open(DuckDbOptions{0, options.threads, ""}));
     ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db.get(), bo));
     ASSIGN_OR_RETURN(QueryResult r, db->Stream(fmt::format("SELECT {} AS k, count(*) FROM {} AS t GROUP BY 1",

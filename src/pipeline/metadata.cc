@@ -78,53 +78,114 @@ constexpr const char* kTfdsFeaturesDict = "tensorflow_datasets.core.features.fea
 // The TensorFeature proto as json_format.MessageToDict writes it: shape ()
 // is an empty Shape message `{}`, an unknown dimension is -1, and int64
 // dimensions are JSON strings.
-Json TensorContent(FeatureType t, bool vector) {
+Json TensorContent(const std::string& dtype, bool vector) {
   Json shape = Json::object();
   if (vector) shape["dimensions"] = Json::array({"-1"});
   Json content;
   content["shape"] = shape;
-  content["dtype"] = TfdsDtype(t);
+  content["dtype"] = dtype;
   content["encoding"] = "none";
   return content;
 }
 
 // tfds.features.Tensor as a `Feature` proto dict (what FeatureConnector.
-// to_proto + MessageToDict give, the form features.json holds).
-Json TensorFeature(FeatureType t, bool vector) {
+// to_proto + MessageToDict give, the form features.json holds). Fields come
+// in proto field-number order, as MessageToDict writes them.
+Json TensorFeature(const std::string& dtype, bool vector) {
   Json f;
   f["pythonClassName"] = kTfdsTensor;
-  f["tensor"] = TensorContent(t, vector);
+  f["tensor"] = TensorContent(dtype, vector);
   return f;
 }
 
-// tfds.features.Sequence(Sequence(dtype), length=outer_length) for a LIST
-// column. Only a Sequence nested twice has sequence_rank 2, which is what
-// makes TFDS's example serializer/parser use the ragged
-// `x/ragged_flat_values` + `x/ragged_row_lengths_0` pair we write
-// (a Tensor of shape (None, None) would instead expect a bytes-encoded
-// {shape, value} pair). The Sequence is written in the JsonFeature form TFDS
-// writes for a Sequence whose to_json_content is a dict
-// ({"feature": <to_json()>, "length": ...}); FeatureConnector.from_proto
-// json.loads it and Sequence.from_json_content rebuilds the inner features.
-Json RaggedFeature(FeatureType t, std::optional<int> outer_length) {
-  Json tensor_legacy;  // FeatureConnector.to_json(): type / content / proto_cls
-  tensor_legacy["type"] = kTfdsTensor;
-  tensor_legacy["content"] = TensorContent(t, false);
-  tensor_legacy["proto_cls"] = "tensorflow_datasets.TensorFeature";
-  Json inner_content;
-  inner_content["feature"] = tensor_legacy;
-  inner_content["length"] = nullptr;
-  Json inner;
-  inner["type"] = kTfdsSequence;
-  inner["content"] = inner_content;
-  inner["proto_cls"] = "";
-  Json outer_content;
-  outer_content["feature"] = inner;
-  outer_content["length"] = outer_length ? Json(*outer_length) : Json(nullptr);
+// tfds.features.Sequence(inner, length) as TFDS writes it today: the
+// `sequence` member of the Feature oneof (feature.proto `Sequence sequence =
+// 12`: `feature` = the inner Feature, int64 `length`, -1 for "any length",
+// hence a JSON string).
+Json SequenceFeature(Json inner, int64_t length) {
+  Json seq;
+  seq["feature"] = std::move(inner);
+  seq["length"] = std::to_string(length);
   Json f;
   f["pythonClassName"] = kTfdsSequence;
-  f["jsonFeature"] = {{"json", outer_content.dump()}};
+  f["sequence"] = std::move(seq);
   return f;
+}
+
+// tfds.features.FeaturesDict: `features` is a proto map, written sorted by
+// name.
+Json DictFeature(std::map<std::string, Json> members) {
+  Json features = Json::object();
+  for (auto& [name, f] : members) features[name] = std::move(f);
+  Json f;
+  f["pythonClassName"] = kTfdsFeaturesDict;
+  f["featuresDict"] = {{"features", features}};
+  return f;
+}
+
+// One step of the nesting of an input column: a leaf (dtype set) or a
+// STRUCT's fields, holding `lists` list levels.
+struct Node {
+  int lists = 0;
+  std::string dtype;  // TFDS dtype of a leaf
+  std::map<std::string, Node> children;
+};
+
+// The TFDS feature of a node within one measurement: its Tensor or
+// FeaturesDict inside one Sequence per list level.
+Json NodeFeature(const Node& n) {
+  Json f;
+  if (n.children.empty()) {
+    f = TensorFeature(n.dtype, false);
+  } else {
+    std::map<std::string, Json> members;
+    for (const auto& [name, child] : n.children) members[name] = NodeFeature(child);
+    f = DictFeature(std::move(members));
+  }
+  for (int i = 0; i < n.lists; ++i) f = SequenceFeature(std::move(f), -1);
+  return f;
+}
+
+bool HasLists(const Node& n) {
+  if (n.lists > 0) return true;
+  for (const auto& [name, child] : n.children)
+    if (HasLists(child)) return true;
+  return false;
+}
+
+// The TFDS features of the output: one per input column (the nesting of its
+// leaves rebuilt from their paths), in TFDS's encodings:
+//   key / static scalar            Tensor(shape=())
+//   per-measurement scalar         Tensor(shape=(None,))
+//   per-measurement nested value   Sequence(<the value's feature>)
+//   static value holding lists     Sequence(<the value's feature>, length=1)
+//   static STRUCT of scalars       FeaturesDict of Tensor(shape=())
+// so that TFDS's serializer names and shapes the features exactly as the
+// rows hold them (a leaf of rank r > 1 as flat values + r - 1 row-lengths).
+Json TfdsFeatures(const SourceSchema& schema) {
+  std::map<std::string, std::pair<Node, ColumnRole>> columns;
+  for (const SourceColumn& c : schema.columns) {
+    auto& [root, role] = columns[c.path[0].name];
+    role = c.spec.role;
+    Node* n = &root;
+    n->lists = c.path[0].lists;
+    for (size_t i = 1; i < c.path.size(); ++i) {
+      n = &n->children[c.path[i].name];
+      n->lists = c.path[i].lists;
+    }
+    n->dtype = !c.mask_of.empty() ? "bool" : TfdsDtype(c.spec.type);
+  }
+  std::map<std::string, Json> members;
+  for (const auto& [name, entry] : columns) {
+    const auto& [node, role] = entry;
+    if (role == ColumnRole::kPerMeasurement) {
+      members[name] = node.children.empty() && node.lists == 0 ? TensorFeature(node.dtype, true)
+                                                               : SequenceFeature(NodeFeature(node), -1);
+    } else {
+      members[name] = HasLists(node) ? SequenceFeature(NodeFeature(node), 1) : NodeFeature(node);
+    }
+  }
+  return DictFeature(std::move(members));
 }
 
 }  // namespace
@@ -139,16 +200,34 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
   meta["order_by"] = in.options.order_column;
   Json columns = Json::array();
   for (const SourceColumn& c : in.schema.columns) {
-    columns.push_back({{"name", c.name},
-                       {"input_type", c.input_type},
-                       {"role", RoleName(c.spec.role)},
-                       {"dtype", FeatureTypeName(c.spec.type)},
-                       {"list", c.spec.is_list}});
+    Json col = {{"name", c.name},
+                {"input_type", c.input_type},
+                {"role", RoleName(c.spec.role)},
+                {"dtype", FeatureTypeName(c.spec.type)},
+                {"list", c.spec.list_depth > 0}};
+    if (c.spec.list_depth > 1) col["list_depth"] = c.spec.list_depth;
+    if (c.path.size() > 1 || c.path[0].name != c.name) {
+      Json path = Json::array();
+      for (const PathStep& step : c.path) path.push_back({{"name", step.name}, {"lists", step.lists}});
+      col["path"] = path;
+    }
+    if (!c.mask_of.empty()) {
+      col["nulls"] = "presence mask";
+      col["mask_of"] = c.mask_of;
+    } else if (c.filled) {
+      col["nulls"] = "fill";
+      col["fill"] = c.null_fill;
+    } else {
+      col["nulls"] = c.spec.type == FeatureType::kFloat ? "nan" : "error";
+    }
+    columns.push_back(col);
   }
   meta["columns"] = columns;
   Json feats = Json::array();
   for (const FeatureDescription& f : features) {
-    feats.push_back({{"name", f.name}, {"dtype", f.dtype}, {"kind", f.kind}, {"column", f.source_column}});
+    Json feat = {{"name", f.name}, {"dtype", f.dtype}, {"kind", f.kind}, {"column", f.source_column}};
+    if (f.kind == "ragged_row_lengths") feat["level"] = f.level;
+    feats.push_back(feat);
   }
   meta["features"] = feats;
   meta["split"] = {{"test_fraction", in.options.test_fraction},
@@ -158,6 +237,8 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
                    {"train_rows", in.plan.num_train}};
   meta["array_record_options"] = in.ar_options.ToString();
   meta["null_lists_as_empty"] = in.options.null_lists_as_empty;
+  if (!in.schema.preset.empty()) meta["preset"] = in.schema.preset;
+  if (!in.options.input_format.empty()) meta["input_format"] = in.options.input_format;
   meta["counts"] = {{"rows", in.plan.num_keys}, {"measurements", in.measurements}};
   meta["splits"] = {{"train", SplitJson(in.train, in.plan.num_train)}, {"test", SplitJson(in.test, in.plan.num_test)}};
 
@@ -185,23 +266,7 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
   info["splits"] = splits;
   info["version"] = kTfdsVersion;
 
-  // One TFDS feature per input column (a LIST column's two Example features
-  // form one ragged feature). nlohmann's object keeps insertion order, so
-  // sort by name for a stable file.
-  std::map<std::string, Json> by_name;
-  for (const SourceColumn& c : in.schema.columns) {
-    const bool per_row = c.spec.role != ColumnRole::kPerMeasurement;
-    if (c.spec.is_list) {
-      by_name[c.name] = RaggedFeature(c.spec.type, per_row ? std::optional<int>(1) : std::nullopt);
-    } else {
-      by_name[c.name] = TensorFeature(c.spec.type, !per_row);
-    }
-  }
-  Json tfds_features = Json::object();
-  for (auto& [name, f] : by_name) tfds_features[name] = std::move(f);
-  Json tfds;
-  tfds["pythonClassName"] = kTfdsFeaturesDict;
-  tfds["featuresDict"] = {{"features", tfds_features}};
+  const Json tfds = TfdsFeatures(in.schema);
 
   RETURN_IF_ERROR(WriteStringToFileAtomic(env, meta.dump(2) + "\n", dir + "/proberows.json"));
   RETURN_IF_ERROR(WriteStringToFileAtomic(env, info.dump(2) + "\n", dir + "/dataset_info.json"));

@@ -103,14 +103,42 @@ constexpr char FEATURES_GOLDEN[] = R"json({
             },
             "rtts": {
                 "pythonClassName": "tensorflow_datasets.core.features.sequence_feature.Sequence",
-                "jsonFeature": {
-                    "json": "{\"feature\":{\"type\":\"tensorflow_datasets.core.features.sequence_feature.Sequence\",\"content\":{\"feature\":{\"type\":\"tensorflow_datasets.core.features.tensor_feature.Tensor\",\"content\":{\"shape\":{},\"dtype\":\"float32\",\"encoding\":\"none\"},\"proto_cls\":\"tensorflow_datasets.TensorFeature\"},\"length\":null},\"proto_cls\":\"\"},\"length\":null}"
+                "sequence": {
+                    "feature": {
+                        "pythonClassName": "tensorflow_datasets.core.features.sequence_feature.Sequence",
+                        "sequence": {
+                            "feature": {
+                                "pythonClassName": "tensorflow_datasets.core.features.tensor_feature.Tensor",
+                                "tensor": {
+                                    "shape": {},
+                                    "dtype": "float32",
+                                    "encoding": "none"
+                                }
+                            },
+                            "length": "-1"
+                        }
+                    },
+                    "length": "-1"
                 }
             },
             "tags": {
                 "pythonClassName": "tensorflow_datasets.core.features.sequence_feature.Sequence",
-                "jsonFeature": {
-                    "json": "{\"feature\":{\"type\":\"tensorflow_datasets.core.features.sequence_feature.Sequence\",\"content\":{\"feature\":{\"type\":\"tensorflow_datasets.core.features.tensor_feature.Tensor\",\"content\":{\"shape\":{},\"dtype\":\"string\",\"encoding\":\"none\"},\"proto_cls\":\"tensorflow_datasets.TensorFeature\"},\"length\":null},\"proto_cls\":\"\"},\"length\":1}"
+                "sequence": {
+                    "feature": {
+                        "pythonClassName": "tensorflow_datasets.core.features.sequence_feature.Sequence",
+                        "sequence": {
+                            "feature": {
+                                "pythonClassName": "tensorflow_datasets.core.features.tensor_feature.Tensor",
+                                "tensor": {
+                                    "shape": {},
+                                    "dtype": "string",
+                                    "encoding": "none"
+                                }
+                            },
+                            "length": "-1"
+                        }
+                    },
+                    "length": "1"
                 }
             },
             "timestamp": {
@@ -140,49 +168,56 @@ constexpr char PROBEROWS_GOLDEN[] = R"json({
       "input_type": "INTEGER",
       "role": "key",
       "dtype": "int64",
-      "list": false
+      "list": false,
+      "nulls": "error"
     },
     {
       "name": "timestamp",
       "input_type": "TIMESTAMP",
       "role": "per_measurement",
       "dtype": "int64",
-      "list": false
+      "list": false,
+      "nulls": "error"
     },
     {
       "name": "rtt_avg",
       "input_type": "DOUBLE",
       "role": "per_measurement",
       "dtype": "float32",
-      "list": false
+      "list": false,
+      "nulls": "nan"
     },
     {
       "name": "country",
       "input_type": "VARCHAR",
       "role": "static",
       "dtype": "bytes",
-      "list": false
+      "list": false,
+      "nulls": "error"
     },
     {
       "name": "dst",
       "input_type": "VARCHAR",
       "role": "per_measurement",
       "dtype": "bytes",
-      "list": false
+      "list": false,
+      "nulls": "error"
     },
     {
       "name": "rtts",
       "input_type": "DOUBLE[]",
       "role": "per_measurement",
       "dtype": "float32",
-      "list": true
+      "list": true,
+      "nulls": "nan"
     },
     {
       "name": "tags",
       "input_type": "VARCHAR[]",
       "role": "static",
       "dtype": "bytes",
-      "list": true
+      "list": true,
+      "nulls": "error"
     }
   ],
   "features": [
@@ -220,7 +255,8 @@ constexpr char PROBEROWS_GOLDEN[] = R"json({
       "name": "rtts/ragged_row_lengths_0",
       "dtype": "int64",
       "kind": "ragged_row_lengths",
-      "column": "rtts"
+      "column": "rtts",
+      "level": 0
     },
     {
       "name": "tags/ragged_flat_values",
@@ -232,7 +268,8 @@ constexpr char PROBEROWS_GOLDEN[] = R"json({
       "name": "tags/ragged_row_lengths_0",
       "dtype": "int64",
       "kind": "ragged_row_lengths",
-      "column": "tags"
+      "column": "tags",
+      "level": 0
     },
     {
       "name": "timestamp",
@@ -355,21 +392,22 @@ TEST_F(MetadataTest, FeaturesJsonIsTheTfdsFeaturesDict) {
   EXPECT_EQ(ReadFileOrDie(out + "/features.json"), FEATURES_GOLDEN);
 }
 
-TEST_F(MetadataTest, RaggedSequenceJsonFeatureDecodesToNestedSequences) {
+TEST_F(MetadataTest, RaggedListIsASequenceOfSequencesInTfdsCurrentForm) {
   const std::string out = dir_.path() + "/out";
   BuildInto(out, 1, Strategy::kStreaming);
   const auto f = nlohmann::json::parse(ReadFileOrDie(out + "/features.json"));
   const auto& rtts = f["featuresDict"]["features"]["rtts"];
+  // Sequence(Sequence(Tensor(float32))): the `sequence` member of the Feature
+  // oneof, int64 lengths as strings, -1 for any length.
   ASSERT_EQ(rtts["pythonClassName"], "tensorflow_datasets.core.features.sequence_feature.Sequence");
-  // What Sequence.from_json_content receives after json.loads.
-  const auto outer = nlohmann::json::parse(rtts["jsonFeature"]["json"].get<std::string>());
-  EXPECT_TRUE(outer["length"].is_null());
-  EXPECT_EQ(outer["feature"]["type"], "tensorflow_datasets.core.features.sequence_feature.Sequence");
-  EXPECT_TRUE(outer["feature"]["content"]["length"].is_null());
-  const auto& tensor = outer["feature"]["content"]["feature"];
-  EXPECT_EQ(tensor["type"], "tensorflow_datasets.core.features.tensor_feature.Tensor");
-  EXPECT_EQ(tensor["proto_cls"], "tensorflow_datasets.TensorFeature");
-  EXPECT_EQ(tensor["content"].dump(), R"({"dtype":"float32","encoding":"none","shape":{}})");
+  EXPECT_EQ(rtts["sequence"]["length"], "-1");
+  const auto& inner = rtts["sequence"]["feature"];
+  EXPECT_EQ(inner["pythonClassName"], "tensorflow_datasets.core.features.sequence_feature.Sequence");
+  EXPECT_EQ(inner["sequence"]["length"], "-1");
+  const auto& tensor = inner["sequence"]["feature"];
+  EXPECT_EQ(tensor["pythonClassName"], "tensorflow_datasets.core.features.tensor_feature.Tensor");
+  EXPECT_EQ(tensor["tensor"].dump(), R"({"dtype":"float32","encoding":"none","shape":{}})");  // parse() sorts keys
+  EXPECT_FALSE(rtts.contains("jsonFeature"));
 }
 
 TEST_F(MetadataTest, StaticListIsASequenceOfLengthOne) {
@@ -377,9 +415,9 @@ TEST_F(MetadataTest, StaticListIsASequenceOfLengthOne) {
   BuildInto(out, 1, Strategy::kStreaming);
   const auto f = nlohmann::json::parse(ReadFileOrDie(out + "/features.json"));
   const auto& tags = f["featuresDict"]["features"]["tags"];
-  const auto outer = nlohmann::json::parse(tags["jsonFeature"]["json"].get<std::string>());
-  EXPECT_EQ(outer["length"], 1);
-  EXPECT_EQ(outer["feature"]["content"]["feature"]["content"]["dtype"], "string");
+  EXPECT_EQ(tags["sequence"]["length"], "1");
+  EXPECT_EQ(tags["sequence"]["feature"]["sequence"]["length"], "-1");
+  EXPECT_EQ(tags["sequence"]["feature"]["sequence"]["feature"]["tensor"]["dtype"], "string");
 }
 
 TEST_F(MetadataTest, ProberowsJsonExact) {

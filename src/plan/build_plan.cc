@@ -41,6 +41,10 @@ Json OptionsToJson(const BuildOptions& o) {
   j["include"] = o.include_columns;
   j["exclude"] = o.exclude_columns;
   j["null_lists_as_empty"] = o.null_lists_as_empty;
+  j["fill_nulls"] = o.fill_nulls;  // nested input / NULL policy / formats / presets (source/input_source.h)
+  j["null_mask"] = o.null_mask;
+  j["input_format"] = o.input_format;
+  j["preset"] = o.preset;
   j["test_fraction"] = o.test_fraction;
   j["seed"] = o.seed;
   j["train_shards"] = o.train_shards;
@@ -62,6 +66,10 @@ void OptionsFromJson(const Json& j, BuildOptions* o) {
   o->include_columns = j.at("include").get<std::vector<std::string>>();
   o->exclude_columns = j.at("exclude").get<std::vector<std::string>>();
   o->null_lists_as_empty = j.at("null_lists_as_empty").get<bool>();
+  o->fill_nulls = j.at("fill_nulls").get<std::vector<std::string>>();
+  o->null_mask = j.at("null_mask").get<bool>();
+  o->input_format = j.at("input_format").get<std::string>();
+  o->preset = j.at("preset").get<std::string>();
   o->test_fraction = j.at("test_fraction").get<double>();
   o->seed = j.at("seed").get<uint64_t>();
   o->train_shards = j.at("train_shards").get<int>();

@@ -1,14 +1,17 @@
 #include "source/input_source.h"
 
-#include <glob.h>
-#include <sys/stat.h>
-
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <memory>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "source/json_types.h"
 #include "source/key_codec.h"
+#include "source/presets.h"
 #include "source/schema_check.h"
 #include "util/status_macros.h"
 
@@ -16,54 +19,9 @@ namespace proberows {
 
 namespace {
 
-enum class Format { kParquet, kCsv, kJson };
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-Format FormatOf(const std::string& path) {
-  std::string p = path;
-  for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* gz : {".gz", ".zst"})
-    if (EndsWith(p, gz)) p.resize(p.size() - std::string(gz).size());
-  if (EndsWith(p, ".csv") || EndsWith(p, ".tsv")) return Format::kCsv;
-  if (EndsWith(p, ".json") || EndsWith(p, ".jsonl") || EndsWith(p, ".ndjson")) return Format::kJson;
-  return Format::kParquet;
-}
-
-const char* FormatName(Format f) {
-  switch (f) {
-    case Format::kParquet: return "Parquet";
-    case Format::kCsv: return "CSV";
-    case Format::kJson: return "JSON";
-  }
-  return "?";
-}
-
-bool HasGlobChars(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
-
-absl::StatusOr<std::vector<std::string>> Glob(const std::string& pattern) {
-  glob_t g;
-  const int rc = ::glob(pattern.c_str(), GLOB_ERR, nullptr, &g);
-  std::vector<std::string> out;
-  if (rc == 0) {
-    for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
-  }
-  globfree(&g);
-  if (rc == GLOB_ABORTED) {
-    // Most often the folder the pattern starts from is missing: say so.
-    const std::string fixed = pattern.substr(0, pattern.find_first_of("*?["));
-    const size_t slash = fixed.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : fixed.substr(0, slash);
-    struct stat st;
-    if (::stat(dir.c_str(), &st) != 0)
-      return absl::NotFoundError(fmt::format("input '{}': folder '{}' does not exist", pattern, dir));
-  }
-  if (rc != 0 && rc != GLOB_NOMATCH)
-    return absl::InvalidArgumentError(fmt::format("input '{}': cannot expand the pattern", pattern));
-  return out;
-}
+constexpr const char kSupported[] =
+    "supported: BOOLEAN, integers that fit in int64, TIMESTAMP, DATE, FLOAT, DOUBLE, DECIMAL, VARCHAR, BLOB, "
+    "UUID, ENUM, JSON holding values of one type, and LISTs, STRUCTs and MAPs of these";
 
 std::string Join(const std::vector<std::string>& v, const std::string& sep) {
   std::string out;
@@ -74,80 +32,123 @@ std::string Join(const std::vector<std::string>& v, const std::string& sep) {
   return out;
 }
 
-// How a column of a given DuckDB type becomes a feature.
-struct TypeMapping {
-  bool ok = false;
-  FeatureType feature = FeatureType::kInt64;
-  PhysicalType physical = PhysicalType::kInt64;
-  bool needs_range_check = false;  // UBIGINT, HUGEINT, UHUGEINT
-  std::string expr;                // SQL turning the input value `{}` into the physical type
+// `leaf` is `target` or lies under it (target "result" covers "result/rtt").
+bool Covers(const std::string& target, const std::string& leaf) {
+  return leaf == target ||
+         (leaf.size() > target.size() && leaf.compare(0, target.size(), target) == 0 && leaf[target.size()] == '/');
+}
+
+bool CoveredByAny(const std::vector<std::string>& targets, const std::string& leaf) {
+  for (const std::string& t : targets)
+    if (Covers(t, leaf)) return true;
+  return false;
+}
+
+// A --fill-null value as an SQL literal of the leaf's element type, or an
+// error naming the flag.
+absl::StatusOr<std::string> FillLiteral(const std::string& spec, const std::string& leaf, FeatureType type,
+                                        const std::string& value) {
+  switch (type) {
+    case FeatureType::kInt64: {
+      int64_t v = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+      if (ec != std::errc() || end != value.data() + value.size())
+        return absl::InvalidArgumentError(
+            fmt::format("--fill-null {}: '{}' is not an integer, and column '{}' is int64", spec, value, leaf));
+      return fmt::format("CAST({} AS BIGINT)", v);
+    }
+    case FeatureType::kFloat: {
+      char* end = nullptr;
+      const double d = std::strtod(value.c_str(), &end);
+      if (value.empty() || end != value.c_str() + value.size())
+        return absl::InvalidArgumentError(
+            fmt::format("--fill-null {}: '{}' is not a number, and column '{}' is float32", spec, value, leaf));
+      if (std::isnan(d)) return std::string("CAST('NaN' AS DOUBLE)");
+      return fmt::format("CAST({} AS DOUBLE)", QuoteLiteral(value));
+    }
+    case FeatureType::kBytes: return QuoteLiteral(value);
+  }
+  return absl::InternalError("unknown feature type");
+}
+
+struct FillSpec {
+  std::string text;  // as given, for messages
+  std::string target;
+  std::string value;
+  bool used = false;
 };
 
-// Maps a scalar (non-list) type. `x` is the SQL for the value.
-TypeMapping MapScalar(duckdb_logical_type t, const std::string& x) {
-  TypeMapping m;
-  m.ok = true;
-  switch (duckdb_get_type_id(t)) {
-    case DUCKDB_TYPE_BIGINT: m.expr = x; return m;
-    case DUCKDB_TYPE_BOOLEAN:
-    case DUCKDB_TYPE_TINYINT:
-    case DUCKDB_TYPE_SMALLINT:
-    case DUCKDB_TYPE_INTEGER:
-    case DUCKDB_TYPE_UTINYINT:
-    case DUCKDB_TYPE_USMALLINT:
-    case DUCKDB_TYPE_UINTEGER: m.expr = fmt::format("CAST({} AS BIGINT)", x); return m;
-    case DUCKDB_TYPE_UBIGINT:
-    case DUCKDB_TYPE_HUGEINT:
-    case DUCKDB_TYPE_UHUGEINT:
-      m.needs_range_check = true;
-      m.expr = x;  // wrapped by the caller, which knows the column name
-      return m;
-    case DUCKDB_TYPE_TIMESTAMP:
-    case DUCKDB_TYPE_TIMESTAMP_TZ:
-    case DUCKDB_TYPE_TIMESTAMP_S:
-    case DUCKDB_TYPE_TIMESTAMP_MS:
-    case DUCKDB_TYPE_TIMESTAMP_NS: m.expr = fmt::format("epoch_us({})", x); return m;
-    case DUCKDB_TYPE_DATE: m.expr = fmt::format("CAST(({} - DATE '1970-01-01') AS BIGINT)", x); return m;
-    case DUCKDB_TYPE_DOUBLE:
-      m.feature = FeatureType::kFloat;
-      m.physical = PhysicalType::kDouble;
-      m.expr = x;
-      return m;
-    case DUCKDB_TYPE_FLOAT:
-    case DUCKDB_TYPE_DECIMAL:
-      m.feature = FeatureType::kFloat;
-      m.physical = PhysicalType::kDouble;
-      m.expr = fmt::format("CAST({} AS DOUBLE)", x);
-      return m;
-    case DUCKDB_TYPE_VARCHAR:
-    case DUCKDB_TYPE_BLOB:
-      m.feature = FeatureType::kBytes;
-      m.physical = PhysicalType::kString;
-      m.expr = x;
-      return m;
-    case DUCKDB_TYPE_UUID:
-    case DUCKDB_TYPE_ENUM:
-      m.feature = FeatureType::kBytes;
-      m.physical = PhysicalType::kString;
-      m.expr = fmt::format("CAST({} AS VARCHAR)", x);
-      return m;
-    default: m.ok = false; return m;
+absl::StatusOr<std::vector<FillSpec>> ParseFills(const std::vector<std::string>& specs) {
+  std::vector<FillSpec> out;
+  for (const std::string& s : specs) {
+    const size_t eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return absl::InvalidArgumentError(
+          fmt::format("--fill-null '{}': expected COLUMN=VALUE, e.g. ttl=-1 (an empty VALUE is the empty string)", s));
+    out.push_back(FillSpec{s, s.substr(0, eq), s.substr(eq + 1)});
   }
+  return out;
 }
 
-std::string RangeChecked(const std::string& x, const std::string& column, const std::string& key_sql) {
-  return fmt::format(
-      "CASE WHEN {0} < -9223372036854775808 OR {0} > 9223372036854775807 THEN "
-      "error('column ' || {1} || ': value ' || CAST({0} AS VARCHAR) || ' does not fit in int64 (key ' || "
-      "CAST({2} AS VARCHAR) || ')') ELSE CAST({0} AS BIGINT) END",
-      x, QuoteLiteral("'" + column + "'"), key_sql);
+// One leaf on its way to a SourceColumn.
+struct Planned {
+  Leaf leaf;
+  ColumnRole role = ColumnRole::kPerMeasurement;
+  bool is_order = false;
+};
+
+// Opens the small single-threaded DuckDB that samples the input (the first
+// rows in file order, so that the sample is the same on every run).
+absl::StatusOr<DuckDb*> SampleDb(std::unique_ptr<DuckDb>* holder) {
+  if (*holder == nullptr) {
+    DuckDbOptions o;
+    o.memory_limit_bytes = 512ull << 20;
+    o.threads = 1;
+    ASSIGN_OR_RETURN(*holder, DuckDb::Open(o));
+  }
+  return holder->get();
 }
 
-constexpr const char* kSupported =
-    "supported: BOOLEAN, integers that fit in int64, TIMESTAMP, DATE, FLOAT, DOUBLE, DECIMAL, VARCHAR, BLOB, "
-    "UUID, and LISTs of these";
+// CSV has no list or struct type: a text column whose values in the sample
+// are all JSON arrays or objects is read as that JSON (e.g. "[1.5, 2.5]" as
+// DOUBLE[]). Returns the SQL of the parsed value, or "" to keep the text; a
+// problem when the JSON values have no common structure.
+absl::StatusOr<std::string> CsvJsonColumn(DuckDb* db, const std::string& sample, const std::string& column,
+                                          std::string* problem) {
+  const std::string q = "t." + QuoteIdentifier(column);
+  ASSIGN_OR_RETURN(
+      QueryResult r,
+      db->Query(fmt::format("SELECT count({0}), count({0}) FILTER (WHERE (starts_with(ltrim({0}), '[') OR "
+                            "starts_with(ltrim({0}), '{{')) AND json_valid({0})), "
+                            "CAST(json_group_structure(CASE WHEN json_valid({0}) THEN CAST({0} AS JSON) END) AS "
+                            "VARCHAR) FROM {1}",
+                            q, sample)));
+  ASSIGN_OR_RETURN(DataChunk chunk, r.Next());
+  if (!chunk.valid() || chunk.size() != 1) return std::string();
+  const int64_t values = static_cast<const int64_t*>(duckdb_vector_get_data(chunk.column(0)))[0];
+  const int64_t json = static_cast<const int64_t*>(duckdb_vector_get_data(chunk.column(1)))[0];
+  if (values == 0 || json != values) return std::string();
+  const std::string structure(StringAt(static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk.column(2))), 0));
+  if (structure.find("\"JSON\"") != std::string::npos || structure.find("\"NULL\"") != std::string::npos) {
+    *problem = fmt::format("holds JSON text whose values differ in type (structure {})", structure);
+    return std::string();
+  }
+  return fmt::format("json_transform_strict({}, {})", q, QuoteLiteral(structure));
+}
 
 }  // namespace
+
+PhysicalType PhysicalTypeOf(ElementKind element, int depth) {
+  switch (element) {
+    case ElementKind::kInt64:
+      return depth == 0 ? PhysicalType::kInt64 : depth == 1 ? PhysicalType::kListInt64 : PhysicalType::kNestedInt64;
+    case ElementKind::kDouble:
+      return depth == 0 ? PhysicalType::kDouble : depth == 1 ? PhysicalType::kListDouble : PhysicalType::kNestedDouble;
+    case ElementKind::kString:
+      return depth == 0 ? PhysicalType::kString : depth == 1 ? PhysicalType::kListString : PhysicalType::kNestedString;
+  }
+  return PhysicalType::kInt64;
+}
 
 std::vector<ColumnSpec> SourceSchema::Specs() const {
   std::vector<ColumnSpec> specs;
@@ -156,74 +157,98 @@ std::vector<ColumnSpec> SourceSchema::Specs() const {
 }
 
 absl::StatusOr<std::vector<std::string>> ExpandInputs(const std::vector<std::string>& patterns) {
-  std::set<std::string> files;
-  for (const std::string& pattern : patterns) {
-    if (HasGlobChars(pattern)) {
-      ASSIGN_OR_RETURN(std::vector<std::string> matches, Glob(pattern));
-      if (matches.empty()) return absl::NotFoundError(fmt::format("input '{}' matches no files", pattern));
-      for (std::string& m : matches) {
-        struct stat st;
-        if (::stat(m.c_str(), &st) == 0 && S_ISREG(st.st_mode)) files.insert(std::move(m));
-      }
-      continue;
-    }
-    struct stat st;
-    if (::stat(pattern.c_str(), &st) != 0)
-      return absl::NotFoundError(fmt::format("input '{}' does not exist", pattern));
-    if (S_ISDIR(st.st_mode)) {
-      std::vector<std::string> found;
-      for (const char* ext : {"*.parquet", "*.csv", "*.json", "*.jsonl", "*.ndjson"}) {
-        ASSIGN_OR_RETURN(std::vector<std::string> m, Glob(pattern + "/" + ext));
-        found.insert(found.end(), m.begin(), m.end());
-      }
-      if (found.empty())
-        return absl::NotFoundError(fmt::format("input folder '{}' holds no .parquet, .csv or .json files", pattern));
-      files.insert(found.begin(), found.end());
-      continue;
-    }
-    files.insert(pattern);
-  }
-  std::vector<std::string> out(files.begin(), files.end());
-  if (out.empty()) return absl::NotFoundError("no input files");
-  const Format first = FormatOf(out.front());
-  for (const std::string& f : out) {
-    if (FormatOf(f) != first)
-      return absl::InvalidArgumentError(fmt::format("inputs mix formats: '{}' is {} but '{}' is {}", out.front(),
-                                                    FormatName(first), f, FormatName(FormatOf(f))));
-  }
-  return out;
+  InputFormat format;
+  return ExpandInputFiles(patterns, nullptr, &format);
 }
 
-absl::StatusOr<std::string> TableFunctionFor(const std::vector<std::string>& files) {
-  std::vector<std::string> quoted;
-  quoted.reserve(files.size());
-  for (const std::string& f : files) quoted.push_back(QuoteLiteral(f));
-  const std::string list = "[" + Join(quoted, ", ") + "]";
-  switch (FormatOf(files.front())) {
-    case Format::kParquet: return fmt::format("read_parquet({})", list);
-    case Format::kCsv: return fmt::format("read_csv({})", list);
-    case Format::kJson: return fmt::format("read_json({})", list);
-  }
-  return absl::InternalError("unknown format");
+std::string SourceSchema::ReaderFor(const std::vector<std::string>& subset, const std::string& extra_options) const {
+  const std::string call = reader.Call(subset, extra_options);
+  if (preset_select.empty()) return call;
+  return "(" + preset_select + call + preset_suffix + ")";
 }
 
-absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& options) {
+const char kSupportedTypes[] =
+    "BOOLEAN, integers that fit in int64, TIMESTAMP, DATE, FLOAT, DOUBLE, DECIMAL, VARCHAR, BLOB, UUID, ENUM, JSON "
+    "holding values of one type, and LISTs, STRUCTs and MAPs of these";
+
+absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& options,
+                                           std::vector<ColumnProblem>* problems_out) {
   SourceSchema schema;
+  schema.null_lists_as_empty = options.null_lists_as_empty;
+  schema.preset = options.preset;
+  std::unique_ptr<DuckDb> sample_holder;
+
+  // ---- the input and its reader
+  std::string raw_from;  // the input before any preset
+  InputFormat format = InputFormat::kParquet;
+  absl::StatusOr<PresetPlan> plan = absl::NotFoundError("");
   if (!options.sql.empty()) {
     std::string sql = options.sql;
     while (!sql.empty() && (sql.back() == ';' || std::isspace(static_cast<unsigned char>(sql.back())))) sql.pop_back();
-    schema.from_clause = "(" + sql + ")";
+    raw_from = "(" + sql + ")";
   } else {
-    ASSIGN_OR_RETURN(schema.files, ExpandInputs(options.inputs));
-    ASSIGN_OR_RETURN(schema.from_clause, TableFunctionFor(schema.files));
-    if (FormatOf(schema.files.front()) == Format::kParquet) RETURN_IF_ERROR(CheckSameParquetSchema(db, schema.files));
+    InputFormat forced;
+    if (!options.input_format.empty()) {
+      ASSIGN_OR_RETURN(forced, ParseInputFormat(options.input_format));
+    }
+    ASSIGN_OR_RETURN(schema.files,
+                     ExpandInputFiles(options.inputs, options.input_format.empty() ? nullptr : &forced, &format));
+  }
+  if (!options.preset.empty()) {
+    plan = PlanPreset(options.preset, format, !options.sql.empty());
+    if (!plan.ok()) return plan.status();
+  }
+  if (options.sql.empty()) {
+    if (plan.ok() && format == InputFormat::kJson && !plan->json_columns.empty()) {
+      schema.reader.format = format;
+      schema.reader.options = plan->json_columns;
+    } else {
+      ASSIGN_OR_RETURN(schema.reader, DetectReader(db, format, schema.files));
+    }
+    if (format == InputFormat::kParquet) RETURN_IF_ERROR(CheckSameParquetSchema(db, schema.files));
+    raw_from = schema.reader.Call(schema.files);
+  }
+  const std::string what = options.sql.empty() ? "reading input" : "--sql query";
+  if (plan.ok()) {
+    // The preset's columns replace the raw ones; columns added by reader
+    // options (filename, file_row_number) pass through.
+    auto raw = db->Query("SELECT * FROM " + raw_from + " AS r LIMIT 0");
+    if (!raw.ok()) return absl::Status(raw.status().code(), fmt::format("{}: {}", what, StatusMessage(raw.status())));
+    std::vector<std::string> raw_names;
+    for (const ResultColumn& c : raw->columns()) raw_names.push_back(c.name);
+    std::vector<std::string> missing;
+    for (const std::string& need : plan->required)
+      if (std::find(raw_names.begin(), raw_names.end(), need) == raw_names.end()) missing.push_back(need);
+    if (!missing.empty())
+      return absl::InvalidArgumentError(fmt::format("--preset {}: the input has no column{} {} (its columns: {})",
+                                                    options.preset, missing.size() > 1 ? "s" : "", Join(missing, ", "),
+                                                    Join(raw_names, ", ")));
+    // Optional raw columns the input lacks read as NULL.
+    std::string added;
+    for (const auto& [name, type] : plan->optional) {
+      if (std::find(raw_names.begin(), raw_names.end(), name) != raw_names.end()) continue;
+      added += fmt::format(", CAST(NULL AS {}) AS {}", type, QuoteIdentifier(name));
+      raw_names.push_back(name);
+    }
+    std::vector<std::string> quoted;
+    for (const std::string& n : raw_names) quoted.push_back(QuoteIdentifier(n));
+    std::string select = "SELECT * EXCLUDE (" + Join(quoted, ", ") + ")";
+    for (const PresetColumn& c : plan->columns) select += fmt::format(", {} AS {}", c.sql, QuoteIdentifier(c.name));
+    if (added.empty()) {
+      schema.preset_select = select + " FROM ";
+    } else {
+      schema.preset_select = select + " FROM (SELECT *" + added + " FROM ";
+      schema.preset_suffix = ") AS r";
+    }
+    schema.from_clause = options.sql.empty() ? schema.ReaderFor(schema.files)
+                                             : "(" + schema.preset_select + raw_from + schema.preset_suffix + ")";
+  } else {
+    schema.from_clause = raw_from;
   }
 
   auto described = db->Query("SELECT * FROM " + schema.from_clause + " AS t LIMIT 0");
-  if (!described.ok()) {
-    const std::string what = options.sql.empty() ? "reading input" : "--sql query";
+  if (!described.ok())
     return absl::Status(described.status().code(), fmt::format("{}: {}", what, StatusMessage(described.status())));
-  }
   const std::vector<ResultColumn>& cols = described->columns();
   std::vector<std::string> available;
   for (const ResultColumn& c : cols) available.push_back(c.name);
@@ -232,109 +257,253 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
       if (c.name == name) return &c;
     return nullptr;
   };
-  auto missing = [&](const std::string& what, const std::string& name) {
+  auto missing = [&](const std::string& kind, const std::string& name) {
     return absl::InvalidArgumentError(
-        fmt::format("{} '{}' not found in input; available columns: {}", what, name, Join(available, ", ")));
+        fmt::format("{} '{}' not found in input; available columns: {}", kind, name, Join(available, ", ")));
   };
   if (!find(options.key_column)) return missing("key column", options.key_column);
   if (!find(options.order_column)) return missing("order column", options.order_column);
   for (const std::string& c : options.static_columns)
     if (!find(c)) return missing("static column", c);
-  for (const std::string& c : options.include_columns)
-    if (!find(c)) return missing("--include column", c);
-  for (const std::string& c : options.exclude_columns)
-    if (!find(c)) return missing("--exclude column", c);
   for (const std::string& c : options.static_columns)
     if (std::find(options.exclude_columns.begin(), options.exclude_columns.end(), c) != options.exclude_columns.end())
       return absl::InvalidArgumentError(fmt::format("column '{}' is both static and excluded", c));
-
   auto contains = [](const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
   };
-  const std::string key_sql = QuoteIdentifier(options.key_column);
 
-  // Key first.
-  {
-    const ResultColumn& kc = *find(options.key_column);
-    TypeMapping m = MapScalar(kc.type.get(), key_sql);
-    const bool is_int = m.ok && m.feature == FeatureType::kInt64;
-    const bool is_str = m.ok && m.feature == FeatureType::kBytes;
-    if (!is_int && !is_str)
-      return absl::InvalidArgumentError(
-          fmt::format("key column '{}' has type {}; a key must be an integer or a string", kc.name, kc.type_name()));
-    if (m.needs_range_check) m.expr = RangeChecked(key_sql, kc.name, key_sql);
-    SourceColumn sc;
-    sc.name = kc.name;
-    sc.input_type = kc.type_name();
-    sc.physical = m.physical;
-    sc.spec = ColumnSpec{kc.name, m.feature, false, ColumnRole::kKey};
-    schema.key_is_string = is_str;
-    schema.columns.push_back(sc);
-    schema.key_expr = m.expr;
-    schema.select_sql = "SELECT " + m.expr + " AS c0";
-  }
-
+  // ---- flatten every column into leaves
+  const std::string sample = fmt::format("(SELECT * FROM {} AS s LIMIT {}) AS t", schema.from_clause, kJsonSampleRows);
+  std::vector<Leaf> all;
+  std::vector<std::string> problems;  // "'name' <reason>"
+  std::vector<std::string> problem_names;
   for (const ResultColumn& c : cols) {
-    if (c.name == options.key_column) continue;
-    const bool is_static = contains(options.static_columns, c.name);
-    const bool is_order = c.name == options.order_column;
-    if (!is_static && !is_order) {
-      if (!options.include_columns.empty() && !contains(options.include_columns, c.name)) continue;
-      if (contains(options.exclude_columns, c.name)) continue;
-    }
-    const std::string q = QuoteIdentifier(c.name);
-    SourceColumn sc;
-    sc.name = c.name;
-    sc.input_type = c.type_name();
-    const duckdb_type id = c.type_id();
-    TypeMapping m;
-    bool is_list = false;
-    if (id == DUCKDB_TYPE_LIST || id == DUCKDB_TYPE_ARRAY) {
-      is_list = true;
-      duckdb_logical_type child = id == DUCKDB_TYPE_LIST ? duckdb_list_type_child_type(c.type.get())
-                                                         : duckdb_array_type_child_type(c.type.get());
-      m = MapScalar(child, "x");
-      duckdb_destroy_logical_type(&child);
-      if (m.ok) {
-        if (m.needs_range_check) m.expr = RangeChecked("x", c.name, key_sql);
-        std::string list_expr = q;
-        if (id == DUCKDB_TYPE_ARRAY) {
-          // ARRAY -> LIST keeps values; transform handles the element type.
-          list_expr = fmt::format("list_transform({}, x -> x)", q);
-        }
-        if (m.expr != "x") list_expr = fmt::format("list_transform({}, x -> {})", list_expr, m.expr);
-        m.expr = list_expr;
-        m.physical = m.physical == PhysicalType::kInt64    ? PhysicalType::kListInt64
-                     : m.physical == PhysicalType::kDouble ? PhysicalType::kListDouble
-                                                           : PhysicalType::kListString;
+    std::string base = "t." + QuoteIdentifier(c.name);
+    std::shared_ptr<struct _duckdb_logical_type> type = c.type;
+    if (format == InputFormat::kCsv && options.sql.empty() && !plan.ok() && c.type_id() == DUCKDB_TYPE_VARCHAR &&
+        c.name != options.key_column) {
+      ASSIGN_OR_RETURN(DuckDb * sdb, SampleDb(&sample_holder));
+      std::string problem;
+      absl::StatusOr<std::string> parsed = CsvJsonColumn(sdb, sample, c.name, &problem);
+      if (!parsed.ok()) return Annotate(parsed.status(), what);
+      if (!problem.empty()) {
+        problems.push_back(fmt::format("'{}' {}", c.name, problem));
+        problem_names.push_back(c.name);
+        continue;
       }
-    } else {
-      m = MapScalar(c.type.get(), q);
-      if (m.ok && m.needs_range_check) m.expr = RangeChecked(q, c.name, key_sql);
+      if (!parsed->empty()) {
+        ASSIGN_OR_RETURN(QueryResult typed, sdb->Query(fmt::format("SELECT {} FROM {} LIMIT 0", *parsed, sample)));
+        base = *parsed;
+        type = typed.columns()[0].type;
+      }
     }
-    if (!m.ok)
-      return absl::InvalidArgumentError(
-          fmt::format("column '{}' has type {}, which proberows cannot encode ({}); drop it with --exclude {}", c.name,
-                      c.type_name(), kSupported, c.name));
-    if (is_order && (is_list || m.feature == FeatureType::kBytes))
-      return absl::InvalidArgumentError(
-          fmt::format("order column '{}' has type {}; it must be a number, TIMESTAMP or DATE", c.name, c.type_name()));
-    sc.physical = m.physical;
-    sc.spec = ColumnSpec{c.name, m.feature, is_list, is_static ? ColumnRole::kStatic : ColumnRole::kPerMeasurement};
-    if (is_order) schema.order_index = static_cast<int>(schema.columns.size());
-    schema.columns.push_back(sc);
-    schema.select_sql += fmt::format(", {} AS c{}", m.expr, schema.columns.size() - 1);
+    std::vector<Leaf> leaves = FlattenColumn(c.name, type.get(), base);
+    for (Leaf& l : leaves) all.push_back(std::move(l));
   }
-  schema.select_list = schema.select_sql;
+  // JSON objects have no column order: DuckDB orders fields as it first
+  // meets them, which depends on how the rows are split into files. Sort
+  // the leaves by name so that the metadata does not.
+  if (format == InputFormat::kJson && options.sql.empty() && !plan.ok()) {
+    std::stable_sort(all.begin(), all.end(), [](const Leaf& a, const Leaf& b) { return a.name < b.name; });
+  }
+
+  // JSON integers arrive as text (input_files.h): an integer becomes int64,
+  // anything else is an error (a fraction is never rounded).
+  for (Leaf& leaf : all) {
+    if (!schema.reader.strict_int_leaves.count(leaf.name) || leaf.type_name != "VARCHAR") continue;
+    leaf.strict_int = true;
+    leaf.type_name = "BIGINT";
+    leaf.mapping.feature = FeatureType::kInt64;
+    leaf.mapping.element = ElementKind::kInt64;
+  }
+  const auto strict_int = [](const Leaf& leaf, const std::string& key_sql) {
+    const std::string& x = leaf.inner;
+    const std::string error =
+        fmt::format("error({} || {} || {} || CAST({} AS VARCHAR) || ')')",
+                    QuoteLiteral(fmt::format("column '{}': value ", leaf.name)), x,
+                    QuoteLiteral(" is not an integer like the column's other values (key "), key_sql);
+    return fmt::format(
+        "CASE WHEN {0} IS NULL THEN NULL WHEN strpos({0}, '.') = 0 AND strpos({0}, 'e') = 0 AND strpos({0}, 'E') = 0 "
+        "THEN COALESCE(TRY_CAST({0} AS BIGINT), {1}) ELSE {1} END",
+        x, error);
+  };
+  for (Leaf& leaf : all) {
+    if (leaf.strict_int && leaf.path[0].name == options.key_column) leaf.mapping.expr = strict_int(leaf, "'?'");
+  }
+
+  // Names given in --include/--exclude: a column, a leaf, or a prefix of leaves.
+  auto known = [&](const std::string& name) {
+    for (const Leaf& l : all)
+      if (Covers(name, l.name)) return true;
+    return std::find(problem_names.begin(), problem_names.end(), name) != problem_names.end();
+  };
+  for (const std::string& c : options.include_columns)
+    if (!known(c)) return missing("--include column", c);
+  for (const std::string& c : options.exclude_columns)
+    if (!known(c)) return missing("--exclude column", c);
+
+  // ---- roles and selection
+  std::vector<Planned> planned;
+  const Leaf* key_leaf = nullptr;
+  for (Leaf& leaf : all) {
+    const std::string& column = leaf.path[0].name;
+    const bool is_key = column == options.key_column;
+    const bool is_static = contains(options.static_columns, column);
+    const bool is_order = column == options.order_column;
+    if (!is_key && !is_static && !is_order) {
+      if (!options.include_columns.empty() && !CoveredByAny(options.include_columns, leaf.name)) continue;
+      if (CoveredByAny(options.exclude_columns, leaf.name)) continue;
+    }
+    if ((is_key || is_order) && (leaf.path.size() > 1 || leaf.depth > 0)) {
+      const ResultColumn& rc = *find(column);
+      return absl::InvalidArgumentError(
+          is_key
+              ? fmt::format("key column '{}' has type {}; a key must be an integer or a string", column, rc.type_name())
+              : fmt::format("order column '{}' has type {}; it must be a number, TIMESTAMP or DATE", column,
+                            rc.type_name()));
+    }
+    Planned p;
+    p.leaf = std::move(leaf);
+    p.role = is_key ? ColumnRole::kKey : is_static ? ColumnRole::kStatic : ColumnRole::kPerMeasurement;
+    p.is_order = is_order;
+    planned.push_back(std::move(p));
+  }
+  for (const std::string& name : problem_names) {
+    if (CoveredByAny(options.exclude_columns, name)) {
+      for (size_t i = 0; i < problems.size(); ++i)
+        if (problems[i].rfind("'" + name + "' ", 0) == 0) problems[i].clear();
+    }
+  }
+
+  // ---- the key first: its SQL appears in the messages of the others
+  std::string key_sql;
+  {
+    auto it = std::find_if(planned.begin(), planned.end(), [](const Planned& p) { return p.role == ColumnRole::kKey; });
+    Planned& k = *it;
+    if (k.leaf.is_json) {
+      ASSIGN_OR_RETURN(DuckDb * sdb, SampleDb(&sample_holder));
+      RETURN_IF_ERROR(ResolveJsonLeaf(sdb, sample, "'?'", &k.leaf));
+    }
+    const bool ok = k.leaf.problem.empty() && k.leaf.mapping.ok;
+    if (!ok || k.leaf.mapping.feature == FeatureType::kFloat)
+      return absl::InvalidArgumentError(fmt::format("key column '{}' has type {}; a key must be an integer or a string",
+                                                    k.leaf.name, find(k.leaf.name)->type_name()));
+    key_sql = k.leaf.mapping.needs_range_check ? RangeCheckedSql(k.leaf.inner, k.leaf.name, k.leaf.inner)
+                                               : k.leaf.mapping.expr;
+    key_leaf = &k.leaf;
+    std::rotate(planned.begin(), it, it + 1);
+  }
+  (void)key_leaf;
+
+  // ---- types: JSON values, unsupported types
+  for (Planned& p : planned) {
+    if (p.role == ColumnRole::kKey) continue;
+    if (p.leaf.strict_int) p.leaf.mapping.expr = strict_int(p.leaf, key_sql);
+    if (p.leaf.problem.empty() && p.leaf.is_json) {
+      ASSIGN_OR_RETURN(DuckDb * sdb, SampleDb(&sample_holder));
+      RETURN_IF_ERROR(ResolveJsonLeaf(sdb, sample, key_sql, &p.leaf));
+    }
+    if (!p.leaf.problem.empty()) {
+      problems.push_back(fmt::format("'{}' {}", p.leaf.name, p.leaf.problem));
+      problem_names.push_back(p.leaf.name);
+      continue;
+    }
+    if (p.is_order && p.leaf.mapping.feature == FeatureType::kBytes)
+      return absl::InvalidArgumentError(fmt::format(
+          "order column '{}' has type {}; it must be a number, TIMESTAMP or DATE", p.leaf.name, p.leaf.type_name));
+  }
+  problems.erase(std::remove(problems.begin(), problems.end(), std::string()), problems.end());
+  if (problems_out != nullptr) {
+    // Report, and leave the problem columns out.
+    for (const std::string& p : problems) {
+      const size_t end = p.find('\'', 1);
+      problems_out->push_back(ColumnProblem{p.substr(1, end - 1), p.substr(end + 2)});
+    }
+    planned.erase(
+        std::remove_if(planned.begin(), planned.end(), [](const Planned& p) { return !p.leaf.problem.empty(); }),
+        planned.end());
+    problems.clear();
+  }
+  if (!problems.empty()) {
+    std::vector<std::string> drop;
+    for (const std::string& n : problem_names)
+      if (!CoveredByAny(options.exclude_columns, n)) drop.push_back(n);
+    if (problems.size() == 1) {
+      return absl::InvalidArgumentError(
+          fmt::format("column {}, which proberows cannot encode ({}); drop it with --exclude {}", problems[0],
+                      kSupported, Join(drop, ",")));
+    }
+    return absl::InvalidArgumentError(fmt::format("{} columns cannot be encoded: {} ({}); drop them with --exclude {}",
+                                                  problems.size(), Join(problems, "; "), kSupported, Join(drop, ",")));
+  }
+
+  // ---- the NULL policy
+  ASSIGN_OR_RETURN(std::vector<FillSpec> fills, ParseFills(options.fill_nulls));
+  if (options.null_mask && fills.empty())
+    return absl::InvalidArgumentError("--null-mask records where --fill-null replaced NULLs; give --fill-null too");
+
+  // ---- the columns and their SQL
+  std::vector<std::string> exprs;
+  for (Planned& p : planned) {
+    const Leaf& leaf = p.leaf;
+    const ScalarMapping& m = leaf.mapping;
+    std::string value = m.needs_range_check ? RangeCheckedSql(leaf.inner, leaf.name, key_sql) : m.expr;
+    SourceColumn sc;
+    sc.name = leaf.name;
+    sc.input_type = leaf.InputType();
+    sc.physical = PhysicalTypeOf(m.element, leaf.depth);
+    sc.spec = ColumnSpec{leaf.name, m.feature, leaf.depth, p.role};
+    sc.path = leaf.path;
+    sc.value_sql = leaf.Wrap(value);
+    sc.raw_sql = leaf.Wrap(leaf.inner);
+    sc.strict_int = leaf.strict_int;
+    std::string fill_sql;
+    for (FillSpec& f : fills) {
+      if (!Covers(f.target, leaf.name)) continue;
+      f.used = true;
+      if (p.role == ColumnRole::kKey || p.is_order)
+        return absl::InvalidArgumentError(fmt::format("--fill-null {}: '{}' is the {} column, which must not be NULL",
+                                                      f.text, leaf.name, p.role == ColumnRole::kKey ? "key" : "order"));
+      ASSIGN_OR_RETURN(fill_sql, FillLiteral(f.text, leaf.name, m.feature, f.value));
+      sc.null_fill = f.value;
+      sc.filled = true;
+    }
+    if (p.role == ColumnRole::kKey) {
+      schema.key_is_string = m.feature == FeatureType::kBytes;
+      schema.key_expr = key_sql;
+    }
+    if (p.is_order) schema.order_index = static_cast<int>(schema.columns.size());
+    exprs.push_back(sc.filled ? leaf.Wrap(fmt::format("COALESCE({}, {})", value, fill_sql)) : sc.value_sql);
+    const bool masked = sc.filled && options.null_mask;
+    schema.columns.push_back(std::move(sc));
+    if (masked) {
+      SourceColumn mask;
+      mask.name = leaf.name + "_present";
+      mask.input_type = "BOOLEAN";
+      for (int i = 0; i < leaf.depth; ++i) mask.input_type += "[]";
+      mask.physical = PhysicalTypeOf(ElementKind::kInt64, leaf.depth);
+      mask.spec = ColumnSpec{mask.name, FeatureType::kInt64, leaf.depth, p.role};
+      mask.path = leaf.path;
+      mask.path.back().name += "_present";
+      mask.mask_of = leaf.name;
+      mask.value_sql = leaf.Wrap(fmt::format("CAST(({}) IS NOT NULL AS BIGINT)", value));
+      exprs.push_back(mask.value_sql);
+      schema.columns.push_back(std::move(mask));
+    }
+  }
+  for (const FillSpec& f : fills) {
+    if (f.used) continue;
+    std::vector<std::string> names;
+    for (const SourceColumn& c : schema.columns)
+      if (c.mask_of.empty()) names.push_back(c.name);
+    return absl::InvalidArgumentError(fmt::format("--fill-null {}: no column '{}' in the output; its columns: {}",
+                                                  f.text, f.target, Join(names, ", ")));
+  }
+  std::string select = "SELECT " + exprs[0] + " AS c0";
+  for (size_t i = 1; i < exprs.size(); ++i) select += fmt::format(", {} AS c{}", exprs[i], i);
+  schema.select_list = select;
   schema.select_sql = schema.SelectFrom(schema.from_clause);
   return schema;
-}
-
-std::string SourceSchema::ReaderFor(const std::vector<std::string>& subset, const std::string& extra_options) const {
-  absl::StatusOr<std::string> reader = TableFunctionFor(subset);
-  if (!reader.ok()) return from_clause;
-  if (extra_options.empty()) return *reader;
-  return reader->substr(0, reader->size() - 1) + ", " + extra_options + ")";
 }
 
 std::string RenderKey(bool key_is_string, std::string_view key_sort_bytes) {

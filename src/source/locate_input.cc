@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "source/duckdb_handle.h"
+#include "source/null_census.h"
 #include "util/status_macros.h"
 
 namespace proberows {
@@ -10,12 +11,6 @@ namespace proberows {
 namespace {
 
 constexpr char kFileColumn[] = "__proberows_file";
-
-// "read_parquet([...])" -> "read_parquet([...], filename = '__proberows_file')".
-std::string WithFilename(const std::string& from_clause) {
-  if (from_clause.empty() || from_clause.back() != ')') return "";
-  return fmt::format("{}, filename = '{}')", from_clause.substr(0, from_clause.size() - 1), kFileColumn);
-}
 
 // The column name quoted in `message` after `marker` ("column '"), or "".
 std::string QuotedAfter(const std::string& message, const std::string& marker) {
@@ -26,16 +21,19 @@ std::string QuotedAfter(const std::string& message, const std::string& marker) {
   return end == std::string::npos ? "" : message.substr(begin, end - begin);
 }
 
+absl::StatusOr<std::unique_ptr<DuckDb>> SmallDuckDb() {
+  DuckDbOptions options;
+  options.memory_limit_bytes = 256ull << 20;
+  options.threads = 1;
+  return DuckDb::Open(options);
+}
+
 }  // namespace
 
 std::string FirstFileWhere(const SourceSchema& schema, const std::string& condition) {
   if (schema.files.empty()) return "";
-  const std::string from = WithFilename(schema.from_clause);
-  if (from.empty()) return "";
-  DuckDbOptions options;
-  options.memory_limit_bytes = 256ull << 20;
-  options.threads = 1;
-  absl::StatusOr<std::unique_ptr<DuckDb>> db = DuckDb::Open(options);
+  const std::string from = schema.ReaderFor(schema.files, fmt::format("filename = '{}'", kFileColumn));
+  absl::StatusOr<std::unique_ptr<DuckDb>> db = SmallDuckDb();
   if (!db.ok()) return "";
   absl::StatusOr<QueryResult> r = (*db)->Query(fmt::format("SELECT {0} FROM {1} AS t WHERE {2} ORDER BY {0} LIMIT 1",
                                                            QuoteIdentifier(kFileColumn), from, condition));
@@ -45,25 +43,60 @@ std::string FirstFileWhere(const SourceSchema& schema, const std::string& condit
   return std::string(StringAt(static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk->column(0))), 0));
 }
 
+absl::Status NullReport(const SourceSchema& schema) {
+  absl::StatusOr<std::unique_ptr<DuckDb>> db = SmallDuckDb();
+  if (!db.ok()) return absl::OkStatus();
+  absl::StatusOr<std::vector<NullCount>> counts = CountNulls(db->get(), schema);
+  if (!counts.ok()) return absl::OkStatus();
+  return NullError(schema, *counts);
+}
+
 absl::Status AddInputFile(const SourceSchema& schema, const absl::Status& error) {
   if (error.code() == absl::StatusCode::kResourceExhausted &&
       StatusMessage(error).find("Out of Memory Error") != std::string::npos)
     return absl::Status(error.code(),
                         fmt::format("{}; raise --memory-limit (DuckDB gets a quarter of it)", StatusMessage(error)));
-  if (error.ok() || error.code() != absl::StatusCode::kInvalidArgument || schema.files.empty()) return error;
+  if (error.ok() || error.code() != absl::StatusCode::kInvalidArgument) return error;
   const std::string message = StatusMessage(error);
   const std::string column = QuotedAfter(message, "column '");
   if (column.empty()) return error;
-  const std::string q = QuoteIdentifier(column);
+  // A NULL the output cannot hold: report every such column at once.
+  if (message.find("' is NULL") != std::string::npos || message.find("NULL list") != std::string::npos) {
+    absl::Status all = NullReport(schema);
+    if (!all.ok()) return all;
+  }
+  if (schema.files.empty()) return error;
+  const SourceColumn* col = nullptr;
+  for (const SourceColumn& c : schema.columns)
+    if (c.name == column) col = &c;
+  const std::string v = col != nullptr ? "(" + col->value_sql + ")" : "t." + QuoteIdentifier(column);
   std::string condition;
   if (message.find("NULL list element") != std::string::npos) {
-    condition = fmt::format("len(list_filter({}, x -> x IS NULL)) > 0", q);
+    condition = fmt::format("len(list_filter({}, x -> x IS NULL)) > 0", v);
   } else if (message.find("' is NaN") != std::string::npos) {
-    condition = fmt::format("isnan({})", q);
-  } else if (message.find("does not fit in int64") != std::string::npos) {
+    condition = fmt::format("isnan({})", v);
+  } else if (message.find("does not fit in int64") != std::string::npos && col != nullptr && col->path.size() == 1 &&
+             col->spec.list_depth == 0) {
+    const std::string q = "t." + QuoteIdentifier(column);
     condition = fmt::format("{0} > 9223372036854775807 OR {0} < -9223372036854775808", q);
   } else if (message.find("' is NULL") != std::string::npos) {
-    condition = fmt::format("{} IS NULL", q);
+    condition = fmt::format("{} IS NULL", v);
+  } else if (message.find("is not an integer like the column's other values") != std::string::npos && col != nullptr &&
+             col->strict_int) {
+    // A JSON integer column (read as text) holding something else.
+    const auto bad = [](const std::string& x) {
+      return fmt::format(
+          "({0} IS NOT NULL AND NOT (strpos({0}, '.') = 0 AND strpos({0}, 'e') = 0 AND strpos({0}, 'E') = 0 AND "
+          "TRY_CAST({0} AS BIGINT) IS NOT NULL))",
+          x);
+    };
+    if (col->spec.list_depth == 0) {
+      condition = bad(col->raw_sql);
+    } else {
+      std::string flat = col->raw_sql;
+      for (int i = 1; i < col->spec.list_depth; ++i) flat = fmt::format("flatten({})", flat);
+      condition = fmt::format("len(list_filter({}, x -> {})) > 0", flat, bad("x"));
+    }
   } else {
     return error;
   }

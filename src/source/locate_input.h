@@ -17,11 +17,19 @@ namespace proberows {
 // matches or the query fails. Opens its own small DuckDB.
 std::string FirstFileWhere(const SourceSchema& schema, const std::string& condition);
 
-// If `error` is a conversion error of RowConverter about a NULL (or NaN)
-// value of a column, returns it with " (first in file 'F')" appended when the
-// input is files; a DuckDB out-of-memory error gets a hint to raise
-// --memory-limit; otherwise returns it unchanged.
+// If `error` is a conversion error of RowConverter about a NULL value the
+// output cannot hold, returns the NULL census's error listing every such
+// column with its count, first key and file, and the flags that fix them
+// (source/null_census.h); for a NaN order value or an integer out of range,
+// `error` with " (first in file 'F')" appended when the input is files; a
+// DuckDB out-of-memory error gets a hint to raise --memory-limit; otherwise
+// returns it unchanged.
 absl::Status AddInputFile(const SourceSchema& schema, const absl::Status& error);
+
+// The NULL census's error for `schema` (OK if the output can hold every NULL
+// of the input, or the census itself fails). Opens its own small DuckDB and
+// scans the input once.
+absl::Status NullReport(const SourceSchema& schema);
 
 // "key K with N measurements": the key with the most measurements in the
 // input, for messages about a row too large to group; "" if the query fails.

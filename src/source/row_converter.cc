@@ -25,6 +25,10 @@ struct ColumnAccess {
   // Lists: the child's values and validity.
   const void* child_data = nullptr;
   uint64_t* child_validity = nullptr;
+  // Nested lists (depth d > 1): the list entries and validity of levels
+  // 1 .. d-1 (levels[k - 1]); child_* are then the innermost values.
+  int depth = 0;
+  std::vector<std::pair<const duckdb_list_entry*, uint64_t*>> levels;
 };
 
 // NULL floats become this quiet NaN (bits 0x7fc00000 as float32).
@@ -70,6 +74,17 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
       duckdb_vector child = duckdb_list_vector_get_child(v);
       a.child_data = duckdb_vector_get_data(child);
       a.child_validity = duckdb_vector_get_validity(child);
+    } else if (a.type == PhysicalType::kNestedInt64 || a.type == PhysicalType::kNestedDouble ||
+               a.type == PhysicalType::kNestedString) {
+      a.depth = schema_.columns[c].spec.list_depth;
+      duckdb_vector level = duckdb_list_vector_get_child(v);
+      for (int k = 1; k < a.depth; ++k) {
+        a.levels.emplace_back(static_cast<const duckdb_list_entry*>(duckdb_vector_get_data(level)),
+                              duckdb_vector_get_validity(level));
+        level = duckdb_list_vector_get_child(level);
+      }
+      a.child_data = duckdb_vector_get_data(level);
+      a.child_validity = duckdb_vector_get_validity(level);
     }
   }
   const uint64_t n = duckdb_data_chunk_get_size(chunk);
@@ -192,6 +207,17 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
           }
           break;
         }
+        case PhysicalType::kNestedInt64:
+        case PhysicalType::kNestedDouble:
+        case PhysicalType::kNestedString: {
+          absl::Status st = BuildNested(&a, valid ? &static_cast<const duckdb_list_entry*>(a.data)[row] : nullptr,
+                                        schema_.columns[c].name, key_text);
+          if (!st.ok()) return st;
+          p = Room(p, kMaxVarint64Length + nested_.size());
+          p = EncodeVarint64(p, nested_.size());
+          p = CopySmall(p, nested_.data(), nested_.size());
+          break;
+        }
       }
     }
     const size_t record_size = static_cast<size_t>(p - record_.data());
@@ -200,6 +226,66 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
     if (!st.ok()) return st;
   }
   rows_ += n;
+  return absl::OkStatus();
+}
+
+absl::Status RowConverter::BuildNested(const void* access, const duckdb_list_entry* top, const std::string& column,
+                                       const std::function<std::string()>& key_text) {
+  const ColumnAccess& a = *static_cast<const ColumnAccess*>(access);
+  nested_.clear();
+  if (top == nullptr && !null_lists_as_empty_) {
+    return absl::InvalidArgumentError(
+        fmt::format("column '{}' is NULL for key {} (pass --null-lists-as-empty to read NULL lists as empty lists)",
+                    column, key_text()));
+  }
+  // ranges_: the (offset, length) of every list of the current level.
+  ranges_.clear();
+  ranges_.push_back(top == nullptr ? duckdb_list_entry{0, 0} : *top);
+  PutVarint64(&nested_, ranges_[0].length);
+  for (int k = 1; k < a.depth; ++k) {
+    const auto [entries, validity] = a.levels[k - 1];
+    next_ranges_.clear();
+    for (const duckdb_list_entry& r : ranges_) {
+      for (uint64_t i = r.offset; i < r.offset + r.length; ++i) {
+        duckdb_list_entry e{0, 0};
+        if (IsValid(validity, i)) {
+          e = entries[i];
+        } else if (!null_lists_as_empty_) {
+          return absl::InvalidArgumentError(
+              fmt::format("column '{}' has a NULL list inside a list for key {} (pass --null-lists-as-empty to read "
+                          "NULL lists as empty lists)",
+                          column, key_text()));
+        }
+        PutVarint64(&nested_, e.length);
+        next_ranges_.push_back(e);
+      }
+    }
+    ranges_.swap(next_ranges_);
+  }
+  for (const duckdb_list_entry& r : ranges_) {
+    for (uint64_t i = r.offset; i < r.offset + r.length; ++i) {
+      const bool valid = IsValid(a.child_validity, i);
+      switch (a.type) {
+        case PhysicalType::kNestedInt64:
+          if (!valid)
+            return absl::InvalidArgumentError(
+                fmt::format("column '{}' has a NULL list element for key {} (NULL is only allowed in float lists)",
+                            column, key_text()));
+          AppendInt64Segment(&nested_, static_cast<const int64_t*>(a.child_data)[i]);
+          break;
+        case PhysicalType::kNestedDouble:
+          AppendFloatSegment(&nested_, static_cast<float>(valid ? static_cast<const double*>(a.child_data)[i] : kNaN));
+          break;
+        default:
+          if (!valid)
+            return absl::InvalidArgumentError(
+                fmt::format("column '{}' has a NULL list element for key {} (NULL is only allowed in float lists)",
+                            column, key_text()));
+          AppendBytesSegment(&nested_, StringAt(static_cast<duckdb_string_t*>(const_cast<void*>(a.child_data)), i));
+          break;
+      }
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -6,6 +6,7 @@
 #ifndef PROBEROWS_SOURCE_ROW_CONVERTER_H_
 #define PROBEROWS_SOURCE_ROW_CONVERTER_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,11 +45,20 @@ class RowConverter {
   }
   char* Grow(size_t at, size_t need);
 
+  // Builds the segment of a nested-list column (depth > 1) into nested_;
+  // `access` is the column's ColumnAccess, `top` its list entry (null for a
+  // NULL list).
+  absl::Status BuildNested(const void* access, const duckdb_list_entry* top, const std::string& column,
+                           const std::function<std::string()>& key_text);
+
   const SourceSchema& schema_;
   const uint64_t seed_;
   const bool null_lists_as_empty_;
   std::string record_;  // raw storage for one record (size = capacity)
   uint64_t rows_ = 0;
+  // Scratch of BuildNested.
+  std::string nested_;
+  std::vector<duckdb_list_entry> ranges_, next_ranges_;
 };
 
 }  // namespace proberows

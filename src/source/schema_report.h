@@ -1,0 +1,30 @@
+// `proberows schema` (and `build --dry-run`): what a build with these
+// options would write, and every column that would stop it, in one run and
+// before any heavy work: the schema is resolved (presets, nested columns,
+// JSON types), then one DuckDB scan counts the NULLs of every column (the
+// NULL census, source/null_census.h). Nothing is written.
+#ifndef PROBEROWS_SOURCE_SCHEMA_REPORT_H_
+#define PROBEROWS_SOURCE_SCHEMA_REPORT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proberows/build_options.h"
+
+namespace proberows {
+
+struct SchemaReport {
+  std::string text;     // the report, for stdout
+  size_t problems = 0;  // columns (or NULLs) that would stop the build
+};
+
+// Describes the input of `options` (only the input and column flags
+// matter; no output folder is needed). `max_rows` > 0 counts NULLs in the
+// first `max_rows` rows only. Errors: the input cannot be read, or an option
+// is invalid (a missing key column, ...).
+[[nodiscard]] absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_t max_rows = 0);
+
+}  // namespace proberows
+
+#endif  // PROBEROWS_SOURCE_SCHEMA_REPORT_H_

@@ -1,0 +1,146 @@
+// Input formats through the real binary: JSON (.json, .jsonl, .ndjson), CSV
+// and TSV, each plain, .gz and .zst, and Parquet, given as files or found in
+// folders; what happens with .bz2, unknown extensions and mixed formats; and
+// that every format gives the same rows as Parquet.
+#include <filesystem>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/reliability_util.h"
+#include "tests/test_util.h"
+
+namespace proberows {
+namespace {
+
+namespace fs = std::filesystem;
+
+class InputFormatsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    in_ = root_.path() + "/in";
+    fs::create_directories(in_);
+    // The same 12 rows (3 probes) as Parquet, JSON lines and CSV.
+    const std::string rows =
+        "SELECT i % 3 AS prb_id, i AS ts, i * 0.5 AS rtt, 'n' || (i % 2) AS name FROM range(12) t(i)";
+    RunDuckDbOrDie("COPY (" + rows + ") TO '" + in_ + "/m.parquet' (FORMAT PARQUET)");
+    RunDuckDbOrDie("COPY (" + rows + ") TO '" + in_ + "/m.jsonl' (FORMAT JSON)");
+    RunDuckDbOrDie("COPY (" + rows + ") TO '" + in_ + "/m.csv' (HEADER)");
+    RunDuckDbOrDie("COPY (" + rows + ") TO '" + in_ + "/m.tsv' (HEADER, DELIMITER '\t')");
+    reference_ = Shards(Build(In("m.parquet"), "reference"));
+  }
+
+  std::string Build(const std::string& input_args, const std::string& name) {
+    const std::string out = root_.path() + "/" + name;
+    CommandResult r = RunProberows("build --no-progress --order-by ts -o " + ShellQuote(out) + " -i " + input_args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return out;
+  }
+
+  std::string BuildError(const std::string& input_args) {
+    CommandResult r = RunProberows("build --no-progress --order-by ts -o " + ShellQuote(root_.path() + "/failed") +
+                                   " -i " + input_args);
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    return r.err;
+  }
+
+  // The shard files of an output folder (metadata differs by input type).
+  static std::map<std::string, std::string> Shards(const std::string& out) {
+    std::map<std::string, std::string> shards;
+    for (auto& [name, bytes] : ReadTreeBytes(out))
+      if (name.find(".array_record-") != std::string::npos) shards[name] = bytes;
+    return shards;
+  }
+
+  std::string In(const std::string& file) const { return ShellQuote(in_ + "/" + file); }
+
+  TempDir root_;
+  std::string in_;
+  std::map<std::string, std::string> reference_;
+};
+
+TEST_F(InputFormatsTest, EveryFormatAndCompressionGivesTheSameRows) {
+  RunCommand("cd " + ShellQuote(in_) +
+             " && cp m.jsonl m.ndjson && cp m.jsonl m.json && gzip -k m.jsonl && gzip -k m.csv && zstd -q m.jsonl -o "
+             "m.ndjson.zst && zstd -q m.tsv -o m.tsv.zst");
+  for (const char* file :
+       {"m.jsonl", "m.ndjson", "m.json", "m.jsonl.gz", "m.ndjson.zst", "m.csv", "m.csv.gz", "m.tsv", "m.tsv.zst"}) {
+    EXPECT_EQ(Shards(Build(In(file), std::string("from-") + file)), reference_) << file;
+  }
+}
+
+TEST_F(InputFormatsTest, FoldersOfCompressedFiles) {
+  fs::create_directories(in_ + "/day");
+  RunCommand("cd " + ShellQuote(in_) +
+             " && split -n l/3 -d --additional-suffix=.jsonl m.jsonl day/part- && gzip day/part-00.jsonl && zstd -q "
+             "--rm day/part-01.jsonl && touch day/.hidden && echo notes > day/README.txt");
+  // part-00.jsonl.gz, part-01.jsonl.zst, part-02.jsonl; the README is not input.
+  EXPECT_EQ(Shards(Build(In("day"), "day")), reference_);
+}
+
+TEST_F(InputFormatsTest, Bzip2IsRefusedWithWhatToDo) {
+  RunCommand("cd " + ShellQuote(in_) + " && bzip2 -k m.jsonl");
+  EXPECT_EQ(BuildError(In("m.jsonl.bz2")),
+            "proberows: error: input '" + in_ +
+                "/m.jsonl.bz2': bzip2-compressed files cannot be read (DuckDB reads .gz and .zst); decompress it "
+                "first (bunzip2 -k '" +
+                in_ + "/m.jsonl.bz2'), or recompress it as zstd (bzcat '" + in_ + "/m.jsonl.bz2' | zstd -o '" + in_ +
+                "/m.jsonl.zst')\n");
+  // In a folder it is not skipped (its rows would be lost): refused too.
+  fs::create_directories(in_ + "/day");
+  fs::rename(in_ + "/m.jsonl.bz2", in_ + "/day/m.jsonl.bz2");
+  fs::copy_file(in_ + "/m.jsonl", in_ + "/day/n.jsonl");
+  EXPECT_EQ(BuildError(In("day")),
+            "proberows: error: input folder '" + in_ +
+                "/day' holds 'm.jsonl.bz2', a bzip2-compressed file DuckDB cannot read; decompress it first (bunzip2 "
+                "-k '" +
+                in_ + "/day/m.jsonl.bz2'), or recompress it as zstd (bzcat '" + in_ + "/day/m.jsonl.bz2' | zstd -o '" +
+                in_ + "/day/m.jsonl.zst'), or move it out of the folder\n");
+}
+
+TEST_F(InputFormatsTest, UnknownExtensionSaysWhatToDoAndInputFormatOverrides) {
+  fs::copy_file(in_ + "/m.jsonl", in_ + "/m.txt");
+  EXPECT_EQ(BuildError(In("m.txt")),
+            "proberows: error: input '" + in_ +
+                "/m.txt': unknown file type ('.txt'); proberows reads .parquet, .csv, .tsv, .json, .jsonl, .ndjson, "
+                "the text ones optionally compressed as .gz or .zst; rename the file or give --input-format parquet, "
+                "csv or json\n");
+  EXPECT_EQ(Shards(Build(In("m.txt") + " --input-format json", "txt")), reference_);
+  fs::copy_file(in_ + "/m.parquet", in_ + "/data");
+  EXPECT_EQ(Shards(Build(In("data") + " --input-format parquet", "noext")), reference_);
+  EXPECT_EQ(BuildError(In("m.txt") + " --input-format xml"),
+            "proberows: error: --input-format: unknown format 'xml' (expected parquet, csv or json)\n");
+}
+
+TEST_F(InputFormatsTest, FolderWithOnlyOtherFilesNamesThem) {
+  fs::create_directories(in_ + "/docs");
+  WriteFileOrDie(in_ + "/docs/notes.txt", "x");
+  EXPECT_EQ(BuildError(In("docs")),
+            "proberows: error: input folder '" + in_ +
+                "/docs' holds no input files (.parquet, .csv, .tsv, .json, .jsonl, .ndjson, the text ones optionally "
+                "compressed as .gz or .zst); it holds 1 other file(s), e.g. 'notes.txt' (give --input-format to read "
+                "them)\n");
+  EXPECT_EQ(BuildError(ShellQuote(in_ + "/nowhere/*.parquet")),
+            "proberows: error: input '" + in_ + "/nowhere/*.parquet': folder '" + in_ + "/nowhere' does not exist\n");
+}
+
+TEST_F(InputFormatsTest, MixedFormatsAreRefused) {
+  EXPECT_EQ(
+      BuildError(In("m.parquet") + " " + In("m.jsonl")),
+      "proberows: error: inputs mix formats: '" + in_ + "/m.jsonl' is JSON but '" + in_ + "/m.parquet' is Parquet\n");
+}
+
+TEST_F(InputFormatsTest, CsvListTextIsReadAsAList) {
+  // CSV has no list type: a column whose values are all JSON arrays is read
+  // as the list they spell, not as bytes.
+  WriteFileOrDie(in_ + "/l.csv",
+                 "prb_id,ts,rtts,hops\n"
+                 "1,1,\"[1.5, 2.5]\",\"[{\"\"hop\"\": 1}]\"\n"
+                 "1,2,[],\"[{\"\"hop\"\": 2}, {\"\"hop\"\": 3}]\"\n");
+  const std::string out = Build(In("l.csv"), "csvlist");
+  CommandResult r = RunProberows("cat " + ShellQuote(out + "/probes-train.array_record-00000-of-00001"));
+  EXPECT_EQ(r.out, R"({"hops/hop":[[1],[2,3]],"prb_id":[1],"rtts":[[1.5,2.5],[]],"ts":[1,2]})"
+                   "\n");
+}
+
+}  // namespace
+}  // namespace proberows
