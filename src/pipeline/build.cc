@@ -160,8 +160,8 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
 
   // split
   ctx.SetPhase(BuildMonitor::kCounting);
-  const MapResult* maps[] = {&map};
-  ASSIGN_OR_RETURN(SplitResult split, RunSplit(plan, maps, ctx));
+  const MapResult* map_outputs[] = {&map};
+  ASSIGN_OR_RETURN(SplitResult split, RunSplit(plan, map_outputs, ctx));
   summary.input_measurements = split.measurements;
   summary.keys = split.keys;
   if (monitor != nullptr) {
@@ -172,6 +172,7 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
 
   // reduce
   ctx.SetPhase(BuildMonitor::kGrouping);
+  MapResult* maps[] = {&map};
   ReduceInput in{&plan, &split, &schema, &*encoder, &*ar_options, maps, options.strategy == Strategy::kSequential};
   ASSIGN_OR_RETURN(ReduceResult reduce, RunReduce(in, 0, txn->staging_dir(), ctx));
   summary.partitions = reduce.partitions;
