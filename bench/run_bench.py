@@ -327,7 +327,8 @@ class Bench:
             folder = self.dataset(size)
             glob = os.path.join(os.path.abspath(folder), "*.parquet")
             cols = self.schema(glob)
-            for run in range(1, self.args.runs + 1):
+            runs = self.args.large_runs if size == "200m" and self.args.large_runs else self.args.runs
+            for run in range(1, runs + 1):
                 # Interleave configurations run by run, so that a load spike on
                 # the machine hits all of them rather than one.
                 for config in self.configs(size, sizes[0], run):
@@ -627,6 +628,7 @@ def main():
     ap.add_argument("--small-limit", default="256MB",
                     help="also build 20M with this limit and check the bytes are the same ('' to skip)")
     ap.add_argument("--large-memory-limit", default="2GB", help="memory limit of the 200M runs")
+    ap.add_argument("--large-runs", type=int, default=0, help="runs of the 200M configurations (default: --runs)")
     ap.add_argument("--no-uncompressed", action="store_true",
                     help="skip the streaming build with uncompressed output (the cost-of-zstd reference)")
     ap.add_argument("--timeout", type=float, default=1800,

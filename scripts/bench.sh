@@ -8,17 +8,18 @@
 #
 #   scripts/bench.sh [--sizes 500k,5m,20m] [--runs 3] [--memory-limit 1GB]
 #                    [--workers 1,2] [--large-workers 2] [--sequential-runs 1]
-#                    [--with-200m] [--verify] [--no-doc] [--no-uncompressed]
+#                    [--with-200m] [--large-runs N] [--verify] [--no-doc] [--no-uncompressed]
 #   scripts/bench.sh --smoke     # tiny data, one run, every code path (ctest)
 #
 # Other flags: --timeout S (kill one command after S seconds, default 900,
-# recorded as a timeout), --build-dir DIR (use these binaries, do not build),
+# recorded as a timeout), --large-runs N (runs of the 200M configurations,
+# default --runs), --build-dir DIR (use these binaries, do not build),
 # --work-dir DIR (outputs + spill, default bench/work), --results-dir DIR.
 # Datasets are cached in $PROBEROWS_BENCH_DIR (default bench/data).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 sizes=500k,5m,20m runs=3 limit=1GB workers=1,2 smoke=0 with200=0 verify=0 doc=1 nounc=0
-build_dir="" work_dir="" results_dir="" large_workers="" seq_runs=1 timeout=900
+build_dir="" work_dir="" results_dir="" large_workers="" seq_runs=1 timeout=900 large_runs=
 while (($#)); do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -30,13 +31,14 @@ while (($#)); do
     --sequential-runs) seq_runs=$2; shift ;;
     --timeout) timeout=$2; shift ;;
     --with-200m) with200=1 ;;
+    --large-runs) large_runs=$2; shift ;;
     --verify) verify=1 ;;
     --no-doc) doc=0 ;;
     --no-uncompressed) nounc=1 ;;
     --build-dir) build_dir=$2; shift ;;
     --work-dir) work_dir=$2; shift ;;
     --results-dir) results_dir=$2; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown flag $1" >&2; exit 2 ;;
   esac
   shift
@@ -61,9 +63,10 @@ for b in proberows duckdb_sql; do
 done
 args=(--build-dir "$build_dir" --data-dir "$data_dir" --work-dir "$work_dir" --results-dir "$results_dir"
       --timeout "$timeout" --sizes "$sizes" --runs "$runs" --workers "$workers" --memory-limit "$limit"
-      --command "scripts/bench.sh --sizes $sizes --runs $runs --memory-limit $limit --workers $workers${large_workers:+ --large-workers $large_workers}${seq_runs:+ --sequential-runs $seq_runs}")
+      --command "scripts/bench.sh --sizes $sizes --runs $runs --memory-limit $limit --workers $workers${large_workers:+ --large-workers $large_workers}${seq_runs:+ --sequential-runs $seq_runs}${large_runs:+ --large-runs $large_runs}")
 [[ -n "$large_workers" ]] && args+=(--large-workers "$large_workers")
 [[ -n "$seq_runs" ]] && args+=(--sequential-runs "$seq_runs")
+[[ -n "$large_runs" ]] && args+=(--large-runs "$large_runs")
 ((verify)) && args+=(--verify)
 ((nounc)) && args+=(--no-uncompressed)
 ((doc)) && args+=(--update-doc "$root/docs/BENCHMARKS.md")
