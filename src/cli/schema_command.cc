@@ -52,6 +52,7 @@ int PrintSchema(const BuildOptions& options, uint64_t max_rows) {
   if (!report.ok()) return Fail(report.status());
   std::fputs(report->text.c_str(), stdout);
   if (report->problems == 0) return 0;
+  std::fflush(stdout);  // the report comes before the line that points at it, also in a merged log
   std::fprintf(stderr, "proberows: error: the build would stop: %zu problem(s) listed above\n", report->problems);
   return 1;
 }
