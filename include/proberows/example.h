@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -173,6 +174,19 @@ class ExampleEncoder {
 // The values of one decoded feature. std::monostate is a Feature whose `kind`
 // oneof is not set (valid protobuf, never written by ExampleEncoder).
 using FeatureValues = std::variant<std::monostate, std::vector<int64_t>, std::vector<float>, std::vector<std::string>>;
+
+// How many values a decoded feature holds (0 for an unset `kind`).
+inline size_t ValueCount(const FeatureValues& v) {
+  return std::visit(
+      [](const auto& x) -> size_t {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) {
+          return 0;
+        } else {
+          return x.size();
+        }
+      },
+      v);
+}
 
 // A decoded Example: feature name -> values, ordered bytewise by name.
 using DecodedExample = std::map<std::string, FeatureValues>;

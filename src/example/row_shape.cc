@@ -4,22 +4,6 @@
 
 namespace proberows {
 
-namespace {
-
-size_t CountOf(const FeatureValues& v) {
-  return std::visit(
-      [](const auto& x) -> size_t {
-        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) {
-          return 0;
-        } else {
-          return x.size();
-        }
-      },
-      v);
-}
-
-}  // namespace
-
 absl::Status CheckRowShape(const DecodedExample& row, const std::vector<ColumnSpec>& schema, uint64_t measurements) {
   for (const ColumnSpec& c : schema) {
     const bool one = c.role != ColumnRole::kPerMeasurement;
@@ -27,9 +11,9 @@ absl::Status CheckRowShape(const DecodedExample& row, const std::vector<ColumnSp
       auto it = row.find(c.name);
       if (it == row.end()) return absl::DataLossError(fmt::format("feature '{}' is missing", c.name));
       const size_t want = one ? 1 : measurements;
-      if (CountOf(it->second) != want)
+      if (ValueCount(it->second) != want)
         return absl::DataLossError(
-            fmt::format("feature '{}' has {} values, expected {}", c.name, CountOf(it->second), want));
+            fmt::format("feature '{}' has {} values, expected {}", c.name, ValueCount(it->second), want));
       continue;
     }
     const std::string values_name = c.name + std::string(kRaggedValuesSuffix);
@@ -52,9 +36,9 @@ absl::Status CheckRowShape(const DecodedExample& row, const std::vector<ColumnSp
       }
       expected = sum;
     }
-    if (CountOf(values->second) != expected)
+    if (ValueCount(values->second) != expected)
       return absl::DataLossError(fmt::format("feature '{}' has {} values, but its row lengths add up to {}",
-                                             values_name, CountOf(values->second), expected));
+                                             values_name, ValueCount(values->second), expected));
   }
   return absl::OkStatus();
 }

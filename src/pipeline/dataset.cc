@@ -59,18 +59,6 @@ absl::StatusOr<std::string> KeyOf(const DecodedExample& ex, const std::string& k
   return absl::DataLossError("key feature is neither int64 nor bytes");
 }
 
-size_t ValueCount(const FeatureValues& v) {
-  return std::visit(
-      [](const auto& x) -> size_t {
-        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::monostate>) {
-          return 0;
-        } else {
-          return x.size();
-        }
-      },
-      v);
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> InspectDataset(Env* env, const std::string& dir) {

@@ -63,6 +63,53 @@ DataChunk::~DataChunk() {
   if (chunk_) duckdb_destroy_data_chunk(&chunk_);
 }
 
+// duckdb.h has no type-to-string; spell the types ourselves.
+std::string SqlTypeName(duckdb_logical_type t) {
+  switch (duckdb_get_type_id(t)) {
+    case DUCKDB_TYPE_BOOLEAN: return "BOOLEAN";
+    case DUCKDB_TYPE_TINYINT: return "TINYINT";
+    case DUCKDB_TYPE_SMALLINT: return "SMALLINT";
+    case DUCKDB_TYPE_INTEGER: return "INTEGER";
+    case DUCKDB_TYPE_BIGINT: return "BIGINT";
+    case DUCKDB_TYPE_UTINYINT: return "UTINYINT";
+    case DUCKDB_TYPE_USMALLINT: return "USMALLINT";
+    case DUCKDB_TYPE_UINTEGER: return "UINTEGER";
+    case DUCKDB_TYPE_UBIGINT: return "UBIGINT";
+    case DUCKDB_TYPE_HUGEINT: return "HUGEINT";
+    case DUCKDB_TYPE_UHUGEINT: return "UHUGEINT";
+    case DUCKDB_TYPE_FLOAT: return "FLOAT";
+    case DUCKDB_TYPE_DOUBLE: return "DOUBLE";
+    case DUCKDB_TYPE_DECIMAL:
+      return absl::StrCat("DECIMAL(", duckdb_decimal_width(t), ",", duckdb_decimal_scale(t), ")");
+    case DUCKDB_TYPE_TIMESTAMP: return "TIMESTAMP";
+    case DUCKDB_TYPE_TIMESTAMP_TZ: return "TIMESTAMP WITH TIME ZONE";
+    case DUCKDB_TYPE_TIMESTAMP_S: return "TIMESTAMP_S";
+    case DUCKDB_TYPE_TIMESTAMP_MS: return "TIMESTAMP_MS";
+    case DUCKDB_TYPE_TIMESTAMP_NS: return "TIMESTAMP_NS";
+    case DUCKDB_TYPE_DATE: return "DATE";
+    case DUCKDB_TYPE_TIME: return "TIME";
+    case DUCKDB_TYPE_TIME_TZ: return "TIME WITH TIME ZONE";
+    case DUCKDB_TYPE_INTERVAL: return "INTERVAL";
+    case DUCKDB_TYPE_VARCHAR: return "VARCHAR";
+    case DUCKDB_TYPE_BLOB: return "BLOB";
+    case DUCKDB_TYPE_UUID: return "UUID";
+    case DUCKDB_TYPE_ENUM: return "ENUM";
+    case DUCKDB_TYPE_STRUCT: return "STRUCT";
+    case DUCKDB_TYPE_MAP: return "MAP";
+    case DUCKDB_TYPE_UNION: return "UNION";
+    case DUCKDB_TYPE_BIT: return "BIT";
+    case DUCKDB_TYPE_ARRAY: return "ARRAY";
+    case DUCKDB_TYPE_SQLNULL: return "NULL";
+    case DUCKDB_TYPE_LIST: {
+      duckdb_logical_type child = duckdb_list_type_child_type(t);
+      std::string out = absl::StrCat(SqlTypeName(child), "[]");
+      duckdb_destroy_logical_type(&child);
+      return out;
+    }
+    default: return absl::StrCat("type#", static_cast<int>(duckdb_get_type_id(t)));
+  }
+}
+
 duckdb_type ResultColumn::type_id() const { return duckdb_get_type_id(type.get()); }
 
 std::string ResultColumn::type_name() const {
@@ -72,52 +119,7 @@ std::string ResultColumn::type_name() const {
     duckdb_free(s);
     return out;
   }
-  // duckdb.h has no type-to-string; spell the common ones ourselves.
-  std::function<std::string(duckdb_logical_type)> name = [&](duckdb_logical_type t) -> std::string {
-    switch (duckdb_get_type_id(t)) {
-      case DUCKDB_TYPE_BOOLEAN: return "BOOLEAN";
-      case DUCKDB_TYPE_TINYINT: return "TINYINT";
-      case DUCKDB_TYPE_SMALLINT: return "SMALLINT";
-      case DUCKDB_TYPE_INTEGER: return "INTEGER";
-      case DUCKDB_TYPE_BIGINT: return "BIGINT";
-      case DUCKDB_TYPE_UTINYINT: return "UTINYINT";
-      case DUCKDB_TYPE_USMALLINT: return "USMALLINT";
-      case DUCKDB_TYPE_UINTEGER: return "UINTEGER";
-      case DUCKDB_TYPE_UBIGINT: return "UBIGINT";
-      case DUCKDB_TYPE_HUGEINT: return "HUGEINT";
-      case DUCKDB_TYPE_UHUGEINT: return "UHUGEINT";
-      case DUCKDB_TYPE_FLOAT: return "FLOAT";
-      case DUCKDB_TYPE_DOUBLE: return "DOUBLE";
-      case DUCKDB_TYPE_DECIMAL:
-        return absl::StrCat("DECIMAL(", duckdb_decimal_width(t), ",", duckdb_decimal_scale(t), ")");
-      case DUCKDB_TYPE_TIMESTAMP: return "TIMESTAMP";
-      case DUCKDB_TYPE_TIMESTAMP_TZ: return "TIMESTAMP WITH TIME ZONE";
-      case DUCKDB_TYPE_TIMESTAMP_S: return "TIMESTAMP_S";
-      case DUCKDB_TYPE_TIMESTAMP_MS: return "TIMESTAMP_MS";
-      case DUCKDB_TYPE_TIMESTAMP_NS: return "TIMESTAMP_NS";
-      case DUCKDB_TYPE_DATE: return "DATE";
-      case DUCKDB_TYPE_TIME: return "TIME";
-      case DUCKDB_TYPE_TIME_TZ: return "TIME WITH TIME ZONE";
-      case DUCKDB_TYPE_INTERVAL: return "INTERVAL";
-      case DUCKDB_TYPE_VARCHAR: return "VARCHAR";
-      case DUCKDB_TYPE_BLOB: return "BLOB";
-      case DUCKDB_TYPE_UUID: return "UUID";
-      case DUCKDB_TYPE_ENUM: return "ENUM";
-      case DUCKDB_TYPE_STRUCT: return "STRUCT";
-      case DUCKDB_TYPE_MAP: return "MAP";
-      case DUCKDB_TYPE_UNION: return "UNION";
-      case DUCKDB_TYPE_BIT: return "BIT";
-      case DUCKDB_TYPE_ARRAY: return "ARRAY";
-      case DUCKDB_TYPE_LIST: {
-        duckdb_logical_type child = duckdb_list_type_child_type(t);
-        std::string out = absl::StrCat(name(child), "[]");
-        duckdb_destroy_logical_type(&child);
-        return out;
-      }
-      default: return absl::StrCat("type#", static_cast<int>(duckdb_get_type_id(t)));
-    }
-  };
-  return name(type.get());
+  return SqlTypeName(type.get());
 }
 
 QueryResult::QueryResult() = default;

@@ -48,6 +48,10 @@ class DataChunk {
   duckdb_data_chunk chunk_ = nullptr;
 };
 
+// The SQL spelling of a type (`BIGINT`, `DECIMAL(9,2)`, `DOUBLE[]`,
+// `STRUCT`, ...), for messages and proberows.json. Ignores aliases.
+std::string SqlTypeName(duckdb_logical_type t);
+
 // A column of a result: its name and logical type (owned).
 struct ResultColumn {
   std::string name;

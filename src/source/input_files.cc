@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "absl/strings/str_join.h"
 #include "source/flatten.h"
 #include "util/status_macros.h"
 
@@ -86,15 +87,6 @@ absl::StatusOr<std::vector<std::string>> Glob(const std::string& pattern) {
 bool IsRegularFile(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-std::string Join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
 }
 
 // The files of `dir` (not recursive) that are input files, sorted. A folder
@@ -279,7 +271,7 @@ std::string InputReader::Call(const std::vector<std::string>& files, const std::
     case InputFormat::kCsv: call = "read_csv("; break;
     case InputFormat::kJson: call = "read_json("; break;
   }
-  call += "[" + Join(quoted, ", ") + "]";
+  call += "[" + absl::StrJoin(quoted, ", ") + "]";
   if (!options.empty()) call += ", " + options;
   if (!extra.empty()) call += ", " + extra;
   return call + ")";
@@ -307,7 +299,7 @@ absl::StatusOr<InputReader> DetectReader(DuckDb* db, InputFormat format, const s
       columns.push_back(fmt::format("{}: {}", SqlString(std::string(StringAt(names, i))), SqlString(type)));
     }
   }
-  const std::string pinned = "columns = {" + Join(columns, ", ") + "}";
+  const std::string pinned = "columns = {" + absl::StrJoin(columns, ", ") + "}";
   if (format == InputFormat::kJson) {
     reader.options = pinned;
     absl::StatusOr<QueryResult> typed = db->Query("SELECT * FROM " + plain.Call(files) + " LIMIT 0");

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "absl/strings/str_join.h"
 #include "source/json_types.h"
 #include "source/key_codec.h"
 #include "source/presets.h"
@@ -22,15 +23,6 @@ namespace {
 constexpr const char kSupported[] =
     "supported: BOOLEAN, integers that fit in int64, TIMESTAMP, DATE, FLOAT, DOUBLE, DECIMAL, VARCHAR, BLOB, "
     "UUID, ENUM, JSON holding values of one type, and LISTs, STRUCTs and MAPs of these";
-
-std::string Join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
-}
 
 // `leaf` is `target` or lies under it (target "result" covers "result/rtt").
 bool Covers(const std::string& target, const std::string& leaf) {
@@ -221,8 +213,8 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
       if (std::find(raw_names.begin(), raw_names.end(), need) == raw_names.end()) missing.push_back(need);
     if (!missing.empty())
       return absl::InvalidArgumentError(fmt::format("--preset {}: the input has no column{} {} (its columns: {})",
-                                                    options.preset, missing.size() > 1 ? "s" : "", Join(missing, ", "),
-                                                    Join(raw_names, ", ")));
+                                                    options.preset, missing.size() > 1 ? "s" : "",
+                                                    absl::StrJoin(missing, ", "), absl::StrJoin(raw_names, ", ")));
     // Optional raw columns the input lacks read as NULL.
     std::string added;
     for (const auto& [name, type] : plan->optional) {
@@ -232,7 +224,7 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     }
     std::vector<std::string> quoted;
     for (const std::string& n : raw_names) quoted.push_back(QuoteIdentifier(n));
-    std::string select = "SELECT * EXCLUDE (" + Join(quoted, ", ") + ")";
+    std::string select = "SELECT * EXCLUDE (" + absl::StrJoin(quoted, ", ") + ")";
     for (const PresetColumn& c : plan->columns) select += fmt::format(", {} AS {}", c.sql, QuoteIdentifier(c.name));
     if (added.empty()) {
       schema.preset_select = select + " FROM ";
@@ -259,7 +251,7 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
   };
   auto missing = [&](const std::string& kind, const std::string& name) {
     return absl::InvalidArgumentError(
-        fmt::format("{} '{}' not found in input; available columns: {}", kind, name, Join(available, ", ")));
+        fmt::format("{} '{}' not found in input; available columns: {}", kind, name, absl::StrJoin(available, ", ")));
   };
   if (!find(options.key_column)) return missing("key column", options.key_column);
   if (!find(options.order_column)) return missing("order column", options.order_column);
@@ -431,10 +423,11 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     if (problems.size() == 1) {
       return absl::InvalidArgumentError(
           fmt::format("column {}, which proberows cannot encode ({}); drop it with --exclude {}", problems[0],
-                      kSupported, Join(drop, ",")));
+                      kSupported, absl::StrJoin(drop, ",")));
     }
     return absl::InvalidArgumentError(fmt::format("{} columns cannot be encoded: {} ({}); drop them with --exclude {}",
-                                                  problems.size(), Join(problems, "; "), kSupported, Join(drop, ",")));
+                                                  problems.size(), absl::StrJoin(problems, "; "), kSupported,
+                                                  absl::StrJoin(drop, ",")));
   }
 
   // ---- the NULL policy
@@ -497,7 +490,7 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     for (const SourceColumn& c : schema.columns)
       if (c.mask_of.empty()) names.push_back(c.name);
     return absl::InvalidArgumentError(fmt::format("--fill-null {}: no column '{}' in the output; its columns: {}",
-                                                  f.text, f.target, Join(names, ", ")));
+                                                  f.text, f.target, absl::StrJoin(names, ", ")));
   }
   std::string select = "SELECT " + exprs[0] + " AS c0";
   for (size_t i = 1; i < exprs.size(); ++i) select += fmt::format(", {} AS c{}", exprs[i], i);

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "absl/strings/str_join.h"
 #include "util/status_macros.h"
 
 namespace proberows {
@@ -27,15 +28,6 @@ struct Check {
   bool is_key = false;
   bool is_order = false;
 };
-
-std::string Join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -113,8 +105,9 @@ absl::StatusOr<std::vector<NullCount>> CountNulls(DuckDb* db, const SourceSchema
                     "CAST(struct_extract(m{0}, 'f') AS VARCHAR)",
                     j));
   }
-  const std::string sql = fmt::format("SELECT {} FROM (SELECT {} FROM (SELECT {} FROM {} AS t))", Join(outer, ", "),
-                                      Join(aggregates, ", "), Join(inner, ", "), from);
+  const std::string sql =
+      fmt::format("SELECT {} FROM (SELECT {} FROM (SELECT {} FROM {} AS t))", absl::StrJoin(outer, ", "),
+                  absl::StrJoin(aggregates, ", "), absl::StrJoin(inner, ", "), from);
   ASSIGN_OR_RETURN(QueryResult r, db->Query(sql));
   ASSIGN_OR_RETURN(DataChunk chunk, r.Next());
   if (!chunk.valid() || chunk.size() != 1) return absl::InternalError("the NULL census returned no row");
@@ -182,11 +175,12 @@ absl::Status NullError(const SourceSchema& schema, const std::vector<NullCount>&
     fixes.push_back(
         fmt::format("--fill-null {} replaces them (--null-mask adds a feature recording where values "
                     "were NULL)",
-                    Join(fill, ",")));
+                    absl::StrJoin(fill, ",")));
   if (!lists.empty()) fixes.push_back("--null-lists-as-empty reads a NULL list as an empty list");
   for (const std::string& l : lists) drop.push_back(l.substr(0, l.find(" (level")));
   if (!drop.empty())
-    fixes.push_back(fmt::format("--exclude {} drops the column{}", Join(drop, ","), drop.size() > 1 ? "s" : ""));
+    fixes.push_back(
+        fmt::format("--exclude {} drops the column{}", absl::StrJoin(drop, ","), drop.size() > 1 ? "s" : ""));
   for (const std::string& c : must_drop)
     fixes.push_back(
         fmt::format("rows without '{}' must be dropped, e.g. with --sql \"SELECT * FROM ... WHERE {} IS "
@@ -195,7 +189,7 @@ absl::Status NullError(const SourceSchema& schema, const std::vector<NullCount>&
   return absl::InvalidArgumentError(
       fmt::format("NULL values the output cannot hold (only float features hold NULL, as "
                   "NaN): {}; to fix: {}",
-                  Join(found, "; "), Join(fixes, "; or ")));
+                  absl::StrJoin(found, "; "), absl::StrJoin(fixes, "; or ")));
 }
 
 }  // namespace proberows
