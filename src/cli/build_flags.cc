@@ -7,12 +7,10 @@
 
 namespace proberows {
 
-void BuildFlags::AddOutputFlags(CLI::App* cmd) {
+void BuildFlags::AddInputFlags(CLI::App* cmd) {
   BuildOptions& b = options;
   cmd->add_option("--input,-i", b.inputs, "input files, globs or folders (Parquet, CSV, JSON)");
   cmd->add_option("--sql", b.sql, "a DuckDB query to use as the input instead of --input");
-  cmd->add_option("--output,-o", b.output_dir, "output folder")->required();
-  cmd->add_option("--name", b.name, "dataset name (shard file prefix)")->capture_default_str();
   cmd->add_option("--key", b.key_column, "grouping key column")->capture_default_str();
   cmd->add_option("--order-by", b.order_column, "column ordering measurements within a row")->capture_default_str();
   cmd->add_option("--static-columns", b.static_columns, "columns constant per key, written once per row")
@@ -27,6 +25,13 @@ void BuildFlags::AddOutputFlags(CLI::App* cmd) {
   cmd->add_flag("--null-mask", b.null_mask, "with --fill-null: a bool feature COLUMN_present for each filled column");
   cmd->add_option("--input-format", b.input_format, "parquet, csv or json, whatever the file extensions");
   cmd->add_option("--preset", b.preset, "read a known input shape, e.g. ripe-atlas-ping (docs/ripe-atlas.md)");
+}
+
+void BuildFlags::AddOutputFlags(CLI::App* cmd) {
+  AddInputFlags(cmd);
+  BuildOptions& b = options;
+  cmd->add_option("--output,-o", b.output_dir, "output folder")->required();
+  cmd->add_option("--name", b.name, "dataset name (shard file prefix)")->capture_default_str();
   cmd->add_option("--test-fraction", b.test_fraction, "fraction of keys in the test split")->capture_default_str();
   cmd->add_option("--seed", b.seed, "seed of the split/shuffle hash")
       ->capture_default_str()

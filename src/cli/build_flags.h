@@ -20,7 +20,10 @@ struct BuildFlags {
   std::string memory = "2GB";
   std::optional<int> workers;
 
-  // --input, --sql, --output, --name ... --overwrite: what the output is.
+  // --input, --sql, --key ... --preset: what is read, and how (shared with
+  // `schema`).
+  void AddInputFlags(CLI::App* cmd);
+  // The input flags, then --output, --name ... --overwrite: what the output is.
   void AddOutputFlags(CLI::App* cmd);
   // --workers, --memory-limit, --temp-dir: what one process runs with.
   void AddProcessFlags(CLI::App* cmd, const std::string& temp_dir_help);

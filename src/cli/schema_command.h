@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/build_flags.h"
 #include "proberows/build_options.h"
 
 namespace proberows {
@@ -25,8 +26,7 @@ class SchemaCommand {
 
  private:
   CLI::App* cmd_ = nullptr;
-  BuildOptions options_;
-  std::string memory_ = "2GB";
+  BuildFlags flags_;  // the input flags and --memory-limit
   uint64_t rows_ = 0;
 };
 
