@@ -11,51 +11,23 @@
 #include <nlohmann/json.hpp>
 
 #include "gtest/gtest.h"
-#include "tests/reliability_util.h"
-#include "tests/test_util.h"
+#include "tests/cli_build_test_base.h"
 
 namespace proberows {
 namespace {
 
 namespace fs = std::filesystem;
 
-class NestedInputTest : public ::testing::Test {
+class NestedInputTest : public CliBuildTestBase {
  protected:
   void SetUp() override {
     in_ = root_.path() + "/in";
     fs::create_directories(in_);
   }
 
-  // Runs `build` with `args`; returns the output folder. Fails the test when
-  // the build fails.
-  std::string Build(const std::string& args, const std::string& name = "out") {
-    const std::string out = root_.path() + "/" + name;
-    CommandResult r = RunProberows("build --no-progress --test-fraction 0 -o " + ShellQuote(out) + " " + args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return out;
-  }
-
-  // The error line of a build that must fail with exit code 1.
-  std::string BuildError(const std::string& args) {
-    CommandResult r = RunProberows("build --no-progress -o " + ShellQuote(root_.path() + "/failed") + " " + args);
-    EXPECT_EQ(r.exit_code, 1) << r.out;
-    EXPECT_FALSE(fs::exists(root_.path() + "/failed"));
-    return r.err;
-  }
-
-  // `cat` of the output's train shard (every row; --test-fraction 0 puts all
-  // rows there), one JSON line per row.
-  std::string Cat(const std::string& out, const std::string& flags = "") {
-    CommandResult r =
-        RunProberows("cat --limit 0 " + flags + " " + ShellQuote(out + "/probes-train.array_record-00000-of-00001"));
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out;
-  }
-
   std::string In(const std::string& file) const { return ShellQuote(in_ + "/" + file); }
   std::string Err(const std::string& message) const { return "proberows: error: " + message + "\n"; }
 
-  TempDir root_;
   std::string in_;
 };
 

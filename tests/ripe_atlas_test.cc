@@ -10,8 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gtest/gtest.h"
-#include "tests/reliability_util.h"
-#include "tests/test_util.h"
+#include "tests/cli_build_test_base.h"
 
 namespace proberows {
 namespace {
@@ -19,24 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-class RipeAtlasTest : public ::testing::Test {
+class RipeAtlasTest : public CliBuildTestBase {
  protected:
-  std::string Build(const std::string& args, const std::string& name) {
-    const std::string out = root_.path() + "/" + name;
-    CommandResult r = RunProberows("build --no-progress --test-fraction 0 -o " + ShellQuote(out) + " " + args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return out;
-  }
-  std::string BuildError(const std::string& args) {
-    CommandResult r = RunProberows("build --no-progress -o " + ShellQuote(root_.path() + "/failed") + " " + args);
-    EXPECT_EQ(r.exit_code, 1) << r.out;
-    return r.err;
-  }
-  std::string Cat(const std::string& out) {
-    CommandResult r = RunProberows("cat --limit 0 " + ShellQuote(out + "/probes-train.array_record-00000-of-00001"));
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out;
-  }
   // The row of `key` in `cat` output.
   static Json RowOf(const std::string& cat, int64_t key) {
     size_t pos = 0;
@@ -59,8 +42,6 @@ class RipeAtlasTest : public ::testing::Test {
     return m;
   }
   static std::string Sample(const std::string& file) { return ShellQuote(TestdataDir() + "/ripe-atlas/" + file); }
-
-  TempDir root_;
 };
 
 TEST_F(RipeAtlasTest, SharedPingSampleBuildsWithThePreset) {
