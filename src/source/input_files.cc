@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "source/flatten.h"
 #include "util/status_macros.h"
@@ -22,21 +24,12 @@ namespace {
 constexpr char kKnownKinds[] =
     ".parquet, .csv, .tsv, .json, .jsonl, .ndjson, the text ones optionally compressed as .gz or .zst";
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // The extension of a file name ("" if none), lower case, with the dot.
 std::string ExtensionOf(const std::string& path) {
   const std::string base = std::filesystem::path(path).filename().string();
   const size_t dot = base.rfind('.');
   if (dot == std::string::npos || dot == 0) return "";
-  return Lower(base.substr(dot));
+  return absl::AsciiStrToLower(base.substr(dot));
 }
 
 // Compressions DuckDB cannot read, by extension, with how to decompress.
@@ -126,15 +119,6 @@ absl::StatusOr<std::vector<std::string>> FolderFiles(const std::string& dir) {
   return found;
 }
 
-std::string SqlString(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
 }  // namespace
 
 const char* InputFormatName(InputFormat f) {
@@ -147,7 +131,7 @@ const char* InputFormatName(InputFormat f) {
 }
 
 absl::StatusOr<InputFormat> ParseInputFormat(const std::string& text) {
-  const std::string t = Lower(text);
+  const std::string t = absl::AsciiStrToLower(text);
   if (t == "parquet") return InputFormat::kParquet;
   if (t == "csv" || t == "tsv") return InputFormat::kCsv;
   if (t == "json" || t == "jsonl" || t == "ndjson") return InputFormat::kJson;
@@ -156,7 +140,7 @@ absl::StatusOr<InputFormat> ParseInputFormat(const std::string& text) {
 }
 
 absl::StatusOr<InputFormat> FormatOfPath(const std::string& path) {
-  std::string p = Lower(std::filesystem::path(path).filename().string());
+  std::string p = absl::AsciiStrToLower(std::filesystem::path(path).filename().string());
   const std::string ext = ExtensionOf(path);
   if (UnreadableCompressions().count(ext)) {
     return absl::InvalidArgumentError(
@@ -165,10 +149,11 @@ absl::StatusOr<InputFormat> FormatOfPath(const std::string& path) {
                     path, UnreadableCompressions().at(ext), DecompressAdvice(path, ext)));
   }
   for (const char* z : {".gz", ".zst"})
-    if (EndsWith(p, z)) p.resize(p.size() - std::string(z).size());
-  if (EndsWith(p, ".parquet")) return InputFormat::kParquet;
-  if (EndsWith(p, ".csv") || EndsWith(p, ".tsv")) return InputFormat::kCsv;
-  if (EndsWith(p, ".json") || EndsWith(p, ".jsonl") || EndsWith(p, ".ndjson")) return InputFormat::kJson;
+    if (absl::EndsWith(p, z)) p.resize(p.size() - std::string(z).size());
+  if (absl::EndsWith(p, ".parquet")) return InputFormat::kParquet;
+  if (absl::EndsWith(p, ".csv") || absl::EndsWith(p, ".tsv")) return InputFormat::kCsv;
+  if (absl::EndsWith(p, ".json") || absl::EndsWith(p, ".jsonl") || absl::EndsWith(p, ".ndjson"))
+    return InputFormat::kJson;
   const std::string shown = ExtensionOf(path).empty() ? "no extension" : "'" + ExtensionOf(path) + "'";
   return absl::InvalidArgumentError(
       fmt::format("input '{}': unknown file type ({}); proberows reads {}; rename the file or give --input-format "
@@ -296,7 +281,7 @@ absl::StatusOr<InputReader> DetectReader(DuckDb* db, InputFormat format, const s
     for (uint64_t i = 0; i < chunk.size(); ++i) {
       std::string type(StringAt(types, i));
       if (format == InputFormat::kJson) type = WithStrictInts(type);
-      columns.push_back(fmt::format("{}: {}", SqlString(std::string(StringAt(names, i))), SqlString(type)));
+      columns.push_back(fmt::format("{}: {}", QuoteLiteral(std::string(StringAt(names, i))), QuoteLiteral(type)));
     }
   }
   const std::string pinned = "columns = {" + absl::StrJoin(columns, ", ") + "}";
@@ -330,10 +315,10 @@ absl::StatusOr<InputReader> DetectReader(DuckDb* db, InputFormat format, const s
   const bool header = static_cast<const bool*>(duckdb_vector_get_data(chunk.column(6)))[0];
   std::string options = fmt::format(
       "auto_detect = false, delim = {}, quote = {}, escape = {}, new_line = {}, comment = {}, skip = {}, header = {}",
-      SqlString(text(0)), SqlString(text(1)), SqlString(text(2)), SqlString(text(3)), SqlString(text(4)), skip,
-      header ? "true" : "false");
-  if (!text(7).empty()) options += ", dateformat = " + SqlString(text(7));
-  if (!text(8).empty()) options += ", timestampformat = " + SqlString(text(8));
+      QuoteLiteral(text(0)), QuoteLiteral(text(1)), QuoteLiteral(text(2)), QuoteLiteral(text(3)), QuoteLiteral(text(4)),
+      skip, header ? "true" : "false");
+  if (!text(7).empty()) options += ", dateformat = " + QuoteLiteral(text(7));
+  if (!text(8).empty()) options += ", timestampformat = " + QuoteLiteral(text(8));
   reader.options = options + ", " + pinned;
   return reader;
 }
