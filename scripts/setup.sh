@@ -18,7 +18,8 @@ APT_PACKAGES=(
   pybind11-dev python3-dev python3-numpy python3-pytest python3-tqdm python3-protobuf
   nodejs
   python3-distributed slurm-wlm munge
-  zstd bzip2  # tests compress inputs (tests/input_formats_test.cc)
+  zstd bzip2 lbzip2  # tests compress inputs (tests/input_formats_test.cc)
+  libsimdjson-dev libbz2-dev liblz4-dev
 )
 
 missing=()
