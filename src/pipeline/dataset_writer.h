@@ -18,6 +18,7 @@
 #include "proberows/array_record_writer.h"
 #include "proberows/env.h"
 #include "proberows/pipeline.h"
+#include "stats/dataset_stats.h"
 #include "util/hashing_env.h"
 #include "util/thread_pool.h"
 
@@ -57,6 +58,11 @@ class DatasetWriter {
   uint64_t next_row() const { return next_row_; }
   uint64_t first_row() const { return first_row_; }
   uint64_t end_row() const { return end_row_; }
+  // Gathers the statistics of every row added into `stats` (stats/
+  // dataset_stats.h) from now on; null stops it.
+  void set_statistics(std::shared_ptr<DatasetStatistics> stats) { stats_ = std::move(stats); }
+  const std::shared_ptr<DatasetStatistics>& statistics() const { return stats_; }
+
   // Statistics of the shards closed so far, in shard order.
   const std::vector<ShardStats>& shards() const { return shards_; }
   const SplitPlan& plan() const { return plan_; }
@@ -86,6 +92,7 @@ class DatasetWriter {
   std::unique_ptr<ArrayRecordWriter> writer_;
   ShardStats current_;
   std::vector<ShardStats> shards_;
+  std::shared_ptr<DatasetStatistics> stats_;
 };
 
 }  // namespace proberows

@@ -272,6 +272,8 @@ absl::StatusOr<ReduceResult> RunReduce(const ReduceInput& in, int task, const st
   ASSIGN_OR_RETURN(std::unique_ptr<DatasetWriter> writer,
                    DatasetWriter::Open(ctx.env, shard_dir, plan.options.name, split.split, *in.ar_options,
                                        in.sequential ? 1 : ctx.workers, ShardRange{a.shard_begin, a.shard_end}));
+  result.statistics = std::make_shared<DatasetStatistics>(in.encoder->Features(), plan.options.order_column);
+  writer->set_statistics(result.statistics);
   const std::vector<uint64_t> begins = split.PartitionRowBegins();
   const size_t partitions = split.partition_keys.size();
   if (a.row_begin < a.row_end) {
