@@ -16,6 +16,7 @@
 
 #include "example/segment.h"
 #include "proberows/example.h"
+#include "stats/dataset_stats.h"
 
 namespace proberows {
 namespace {
@@ -165,6 +166,22 @@ void BM_DecodeExample(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_DecodeExample);
+
+// The statistics the dataset writer gathers per row (stats/dataset_stats.h):
+// one parse of the encoded row, every value into its feature's statistics.
+void BM_StatisticsAddRow(benchmark::State& state) {
+  const ExampleEncoder enc = MakeEncoder();
+  const Row row = MakeRow();
+  std::string bytes;
+  if (!enc.EncodeRow(row.key, row.views, &bytes).ok()) std::abort();
+  DatasetStatistics stats(enc.Features(), "timestamp");
+  for (auto _ : state) {
+    if (!stats.AddRow(false, bytes, kMeasurements).ok()) std::abort();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes.size()));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StatisticsAddRow);
 
 }  // namespace
 }  // namespace proberows

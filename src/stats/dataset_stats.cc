@@ -189,23 +189,6 @@ __int128 Int128At(const Json& j) {
   return v;
 }
 
-void AddU256(unsigned __int128* lo, unsigned __int128* hi, unsigned __int128 alo, unsigned __int128 ahi) {
-  const unsigned __int128 old = *lo;
-  *lo += alo;
-  *hi += ahi + (*lo < old ? 1 : 0);
-}
-
-std::string U128ToString(unsigned __int128 u) {
-  if (u == 0) return "0";
-  std::string s;
-  while (u > 0) {
-    s.push_back(static_cast<char>('0' + static_cast<int>(u % 10)));
-    u /= 10;
-  }
-  std::reverse(s.begin(), s.end());
-  return s;
-}
-
 std::string Hex(std::string_view s) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
@@ -227,17 +210,6 @@ std::string Unhex(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size(); i += 2) out.push_back(static_cast<char>(digit(s[i]) * 16 + digit(s[i + 1])));
   return out;
-}
-
-unsigned __int128 U128At(const Json& j) {
-  const std::string s = j.get<std::string>();
-  if (s.empty() || s.size() > 39) throw std::runtime_error("bad integer");
-  unsigned __int128 u = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') throw std::runtime_error("bad integer");
-    u = u * 10 + static_cast<unsigned>(c - '0');
-  }
-  return u;
 }
 
 }  // namespace
@@ -284,7 +256,6 @@ void FeatureStatistics::Merge(const FeatureStatistics& o, FeatureType type) {
   infinite += o.infinite;
   zeros += o.zeros;
   int_sum += o.int_sum;
-  AddU256(&int_sumsq_lo, &int_sumsq_hi, o.int_sumsq_lo, o.int_sumsq_hi);
   float_sum.Merge(o.float_sum);
   float_sumsq.Merge(o.float_sumsq);
   int_hist.Merge(o.int_hist);
@@ -374,10 +345,11 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
     case FeatureType::kInt64: {
       const char* body = p;
       if (n > 0 && ReadField(p, end, 0x0a, &body) != end)
-        return absl::InternalError(fmt::format("statistics: feature '{}' has a malformed int64 list", features_[i].name));
+        return absl::InternalError(
+            fmt::format("statistics: feature '{}' has a malformed int64 list", features_[i].name));
       int64_t mn = std::numeric_limits<int64_t>::max(), mx = std::numeric_limits<int64_t>::min();
       __int128 sum = 0;
-      unsigned __int128 sq_lo = 0, sq_hi = 0;
+      double sumsq = 0;
       uint64_t zeros = 0;
       const char* q = n > 0 ? body : end;
       while (q < end) {
@@ -391,11 +363,8 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
         mn = std::min(mn, v);
         mx = std::max(mx, v);
         sum += v;
-        const unsigned __int128 m = v < 0 ? static_cast<unsigned __int128>(-(static_cast<__int128>(v)))
-                                          : static_cast<unsigned __int128>(v);
-        const unsigned __int128 sq = m * m;
-        sq_lo += sq;
-        sq_hi += sq_lo < sq ? 1 : 0;
+        const double d = static_cast<double>(v);
+        sumsq += d * d;
         f.int_hist.Add(v);
       }
       if (values > 0) {
@@ -411,7 +380,7 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
         f.count += values;
         f.zeros += zeros;
         f.int_sum += sum;
-        AddU256(&f.int_sumsq_lo, &f.int_sumsq_hi, sq_lo, sq_hi);
+        f.float_sumsq.Add(sumsq);
         if (static_cast<int>(i) == order_index_) {
           *have_span = true;
           *ispan_lo = mn;
@@ -423,7 +392,8 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
     case FeatureType::kFloat: {
       const char* body = p;
       if (n > 0 && (ReadField(p, end, 0x0a, &body) != end || (end - body) % 4 != 0))
-        return absl::InternalError(fmt::format("statistics: feature '{}' has a malformed float list", features_[i].name));
+        return absl::InternalError(
+            fmt::format("statistics: feature '{}' has a malformed float list", features_[i].name));
       const char* q = n > 0 ? body : end;
       double sum = 0, sumsq = 0, mn = 0, mx = 0;
       uint64_t finite = 0, nan = 0, inf = 0, zeros = 0;
@@ -482,22 +452,18 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
       const char* q = p;
       const char* prev = nullptr;
       size_t prev_len = 0;
-      uint64_t run = 0;
+      uint64_t run = 0, total = 0, mn = std::numeric_limits<uint64_t>::max(), mx = 0;
       while (q < end) {
         const char* v = nullptr;
         const char* next = ReadField(q, end, 0x0a, &v);
         if (next == nullptr)
-          return absl::InternalError(fmt::format("statistics: feature '{}' has a malformed bytes list", features_[i].name));
+          return absl::InternalError(
+              fmt::format("statistics: feature '{}' has a malformed bytes list", features_[i].name));
         const size_t len = static_cast<size_t>(next - v);
         ++values;
-        if (f.count == 0) {
-          f.min_bytes = f.max_bytes = len;
-        } else {
-          f.min_bytes = std::min<uint64_t>(f.min_bytes, len);
-          f.max_bytes = std::max<uint64_t>(f.max_bytes, len);
-        }
-        ++f.count;
-        f.total_bytes += len;
+        mn = std::min<uint64_t>(mn, len);
+        mx = std::max<uint64_t>(mx, len);
+        total += len;
         f.lengths.Add(static_cast<int64_t>(len));
         // Runs of equal values (a probe's own address, its target) are
         // counted once per run.
@@ -512,6 +478,12 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
         q = next;
       }
       if (prev != nullptr) f.top.Add(std::string_view(prev, prev_len), run);
+      if (values > 0) {
+        f.min_bytes = f.count == 0 ? mn : std::min(f.min_bytes, mn);
+        f.max_bytes = f.count == 0 ? mx : std::max(f.max_bytes, mx);
+        f.count += values;
+        f.total_bytes += total;
+      }
       break;
     }
   }
@@ -594,17 +566,16 @@ namespace {
 Json CommonJson(const FeatureStatistics& f) {
   Json c = Json::object();
   if (f.rows_with_values > 0)
-    c["avgNumValues"] =
-        Float32Json(static_cast<double>(f.total_values) / static_cast<double>(f.rows_with_values));
+    c["avgNumValues"] = Float32Json(static_cast<double>(f.total_values) / static_cast<double>(f.rows_with_values));
   PutU64(&c, "maxNumValues", f.max_values);
   PutU64(&c, "minNumValues", f.min_values);
   PutU64(&c, "numMissing", f.rows_without_values);
   PutU64(&c, "numNonMissing", f.rows_with_values);
   if (!f.values_per_row.empty()) {
-    c["numValuesHistogram"] = HistogramJson(
-        f.values_per_row.Quantiles(kStatsQuantiles, static_cast<double>(f.min_values),
-                                   static_cast<double>(f.max_values)),
-        0, 0, true);
+    c["numValuesHistogram"] =
+        HistogramJson(f.values_per_row.Quantiles(kStatsQuantiles, static_cast<double>(f.min_values),
+                                                 static_cast<double>(f.max_values)),
+                      0, 0, true);
   }
   PutU64(&c, "totNumValues", f.total_values);
   return c;
@@ -642,11 +613,8 @@ OJson DatasetStatistics::Tfds(bool test) const {
           } else {
             const long double nn = static_cast<long double>(finite);
             const long double m = static_cast<long double>(f.int_sum) / nn;
-            const long double q = (static_cast<long double>(f.int_sumsq_hi) * 0x1p128L +
-                                   static_cast<long double>(f.int_sumsq_lo)) /
-                                  nn;
             mean = static_cast<double>(m);
-            var = static_cast<double>(q - m * m);
+            var = static_cast<double>(static_cast<long double>(f.float_sumsq.Value()) / nn - m * m);
           }
           const double lo = is_float ? f.float_hist.Edge(f.float_hist.lo()) : f.min;
           (void)lo;
@@ -654,14 +622,13 @@ OJson DatasetStatistics::Tfds(bool test) const {
               is_float ? f.float_hist.Standard(kStatsHistogramBuckets) : f.int_hist.Standard(kStatsHistogramBuckets);
           // The finite range for quantiles (min / max may be infinite).
           const double fmin = is_float ? std::max(f.min, f.float_hist.Edge(f.float_hist.lo())) : f.min;
-          const double fmax =
-              is_float ? std::min(f.max, f.float_hist.Edge(f.float_hist.hi() + 1)) : f.max;
+          const double fmax = is_float ? std::min(f.max, f.float_hist.Edge(f.float_hist.hi() + 1)) : f.max;
           std::vector<HistogramBucket> quantiles = is_float ? f.float_hist.Quantiles(kStatsQuantiles, fmin, fmax)
                                                             : f.int_hist.Quantiles(kStatsQuantiles, fmin, fmax);
           const double median =
               is_float ? f.float_hist.Quantile(0.5, fmin, fmax) : f.int_hist.Quantile(0.5, fmin, fmax);
-          n["histograms"] = Json::array({HistogramJson(standard, f.nan, f.infinite, false),
-                                         HistogramJson(quantiles, f.nan, f.infinite, true)});
+          n["histograms"] = Json::array(
+              {HistogramJson(standard, f.nan, f.infinite, false), HistogramJson(quantiles, f.nan, f.infinite, true)});
           PutDouble(&n, "max", f.max);
           PutDouble(&n, "mean", mean);
           PutDouble(&n, "median", median);
@@ -696,9 +663,8 @@ OJson DatasetStatistics::Tfds(bool test) const {
         fj["stringStats"] = st;
         if (f.count > 0) {
           Json custom = Json::array();
-          custom.push_back(Custom(
-              "length_histogram",
-              HistogramJson(f.lengths.Standard(kStatsHistogramBuckets), 0, 0, false), "histogram"));
+          custom.push_back(Custom("length_histogram",
+                                  HistogramJson(f.lengths.Standard(kStatsHistogramBuckets), 0, 0, false), "histogram"));
           custom.push_back(Custom("max_length", static_cast<double>(f.max_bytes), "num"));
           custom.push_back(Custom("min_length", static_cast<double>(f.min_bytes), "num"));
           // 1 when topValues and unique are exact; 1/2^k when they come from
@@ -787,7 +753,6 @@ Json FeatureState(const FeatureStatistics& f) {
               {"int_min", f.int_min},
               {"int_max", f.int_max},
               {"int_sum", Int128ToString(f.int_sum)},
-              {"int_sumsq", {U128ToString(f.int_sumsq_hi), U128ToString(f.int_sumsq_lo)}},
               {"float_sum", SumState(f.float_sum)},
               {"float_sumsq", SumState(f.float_sumsq)},
               {"int_hist", HistState(f.int_hist)},
@@ -816,8 +781,6 @@ void RestoreFeature(const Json& j, FeatureStatistics* f) {
   f->int_min = j.at("int_min").get<int64_t>();
   f->int_max = j.at("int_max").get<int64_t>();
   f->int_sum = Int128At(j.at("int_sum"));
-  f->int_sumsq_hi = U128At(j.at("int_sumsq").at(0));
-  f->int_sumsq_lo = U128At(j.at("int_sumsq").at(1));
   RestoreSum(j.at("float_sum"), &f->float_sum);
   RestoreSum(j.at("float_sumsq"), &f->float_sumsq);
   RestoreHist(j.at("int_hist"), &f->int_hist);

@@ -16,7 +16,8 @@
 // (last - first value), each with min, mean, max and a histogram.
 //
 // Everything is exact or a deterministic function of the rows' multiset:
-// integer counts and sums, float sums per row added into an ExactSum,
+// integer counts and sums, sums (of floats) and sums of squares computed in
+// double per row, in the row's own order, and added exactly (ExactSum),
 // Pow2Histogram buckets, TopValues samples. Adding rows in any order and
 // merging partial statistics in any grouping gives identical output bytes
 // (docs/output-format.md, "Statistics").
@@ -65,13 +66,13 @@ struct FeatureStatistics {
   double max = 0;
   int64_t int_min = 0;
   int64_t int_max = 0;
-  __int128 int_sum = 0;                 // int64 values, exact
-  unsigned __int128 int_sumsq_lo = 0;   // int64 squares, exact: hi * 2^128 + lo
-  unsigned __int128 int_sumsq_hi = 0;
-  ExactSum float_sum;                   // float32: each row's sum (in double), exactly
-  ExactSum float_sumsq;                 // float32: each row's sum of squares
+  __int128 int_sum = 0;  // int64 values, exact
+  ExactSum float_sum;    // float32: each row's sum (in double), exactly
+  // Each row's sum of squares (in double, in the row's order), summed
+  // exactly: a deterministic function of the rows, whatever their grouping.
+  ExactSum float_sumsq;
   Pow2Histogram<int64_t> int_hist;
-  Pow2Histogram<double> float_hist;     // finite values
+  Pow2Histogram<double> float_hist;  // finite values
 
   // bytes values.
   uint64_t total_bytes = 0;

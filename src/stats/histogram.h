@@ -35,11 +35,10 @@ class Pow2Histogram {
 
   // Adds one value. REQUIRES (double): finite.
   void Add(T v) {
-    const int64_t b = Bucket(v);
-    const uint64_t i = static_cast<uint64_t>(b - base_);
-    if (i < counts_.size() && b >= lo_ && b <= hi_) {
+    // Any bucket of the window keeps the span within kMaxBuckets.
+    const uint64_t i = static_cast<uint64_t>(Bucket(v) - base_);
+    if (i < counts_.size()) {
       ++counts_[i];
-      ++total_;
       return;
     }
     AddSlow(v, 1);
@@ -51,11 +50,12 @@ class Pow2Histogram {
 
   void Merge(const Pow2Histogram& other);
 
-  bool empty() const { return total_ == 0; }
-  uint64_t total() const { return total_; }
+  bool empty() const { return counts_.empty(); }
+  uint64_t total() const;
   int k() const { return k_; }
-  int64_t lo() const { return lo_; }
-  int64_t hi() const { return hi_; }
+  // The first and last non-empty bucket. REQUIRES: !empty().
+  int64_t lo() const;
+  int64_t hi() const;
   // Count of bucket b. REQUIRES: lo() <= b <= hi().
   uint64_t count(int64_t b) const { return counts_[static_cast<size_t>(b - base_)]; }
   // The lower edge of bucket b: b * 2^k.
@@ -76,7 +76,7 @@ class Pow2Histogram {
   [[nodiscard]] bool Restore(int k, int64_t lo, const std::vector<uint64_t>& counts);
 
   friend bool operator==(const Pow2Histogram& a, const Pow2Histogram& b) {
-    return a.total_ == b.total_ && (a.total_ == 0 || (a.k_ == b.k_ && a.lo_ == b.lo_ && a.Counts() == b.Counts()));
+    return a.empty() == b.empty() && (a.empty() || (a.k_ == b.k_ && a.lo() == b.lo() && a.Counts() == b.Counts()));
   }
 
  private:
@@ -100,10 +100,11 @@ class Pow2Histogram {
 
   int k_ = 0;
   double scale_ = 1;  // 2^-k (doubles)
-  int64_t lo_ = 0, hi_ = -1;
-  int64_t base_ = 0;  // bucket of counts_[0]
+  int64_t base_ = 0;  // bucket of counts_[0]: the window is [base_, base_ + kMaxBuckets)
+  // kMaxBuckets counts (empty until the first value). The total is not kept
+  // up to date on the fast path: an increment of it would alias the counts
+  // and cost more than summing them when asked.
   std::vector<uint64_t> counts_;
-  uint64_t total_ = 0;
 };
 
 extern template class Pow2Histogram<int64_t>;

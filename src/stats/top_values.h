@@ -23,7 +23,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/string_view.h"
 
 namespace proberows {
 
@@ -51,9 +50,22 @@ class TopValues {
   static uint64_t Hash(std::string_view v);
   bool Keeps(uint64_t hash) const { return level_ == 0 || (hash >> (64 - level_)) == 0; }
   void Raise();
+  void Resample();
+  void Insert(uint64_t hash, std::string_view value, uint64_t count);
+
+  // XXH3 is already well mixed: the table uses it as it is.
+  struct Identity {
+    size_t operator()(uint64_t h) const { return static_cast<size_t>(h); }
+  };
+  struct Entry {
+    std::string value;
+    uint64_t count;
+  };
 
   int level_ = 0;
-  absl::flat_hash_map<std::string, uint64_t> counts_;
+  // Keyed by the value's XXH3-64; a (never seen) collision moves the later
+  // value to the next free key, compared by value, so counts stay exact.
+  absl::flat_hash_map<uint64_t, Entry, Identity> counts_;
 };
 
 }  // namespace proberows
