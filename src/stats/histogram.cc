@@ -19,13 +19,14 @@ int64_t Shr(int64_t b, int d) {
 template <typename T>
 int Pow2Histogram<T>::MinK(T v) {
   if constexpr (kFloat) {
-    // |v| / 2^k < 2^61 keeps every index and span well inside int64.
+    // |v| / 2^k < 2^52: every bucket index, and so every bucket edge
+    // b * 2^k, is exact in a double.
     if (v == 0) return -1000;
-    return std::max(std::ilogb(v) - 60, -1000);
+    return std::max(std::ilogb(v) - 51, -1000);
   } else {
     const uint64_t m = static_cast<uint64_t>(v < 0 ? ~v : v);
     const int bits = 64 - std::countl_zero(m);
-    return std::max(0, bits - 61);
+    return std::max(0, bits - 52);
   }
 }
 

@@ -2,8 +2,8 @@
 // a power of two, 2^k, with bucket b holding [b * 2^k, (b + 1) * 2^k).
 //
 // k is the smallest width for which the values seen so far span at most
-// kMaxBuckets buckets (and, for doubles, for which every bucket index fits
-// comfortably in an int64). Both conditions only tighten as values are added,
+// kMaxBuckets buckets and every bucket index stays below 2^52 in magnitude
+// (so that bucket edges are exact doubles). Both conditions only tighten as values are added,
 // so k, the bucket range and every count depend on the multiset of values
 // alone: adding values in any order, or merging partial histograms in any
 // grouping, gives the same state. That is what keeps statistics
