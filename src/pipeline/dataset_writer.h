@@ -49,7 +49,9 @@ class DatasetWriter {
   ~DatasetWriter();
 
   // Adds the next row in global order. Fails once all the range's rows are in.
-  [[nodiscard]] absl::Status Add(std::string_view row, uint32_t measurements);
+  // With `gather_statistics` false the row is not added to statistics(): the
+  // caller gathered its statistics and merges them itself.
+  [[nodiscard]] absl::Status Add(std::string_view row, uint32_t measurements, bool gather_statistics = true);
   // Closes the last shards (creating empty ones); fails unless exactly the
   // range's rows were added.
   [[nodiscard]] absl::Status Finish();

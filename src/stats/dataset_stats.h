@@ -128,6 +128,13 @@ class DatasetStatistics {
 
   // Adds `other`'s rows. REQUIRES: built for the same features.
   void Merge(const DatasetStatistics& other);
+  // Adds the rows of `rows` (a split of an object built for the same
+  // features) to split `test`.
+  void MergeSplit(bool test, const SplitStatistics& rows);
+  // Forgets every row added.
+  void Clear();
+  // An object for the same features and order column, without rows.
+  DatasetStatistics Empty() const;
 
   const SplitStatistics& split(bool test) const { return test ? test_ : train_; }
   const std::vector<FeatureDescription>& features() const { return features_; }

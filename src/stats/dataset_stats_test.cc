@@ -118,6 +118,27 @@ TEST(Pow2HistogramTest, OrderAndGroupingDoNotMatter) {
   ExpectOrderFree(std::vector<double>{1e-30, 2e-30, 1e30, -1e30, 0.0});
 }
 
+TEST(Pow2HistogramTest, CountedAddsEqualSingleAdds) {
+  std::mt19937_64 rng(9);
+  Pow2Histogram<double> one, counted;
+  Pow2Histogram<int64_t> ione, icounted;
+  for (int i = 0; i < 500; ++i) {
+    const double v = i % 50 == 0 ? std::ldexp(1.0, static_cast<int>(rng() % 200) - 100)
+                                 : static_cast<double>(rng() % 1000) / 8 - 60;  // negative, fractional, far
+    const int64_t iv = static_cast<int64_t>(rng() % 5000) - 1000;
+    const uint64_t n = rng() % 4;  // 0 adds nothing
+    for (uint64_t j = 0; j < n; ++j) {
+      one.Add(v);
+      ione.Add(iv);
+    }
+    counted.AddCount(v, n);
+    icounted.AddCount(iv, n);
+  }
+  EXPECT_TRUE(one == counted);
+  EXPECT_TRUE(ione == icounted);
+  EXPECT_EQ(counted.total(), one.total());
+}
+
 TEST(Pow2HistogramTest, RestoresItsState) {
   Pow2Histogram<double> h;
   for (double v : {0.25, 3.5, 1000.0}) h.Add(v);
@@ -289,6 +310,44 @@ TEST_F(DatasetStatisticsTest, MergedPartsEqualTheWhole) {
     EXPECT_EQ(merged.Tfds(test).dump(), whole.Tfds(test).dump());
     EXPECT_EQ(merged.RowJson(test).dump(), whole.RowJson(test).dump());
   }
+}
+
+// What the reduce does: each partition's rows gathered on a worker (as
+// train), then merged into the split the rows land in; a cleared object
+// reused for the next partition.
+TEST_F(DatasetStatisticsTest, GatheredPartitionsMergedIntoTheirSplitEqualRowByRow) {
+  std::mt19937_64 rng(5);
+  std::vector<std::string> rows;
+  std::vector<uint32_t> ms;
+  for (int r = 0; r < 120; ++r) {
+    std::vector<M> m;
+    const int n = 1 + static_cast<int>(rng() % 12);
+    // Runs of equal values (added to histograms at once) and values that change.
+    const float rtt = static_cast<float>(rng() % 7);
+    for (int i = 0; i < n; ++i)
+      m.push_back({static_cast<int64_t>(rng() % 3), i % 4 == 3 ? -0.0f : rtt, "d" + std::to_string(rng() % 3),
+                   std::vector<float>(rng() % 3, 1e30f)});
+    rows.push_back(Row(r, m));
+    ms.push_back(static_cast<uint32_t>(n));
+  }
+  const size_t num_test = 50;
+  DatasetStatistics row_by_row = Make();
+  for (size_t i = 0; i < rows.size(); ++i) ASSERT_TRUE(row_by_row.AddRow(i < num_test, rows[i], ms[i]).ok());
+  DatasetStatistics merged = Make();
+  DatasetStatistics part = merged.Empty();
+  for (size_t begin = 0; begin < rows.size(); begin += 25) {  // partitions of 25 rows: one straddles num_test
+    const size_t end = std::min(rows.size(), begin + 25);
+    part.Clear();
+    for (size_t i = begin; i < end; ++i) ASSERT_TRUE(part.AddRow(false, rows[i], ms[i]).ok());
+    if (end <= num_test || begin >= num_test) {
+      merged.MergeSplit(end <= num_test, part.split(false));
+    } else {
+      for (size_t i = begin; i < end; ++i) ASSERT_TRUE(merged.AddRow(i < num_test, rows[i], ms[i]).ok());
+    }
+  }
+  EXPECT_EQ(part.split(true).rows, 0u);
+  EXPECT_EQ(merged.split(true).rows, num_test);
+  EXPECT_EQ(merged.State().dump(), row_by_row.State().dump());
 }
 
 TEST_F(DatasetStatisticsTest, TfdsJsonParsesStrictlyAsDatasetFeatureStatistics) {
