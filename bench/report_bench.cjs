@@ -9,6 +9,10 @@
 //   goto_ms    page.goto() -> ready, as the driver sees it;
 //   cold_ms    launching chromium -> ready (what a person waits for, minus
 //              their own browser being open already);
+//   cpu_ms     CPU time chromium's processes spent from page.goto() to ready
+//              (renderer, GPU, browser; DevTools' SystemInfo.getProcessInfo):
+//              what the page costs whatever else the machine runs, and so
+//              the figure to quote when the machine is shared;
 // then the medians. The figures go into docs/BENCHMARKS.md with this command:
 //
 //   node bench/report_bench.cjs --binary build/release/proberows \
@@ -61,23 +65,44 @@ async function main() {
       const page = await context.newPage();
       const errors = [];
       page.on("pageerror", (e) => errors.push(e.message));
+      const cdp = await browser.newBrowserCDPSession();
+      const cpu = async () => {
+        const { processInfo } = await cdp.send("SystemInfo.getProcessInfo");
+        const by = {};
+        for (const p of processInfo) by[`${p.type}:${p.id}`] = p.cpuTime;
+        return by;
+      };
+      const cpu0 = await cpu();
       const g0 = Date.now();
       await page.goto("file://" + out);
       await page.waitForSelector('#status[data-state="ready"]', { state: "attached", timeout: 60000 });
       const goto_ms = Date.now() - g0;
+      const cpu1 = await cpu();
+      let cpu_s = 0;
+      const per_type = {};
+      for (const [k, t] of Object.entries(cpu1)) {
+        const d = t - (cpu0[k] || 0);
+        cpu_s += d;
+        const type = k.split(":")[0];
+        per_type[type] = (per_type[type] || 0) + d;
+      }
+      const cpu_ms = Math.round(cpu_s * 1000);
+      const cpu_detail = Object.entries(per_type).map(([t, d]) => `${t} ${Math.round(d * 1000)}`).join(", ");
       const cold_ms = Date.now() - c0;
       const ready_ms = Number(await page.$eval("#status", (e) => e.dataset.readyMs));
       const charts = Number(await page.$eval("#status", (e) => e.dataset.charts));
       if (errors.length) throw new Error("page errors: " + errors.join("; "));
-      results.push({ ready_ms, goto_ms, cold_ms });
-      console.log(`run ${i + 1}: ready_ms ${ready_ms}, goto_ms ${goto_ms}, cold_ms ${cold_ms}, charts ${charts}`);
+      results.push({ ready_ms, goto_ms, cold_ms, cpu_ms });
+      console.log(`run ${i + 1}: ready_ms ${ready_ms}, goto_ms ${goto_ms}, cold_ms ${cold_ms}, ` +
+                  `cpu_ms ${cpu_ms} (${cpu_detail}), charts ${charts}`);
     } finally {
       await browser.close();
     }
   }
   const load = os.loadavg().map((x) => x.toFixed(1)).join(" ");
   console.log(`median of ${runs}: ready_ms ${median(results.map((r) => r.ready_ms))}, ` +
-              `goto_ms ${median(results.map((r) => r.goto_ms))}, cold_ms ${median(results.map((r) => r.cold_ms))}` +
+              `goto_ms ${median(results.map((r) => r.goto_ms))}, cold_ms ${median(results.map((r) => r.cold_ms))}, ` +
+              `cpu_ms ${median(results.map((r) => r.cpu_ms))}` +
               ` (load average ${load})`);
 }
 
