@@ -348,10 +348,6 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
       __int128 sum = 0;
       double sumsq = 0;
       uint64_t zeros = 0;
-      // Runs of equal values (a probe's own ASN, a constant `sent`) go into
-      // the histogram at once.
-      int64_t run_value = 0;
-      uint64_t run = 0;
       const char* q = n > 0 ? body : end;
       while (q < end) {
         uint64_t u = 0;
@@ -366,15 +362,8 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
         sum += v;
         const double d = static_cast<double>(v);
         sumsq += d * d;
-        if (run > 0 && v == run_value) {
-          ++run;
-        } else {
-          f.int_hist.AddCount(run_value, run);
-          run_value = v;
-          run = 1;
-        }
+        f.int_hist.Add(v);
       }
-      f.int_hist.AddCount(run_value, run);
       if (values > 0) {
         if (f.count == 0) {
           f.int_min = mn;
@@ -406,8 +395,6 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
       double sum = 0, sumsq = 0, mn = 0, mx = 0;
       uint64_t finite = 0, nan = 0, inf = 0, zeros = 0;
       bool any = false;
-      double run_value = 0;  // runs of equal finite values, as for int64
-      uint64_t run = 0;
       for (; q < end; q += 4) {
         float v;
         std::memcpy(&v, q, 4);
@@ -432,15 +419,8 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
         zeros += v == 0;
         sum += d;
         sumsq += d * d;
-        if (run > 0 && d == run_value) {
-          ++run;
-        } else {
-          f.float_hist.AddCount(run_value, run);
-          run_value = d;
-          run = 1;
-        }
+        f.float_hist.Add(d);
       }
-      f.float_hist.AddCount(run_value, run);
       if (any) {
         if (f.count == 0) {
           f.min = mn;
@@ -481,25 +461,20 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
         mn = std::min<uint64_t>(mn, len);
         mx = std::max<uint64_t>(mx, len);
         total += len;
+        f.lengths.Add(static_cast<int64_t>(len));
         // Runs of equal values (a probe's own address, its target) are
         // counted once per run.
         if (prev != nullptr && len == prev_len && std::memcmp(prev, v, len) == 0) {
           ++run;
         } else {
-          if (prev != nullptr) {
-            f.top.Add(std::string_view(prev, prev_len), run);
-            f.lengths.AddCount(static_cast<int64_t>(prev_len), run);
-          }
+          if (prev != nullptr) f.top.Add(std::string_view(prev, prev_len), run);
           prev = v;
           prev_len = len;
           run = 1;
         }
         q = next;
       }
-      if (prev != nullptr) {
-        f.top.Add(std::string_view(prev, prev_len), run);
-        f.lengths.AddCount(static_cast<int64_t>(prev_len), run);
-      }
+      if (prev != nullptr) f.top.Add(std::string_view(prev, prev_len), run);
       if (values > 0) {
         f.min_bytes = f.count == 0 ? mn : std::min(f.min_bytes, mn);
         f.max_bytes = f.count == 0 ? mx : std::max(f.max_bytes, mx);

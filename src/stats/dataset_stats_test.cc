@@ -118,27 +118,6 @@ TEST(Pow2HistogramTest, OrderAndGroupingDoNotMatter) {
   ExpectOrderFree(std::vector<double>{1e-30, 2e-30, 1e30, -1e30, 0.0});
 }
 
-TEST(Pow2HistogramTest, CountedAddsEqualSingleAdds) {
-  std::mt19937_64 rng(9);
-  Pow2Histogram<double> one, counted;
-  Pow2Histogram<int64_t> ione, icounted;
-  for (int i = 0; i < 500; ++i) {
-    const double v = i % 50 == 0 ? std::ldexp(1.0, static_cast<int>(rng() % 200) - 100)
-                                 : static_cast<double>(rng() % 1000) / 8 - 60;  // negative, fractional, far
-    const int64_t iv = static_cast<int64_t>(rng() % 5000) - 1000;
-    const uint64_t n = rng() % 4;  // 0 adds nothing
-    for (uint64_t j = 0; j < n; ++j) {
-      one.Add(v);
-      ione.Add(iv);
-    }
-    counted.AddCount(v, n);
-    icounted.AddCount(iv, n);
-  }
-  EXPECT_TRUE(one == counted);
-  EXPECT_TRUE(ione == icounted);
-  EXPECT_EQ(counted.total(), one.total());
-}
-
 TEST(Pow2HistogramTest, RestoresItsState) {
   Pow2Histogram<double> h;
   for (double v : {0.25, 3.5, 1000.0}) h.Add(v);

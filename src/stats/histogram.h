@@ -34,29 +34,18 @@ class Pow2Histogram {
   static constexpr int64_t kMaxBuckets = 1024;
 
   // Adds one value. REQUIRES (double): finite.
-  void Add(T v) { AddCount(v, 1); }
-  // Adds `count` copies of `v` (callers add a run of equal values at once).
-  // Inlined: it is called for every value of every row.
-  [[gnu::always_inline]] void AddCount(T v, uint64_t count) {
-    if (count == 0) return;
-    // Any bucket of the window keeps the span within kMaxBuckets. The fast
-    // path floors inline (no libm call) and only for |v / 2^k| < 2^62, where
-    // the conversion is defined; anything else takes the slow path.
-    uint64_t i;
-    if constexpr (kFloat) {
-      const double x = v * scale_;
-      if (!(std::fabs(x) < 0x1p62)) return AddSlow(v, count);
-      int64_t b = static_cast<int64_t>(x);  // towards zero
-      b -= static_cast<double>(b) > x;      // floor
-      i = static_cast<uint64_t>(b) - static_cast<uint64_t>(base_);
-    } else {
-      i = static_cast<uint64_t>(v >> k_) - static_cast<uint64_t>(base_);
-    }
+  void Add(T v) {
+    // Any bucket of the window keeps the span within kMaxBuckets.
+    const uint64_t i = static_cast<uint64_t>(Bucket(v) - base_);
     if (i < counts_.size()) {
-      counts_[i] += count;
+      ++counts_[i];
       return;
     }
-    AddSlow(v, count);
+    AddSlow(v, 1);
+  }
+  // Adds `count` copies of `v`.
+  void AddCount(T v, uint64_t count) {
+    if (count > 0) AddSlow(v, count);
   }
 
   void Merge(const Pow2Histogram& other);

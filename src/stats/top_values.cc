@@ -1,8 +1,5 @@
 #include "stats/top_values.h"
 
-// Inlined: the values hashed are short (addresses, country codes), where a
-// call into the shared library costs as much as the hash.
-#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <algorithm>
