@@ -1,7 +1,8 @@
 // DatasetStatistics: per split and per Example feature statistics of the
-// rows of a build, gathered from each encoded row as the dataset writer
-// writes it (the pass that already touches every value), and merged across
-// reduce tasks by the finalize stage.
+// rows of a build, gathered from each encoded row on the reduce worker that
+// encoded it (per partition, merged into the split when the rows are written;
+// the dataset writer gathers row by row where a partition straddles a split
+// or task boundary), and merged across reduce tasks by the finalize stage.
 //
 // Per feature (the features of the rows, as TFDS and TFDV see them):
 //   every feature  values per row: rows with / without values, min, max,
