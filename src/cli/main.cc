@@ -55,15 +55,10 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
 
   // ---- build
-  BuildFlags bf;
-  bool no_progress = false;
+  BuildCommand build_command;
+  BuildFlags& bf = build_command.flags;
   CLI::App* build = app.add_subcommand("build", "group measurements per probe into ArrayRecord shards");
-  bf.AddOutputFlags(build);
-  bf.AddStrategyFlag(build);
-  bf.AddProcessFlags(build, "folder for spill files (default: beside the output)");
-  build->add_flag("--no-progress", no_progress, "no live progress line");
-  bool dry_run = false;  // `proberows schema` for these options (cli/schema_command.h)
-  build->add_flag("--dry-run", dry_run, "print the features and every column that would stop the build; write nothing");
+  build_command.Add(build);
 
   // ---- schema
   SchemaCommand schema_command;
@@ -129,13 +124,13 @@ int Main(int argc, char** argv) {
       return UsageExit(app, CLI::ValidationError(StatusMessage(st)));
     if (absl::Status st = bf.Finish(build); !st.ok()) return Fail(st);
     const BuildOptions& b = bf.options;
-    if (dry_run) return PrintSchema(b, 0);
+    if (build_command.dry_run) return PrintSchema(b, 0);
     BuildMonitor monitor;
     InstallSignalHandlers(&monitor.cancel);
     absl::StatusOr<BuildSummary> summary;
     {
       std::optional<ProgressLine> line;
-      if (ShowProgress(!no_progress)) line.emplace(&monitor);
+      if (ShowProgress(!build_command.no_progress)) line.emplace(&monitor);
       summary = Build(b, &monitor, env);
     }
     if (!summary.ok()) return Fail(summary.status());

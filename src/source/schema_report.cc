@@ -72,6 +72,11 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
                      max_rows > 0 ? fmt::format("looked at (--rows {})", max_rows) : "read");
   out += fmt::format("one row per '{}', measurements ordered by '{}'\n", schema.columns[0].name,
                      schema.order_index >= 0 ? schema.columns[schema.order_index].name : "?");
+  report.input = input;
+  report.preset = schema.preset;
+  report.rows = rows;
+  report.key_column = schema.columns[0].name;
+  report.order_column = schema.order_index >= 0 ? schema.columns[schema.order_index].name : "";
 
   // Per column: its values' NULLs; lists are counted under the column or
   // field that holds them.
@@ -109,6 +114,7 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
     }
     out += fmt::format("  {:<{}}  {:<7}  {:<26}  {:<22}  {}\n", c.name, width, DtypeName(c),
                        Layout(c, schema.order_index, i), c.input_type, nulls);
+    report.columns.push_back({c.name, DtypeName(c), Layout(c, schema.order_index, i), c.input_type, nulls});
   }
 
   // Everything that would stop the build, each with its fix.
@@ -177,6 +183,7 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
     }
   }
   report.problems = lines.size();
+  report.problem_lines = lines;
   if (lines.empty()) {
     out += "problems: none; the build can run\n";
   } else {
