@@ -276,9 +276,9 @@ def _keywordize(message, flags):
         if spec is None:
             return m.group(0)
         keyword = _keyword(spec["name"])
-        if spec["flag"]:
-            return f"{keyword}=True"
         value = m.group(2)
+        if spec["flag"]:
+            return f"{keyword}=True" + (value or "")
         if value and value.strip() not in _NOT_VALUES:
             return f"{keyword}={value.strip()}"
         return f"{keyword}=" + (value or "")
@@ -430,6 +430,11 @@ def _run_job(job, progress):
     return summary
 
 
+def _keywordize_report(report, flags):
+    report["problems"] = [_keywordize(line, flags) for line in report["problems"]]
+    return report
+
+
 def build(*args, **kwargs):
     try:
         argv, extra = _bind(build, _BUILD_FLAGS, args, kwargs, extra=(("progress", True),))
@@ -437,7 +442,7 @@ def build(*args, **kwargs):
         _raise_keywordized(e, _BUILD_FLAGS)
     try:
         if "--dry-run" in argv:
-            return _proberows._build_schema(argv)
+            return _keywordize_report(_proberows._build_schema(argv), _BUILD_FLAGS)
         job = _proberows._start_build(argv)
     except Error as e:
         _raise_keywordized(e, _BUILD_FLAGS)
@@ -479,7 +484,7 @@ Keywords (the CLI's flags):
 def schema(*args, **kwargs):
     try:
         argv, _ = _bind(schema, _SCHEMA_FLAGS, args, kwargs)
-        return _proberows._schema(argv)
+        return _keywordize_report(_proberows._schema(argv), _SCHEMA_FLAGS)
     except Error as e:
         _raise_keywordized(e, _SCHEMA_FLAGS)
 
@@ -490,7 +495,7 @@ schema.__doc__ = f"""Runs `proberows schema`: what a build with these input opti
 Takes the flags of `proberows schema` as keyword arguments (as build()).
 Returns the report as data: "input", "preset", "rows", "key", "order_by",
 "columns" (each "name", "dtype", "layout", "input_type", "nulls"),
-"problems" (one line each, with its fix: what would stop the build),
+"problems" (one line each, with its fix in keywords: what would stop the build),
 "ok" (no problems) and "text" (what the CLI prints). A report with problems
 is returned, not raised; an input that cannot be read raises proberows.Error.
 
