@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -76,8 +77,10 @@ int Main(int argc, char** argv) {
   std::string cat_file;
   CatOptions cat_options;
   bool cat_flat = false;
-  CLI::App* cat = app.add_subcommand("cat", "print rows of an ArrayRecord file as JSON lines");
-  cat->add_option("file", cat_file, "ArrayRecord file")->required();
+  std::string cat_split;
+  CLI::App* cat = app.add_subcommand("cat", "print rows of an output folder or an ArrayRecord file as JSON lines");
+  cat->add_option("path", cat_file, "output folder (every shard of --split) or one ArrayRecord file")->required();
+  cat->add_option("--split", cat_split, "an output folder's split: train or test (default: both, train first)");
   cat->add_option("--index", cat_options.index, "first row")->capture_default_str()->check(NonNegative("--index"));
   cat->add_option("--limit", cat_options.limit, "rows to print (0: all)")
       ->capture_default_str()
@@ -97,6 +100,12 @@ int Main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0) {  // not --help / --version
+      if (const std::string hint = DidYouMean(app, argc, argv); !hint.empty()) {
+        std::fprintf(stderr, "%s\nRun with --help for more information.\n", hint.c_str());
+        return 2;
+      }
+    }
     return UsageExit(app, e);
   } catch (const NegativeValue& e) {
     return Fail(absl::InvalidArgumentError(e.message));
@@ -156,7 +165,12 @@ int Main(int argc, char** argv) {
       if (!st.ok()) return Fail(st);
       return 0;
     }
-    absl::Status st = CatFile(env, cat_file, cat_options, &out);
+    std::error_code ec;
+    const bool folder = std::filesystem::is_directory(cat_file, ec);
+    if (!folder && !cat_split.empty())
+      return UsageExit(app, CLI::ValidationError("--split reads an output folder; '" + cat_file + "' is a file"));
+    absl::Status st = folder ? CatDataset(env, cat_file, cat_split, cat_options, &out)
+                             : CatFile(env, cat_file, cat_options, &out);
     std::fputs(out.c_str(), stdout);
     if (!st.ok()) return Fail(st);
     return 0;
