@@ -175,7 +175,8 @@ TEST_F(CliTest, DidYouMean) {
             "proberows build: unknown flag '--prest'; did you mean '--preset'?"},
            {"build -i x -o " + Dir() + "/never --fill-nul=a=1",
             "proberows build: unknown flag '--fill-nul'; did you mean '--fill-null'?"},
-           {"build -i x -o " + Dir() + "/never --overwirte", "proberows build: unknown flag '--overwirte'; did you mean '--overwrite'?"},
+           {"build -i x -o " + Dir() + "/never --overwirte",
+            "proberows build: unknown flag '--overwirte'; did you mean '--overwrite'?"},
            {"cat x --splt test", "proberows cat: unknown flag '--splt'; did you mean '--split'?"},
            {"build -i x -o " + Dir() + "/never --zzzzzzzzzz", "proberows build: unknown flag '--zzzzzzzzzz'"},
        }) {
@@ -392,7 +393,8 @@ TEST_F(CliTest, InspectAlignsColumnsForAnyWidth) {
   // Rows of ~100 KB: six- and seven-digit byte counts.
   const CommandResult b = RunProberows(
       "build --sql \"SELECT i % 3 AS prb_id, i AS timestamp, repeat('x', 20000 + i * 1000) AS s FROM range(30) t(i)\" "
-      "-o " + out + " --test-fraction 0.34");
+      "-o " +
+      out + " --test-fraction 0.34");
   ASSERT_EQ(b.exit_code, 0) << b.err;
   const CommandResult r = RunProberows("inspect " + out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -438,8 +440,11 @@ TEST_F(CliTest, CatReadsAnOutputFolder) {
   EXPECT_EQ(Lines(r.out), std::vector<std::string>(train_lines.begin(), train_lines.begin() + 10));
   // A window across the two train shards.
   const std::vector<std::string> all = Lines(train + test);
-  const size_t first_shard = Lines(RunProberows("cat " + Dir() + "/out/probes-train.array_record-00000-of-00002 "
-                                                "--limit 0").out).size();
+  const size_t first_shard = Lines(RunProberows("cat " + Dir() +
+                                                "/out/probes-train.array_record-00000-of-00002 "
+                                                "--limit 0")
+                                       .out)
+                                 .size();
   r = RunProberows(fmt::format("cat {}/out --index {} --limit 4", Dir(), first_shard - 2));
   EXPECT_EQ(Lines(r.out), std::vector<std::string>(all.begin() + first_shard - 2, all.begin() + first_shard + 2));
   r = RunProberows("cat " + Dir() + "/out --index 61");

@@ -1,8 +1,8 @@
 #include "cli/build_flags.h"
 
-#include <fmt/format.h>
-
 #include <limits>
+
+#include <fmt/format.h>
 
 #include "absl/strings/str_join.h"
 #include "cli/cli_util.h"
@@ -94,7 +94,8 @@ absl::Status CheckCount(const char* flag, const std::optional<int64_t>& value, i
   if (!value.has_value()) return absl::OkStatus();
   if (*value <= 0) return absl::InvalidArgumentError(fmt::format("{} {} must be at least 1", flag, *value));
   constexpr int64_t kMax = std::numeric_limits<int>::max();
-  if (*value > kMax) return absl::InvalidArgumentError(fmt::format("{} {} is more than the limit, {}", flag, *value, kMax));
+  if (*value > kMax)
+    return absl::InvalidArgumentError(fmt::format("{} {} is more than the limit, {}", flag, *value, kMax));
   *out = static_cast<int>(*value);
   return absl::OkStatus();
 }

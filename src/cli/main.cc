@@ -169,8 +169,8 @@ int Main(int argc, char** argv) {
     const bool folder = std::filesystem::is_directory(cat_file, ec);
     if (!folder && !cat_split.empty())
       return UsageExit(app, CLI::ValidationError("--split reads an output folder; '" + cat_file + "' is a file"));
-    absl::Status st = folder ? CatDataset(env, cat_file, cat_split, cat_options, &out)
-                             : CatFile(env, cat_file, cat_options, &out);
+    absl::Status st =
+        folder ? CatDataset(env, cat_file, cat_split, cat_options, &out) : CatFile(env, cat_file, cat_options, &out);
     std::fputs(out.c_str(), stdout);
     if (!st.ok()) return Fail(st);
     return 0;

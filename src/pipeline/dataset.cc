@@ -89,8 +89,8 @@ absl::StatusOr<std::string> InspectDataset(Env* env, const std::string& dir) {
     total_meas += s.value("measurements", uint64_t{0});
     total_bytes += s.value("file_bytes", uint64_t{0});
   }
-  table.push_back({"total", std::to_string(total_rows), std::to_string(total_meas), "", "", "",
-                   FormatBytes(total_bytes)});
+  table.push_back(
+      {"total", std::to_string(total_rows), std::to_string(total_meas), "", "", "", FormatBytes(total_bytes)});
   std::vector<size_t> width(table[0].size(), 0);
   for (const auto& row : table)
     for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
@@ -160,7 +160,8 @@ absl::Status CatDataset(Env* env, const std::string& dir, const std::string& spl
     if (!splits.is_object() || !splits.contains(name)) continue;
     const Json& s = splits[name];
     if (!s.is_object() || !s.contains("shards") || !s["shards"].is_array())
-      return absl::DataLossError(fmt::format("'{}' is not valid proberows metadata (splits.{}.shards)", meta_path, name));
+      return absl::DataLossError(
+          fmt::format("'{}' is not valid proberows metadata (splits.{}.shards)", meta_path, name));
     for (const Json& sh : s["shards"]) {
       if (!sh.is_object() || !sh.contains("file") || !sh["file"].is_string())
         return absl::DataLossError(fmt::format("'{}' is not valid proberows metadata (a shard's file)", meta_path));
@@ -186,8 +187,8 @@ absl::Status CatDataset(Env* env, const std::string& dir, const std::string& spl
     if (options.limit != 0) left -= one.limit;
   }
   if (skip > 0)
-    return absl::OutOfRangeError(fmt::format("--index {} is past the end of '{}' ({} rows{})", options.index, dir,
-                                             seen, split.empty() ? "" : " in " + split));
+    return absl::OutOfRangeError(fmt::format("--index {} is past the end of '{}' ({} rows{})", options.index, dir, seen,
+                                             split.empty() ? "" : " in " + split));
   return absl::OkStatus();
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "source/duckdb_handle.h"
+#include "source/feature_names.h"
 #include "source/input_source.h"
 #include "source/null_census.h"
 #include "util/status_macros.h"
@@ -147,6 +148,9 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
           n.column));
     }
   }
+  // Feature names TFDS cannot hold (source/feature_names.h).
+  for (std::string& line : FeatureNameProblems(schema, options.inputs.empty() ? "" : options.inputs[0]))
+    lines.push_back(std::move(line));
   // Static columns: one value per key, else the build stops.
   std::vector<size_t> statics;
   for (size_t i = 0; i < schema.columns.size(); ++i)
