@@ -52,16 +52,17 @@ std::vector<std::string> FeatureNameProblems(const SourceSchema& schema, const s
       for (char ch : QuoteIdentifier(c.name)) quoted += ch == '"' ? std::string("\\\"") : std::string(1, ch);
       const char* reader = schema.reader.format == InputFormat::kJson  ? "read_json"
                            : schema.reader.format == InputFormat::kCsv ? "read_csv"
-                                                                         : "read_parquet";
+                                                                       : "read_parquet";
       const std::string from = input.empty() ? "(YOUR QUERY)" : fmt::format("{}('{}')", reader, input);
       rename = fmt::format("rename it: --sql \"SELECT * RENAME ({} AS {}) FROM {}\"", quoted, ValidFeatureName(c.name),
                            from);
     } else {
       rename = "rename the field in a --sql query";
     }
-    lines.push_back(fmt::format("feature name '{}' {}, which TFDS cannot hold (feature names: "
-                                "[A-Za-z0-9.][A-Za-z0-9_.-/]*): {}, or drop it with --exclude '{}'",
-                                c.name, Why(c.name), rename, c.name));
+    lines.push_back(
+        fmt::format("feature name '{}' {}, which TFDS cannot hold (feature names: "
+                    "[A-Za-z0-9.][A-Za-z0-9_.-/]*): {}, or drop it with --exclude '{}'",
+                    c.name, Why(c.name), rename, c.name));
   }
   return lines;
 }

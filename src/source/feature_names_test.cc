@@ -27,11 +27,15 @@ TEST(FeatureNamesTest, WhatTfdsCanHold) {
 TEST(FeatureNamesTest, SchemaReportsAndBuildRefuses) {
   TempDir dir;
   const std::string input = dir.path() + "/fw1.jsonl";
-  std::ofstream(input) << R"({"prb_id":1,"timestamp":1," lts":5," proto":"ICMP","avg":1.5})" "\n"
-                       << R"({"prb_id":2,"timestamp":2," lts":6," proto":"UDP","avg":2.5})" "\n";
-  const std::string lts = "feature name ' lts' has a space at its start or end, which TFDS cannot hold (feature names: "
-                          "[A-Za-z0-9.][A-Za-z0-9_.-/]*): rename it: --sql \"SELECT * RENAME (\\\" lts\\\" AS lts) FROM "
-                          "read_json('" + input + "')\", or drop it with --exclude ' lts'";
+  std::ofstream(input) << R"({"prb_id":1,"timestamp":1," lts":5," proto":"ICMP","avg":1.5})"
+                          "\n"
+                       << R"({"prb_id":2,"timestamp":2," lts":6," proto":"UDP","avg":2.5})"
+                          "\n";
+  const std::string lts =
+      "feature name ' lts' has a space at its start or end, which TFDS cannot hold (feature names: "
+      "[A-Za-z0-9.][A-Za-z0-9_.-/]*): rename it: --sql \"SELECT * RENAME (\\\" lts\\\" AS lts) FROM "
+      "read_json('" +
+      input + "')\", or drop it with --exclude ' lts'";
   CommandResult r = RunProberows("schema -i " + input);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("problems (2), each stops the build:\n  " + lts + "\n  feature name ' proto' has a space"),
@@ -45,8 +49,9 @@ TEST(FeatureNamesTest, SchemaReportsAndBuildRefuses) {
   r = RunProberows("build -i " + input + " -o " + out + " --exclude ' proto,proto '");
   EXPECT_EQ(r.exit_code, 1);
   // The suggested query builds.
-  r = RunProberows("build -o " + out + " --sql \"SELECT * RENAME (\\\" lts\\\" AS lts, \\\" proto\\\" AS proto) FROM read_json('" +
-                   input + "')\"");
+  r = RunProberows("build -o " + out +
+                   " --sql \"SELECT * RENAME (\\\" lts\\\" AS lts, \\\" proto\\\" AS proto) FROM read_json('" + input +
+                   "')\"");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = RunProberows("inspect " + out);
   EXPECT_NE(r.out.find("    lts  "), std::string::npos) << r.out;
