@@ -1,9 +1,10 @@
-// Feature names TFDS can hold. TFDS reads a feature name as a TensorFlow
-// name scope (and '/' nests it), so a name must match
-// [A-Za-z0-9.][A-Za-z0-9_.\-/]* : JSON fields like " lts" (leading space,
-// real RIPE Atlas firmware-1 results) or "rtt (ms)" cannot be features.
-// They are reported by `schema` and refused by `build`, with the rename to
-// use; never written as they are.
+// Feature names TFDS can hold. A name is written into features.json and
+// every row, and TFDS nests features by '/': a name with a space (or tab) at
+// its start or end (real firmware-1 RIPE Atlas results have " lts" and
+// " proto"), a control character, or an empty '/'-separated part cannot be
+// told apart from another or read back by name. Such names are reported by
+// `schema` and refused by `build`, with the rename to use; never written as
+// they are.
 #ifndef PROBEROWS_SOURCE_FEATURE_NAMES_H_
 #define PROBEROWS_SOURCE_FEATURE_NAMES_H_
 
@@ -17,8 +18,8 @@ namespace proberows {
 
 bool IsValidFeatureName(std::string_view name);
 
-// `name` made valid: spaces at either end dropped, every other character
-// TFDS cannot hold replaced by '_' (" lts" -> "lts", "rtt (ms)" -> "rtt__ms_").
+// `name` made valid: spaces at either end dropped, control characters and
+// empty '/'-parts replaced by '_' (" lts" -> "lts").
 std::string ValidFeatureName(std::string_view name);
 
 // One line per column of `schema` whose feature name TFDS cannot hold,

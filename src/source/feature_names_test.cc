@@ -11,14 +11,14 @@ namespace proberows {
 namespace {
 
 TEST(FeatureNamesTest, WhatTfdsCanHold) {
-  for (const char* ok : {"rtt", "prb_id", "result/rtt", "rtts/ragged_flat_values", "a-b", "x.y", "0x", ".hidden"})
+  for (const char* ok : {"rtt", "prb_id", "result/rtt", "rtts/ragged_flat_values", "a-b", "my col", "rtt (ms)", "é"})
     EXPECT_TRUE(IsValidFeatureName(ok)) << ok;
-  for (const char* bad : {"", " lts", "proto ", "rtt (ms)", "a b", "_x", "-x", "/x", "é", "a:b", "a,b", "a\"b"})
+  for (const char* bad : {"", " lts", "proto ", "\tx", "a\nb", "/x", "x/", "a//b"})
     EXPECT_FALSE(IsValidFeatureName(bad)) << bad;
   EXPECT_EQ(ValidFeatureName(" lts"), "lts");
   EXPECT_EQ(ValidFeatureName(" proto "), "proto");
-  EXPECT_EQ(ValidFeatureName("rtt (ms)"), "rtt__ms_");
-  EXPECT_EQ(ValidFeatureName("_x"), "f_x");
+  EXPECT_EQ(ValidFeatureName("a\nb"), "a_b");
+  EXPECT_EQ(ValidFeatureName("a//b"), "a/_/b");
 }
 
 // Real firmware-1 RIPE Atlas results carry " lts" and " proto": `schema`
@@ -32,8 +32,8 @@ TEST(FeatureNamesTest, SchemaReportsAndBuildRefuses) {
                        << R"({"prb_id":2,"timestamp":2," lts":6," proto":"UDP","avg":2.5})"
                           "\n";
   const std::string lts =
-      "feature name ' lts' has a space at its start or end, which TFDS cannot hold (feature names: "
-      "[A-Za-z0-9.][A-Za-z0-9_.-/]*): rename it: --sql \"SELECT * RENAME (\\\" lts\\\" AS lts) FROM "
+      "feature name ' lts' has a space at its start or end, which TFDS cannot hold: rename it: --sql \"SELECT * RENAME "
+      "(\\\" lts\\\" AS lts) FROM "
       "read_json('" +
       input + "')\", or drop it with --exclude ' lts'";
   CommandResult r = RunProberows("schema -i " + input);
