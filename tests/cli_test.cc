@@ -572,10 +572,16 @@ TEST_F(CliProgressTest, NeverWhenStderrIsNotATerminal) {
 }
 
 TEST_F(CliProgressTest, InterruptExits130AndWritesNothing) {
-  // SIGINT half a second into a ~2 s sequential build.
-  const CommandResult r =
-      RunCommand("timeout --preserve-status -s INT 0.5 " + std::string(PROBEROWS_BINARY) + " build -i " + dir_->path() +
-                 "/in -o " + dir_->path() + "/interrupted --strategy sequential -j 1");
+  // SIGINT into a ~2 s sequential build once it has started (its staging
+  // folder exists, so its handler is installed: a fixed delay raced the
+  // start-up on a loaded machine). Job control keeps the background build's
+  // SIGINT from being ignored.
+  const std::string d = dir_->path();
+  const CommandResult r = RunCommand(
+      "bash -c 'set -m; " + std::string(PROBEROWS_BINARY) + " build -i " + d + "/in -o " + d +
+      "/interrupted --strategy sequential -j 1 & pid=$!; for i in $(seq 600); do "
+      "compgen -G \"" + d + "/.interrupted.proberows-staging-*\" >/dev/null && break; sleep 0.05; done; "
+      "kill -INT $pid; wait $pid 2>/dev/null'");
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_EQ(r.err, "proberows: error: interrupted; no output was written\n");
   EXPECT_FALSE(fs::exists(dir_->path() + "/interrupted"));
