@@ -79,7 +79,8 @@ absl::Status KeyCollector::Flush() {
     }
     sorted.assign(storage.begin(), storage.end());
     if (!writer_) {
-      ASSIGN_OR_RETURN(writer_, SpillWriter::Open(env_, path_));
+      ASSIGN_OR_RETURN(
+          writer_, SpillWriter::Open(env_, path_, /*records=*/false, SpillBlockOptions{SpillCodec::kNone, 0, false}));
     }
     RETURN_IF_ERROR(WriteKeyRun(sorted, writer_.get(), &blocks_[p]));
   }

@@ -21,8 +21,9 @@ void Partition::Absorb(Partition&& other) {
 }
 
 SpillPartitioner::SpillPartitioner(Env* env, std::string path, int bits, size_t buffer_bytes, KeyCollector* keys,
-                                   int shift_bits, uint64_t base_index)
+                                   int shift_bits, uint64_t base_index, SpillBlockOptions options)
     : env_(env),
+      options_(options),
       path_(std::move(path)),
       bits_(bits),
       shift_bits_(shift_bits),
@@ -42,7 +43,7 @@ absl::Status SpillPartitioner::FlushPartition(size_t p) {
   std::string& buf = buffers_[p];
   if (buf.empty()) return absl::OkStatus();
   if (!writer_) {
-    ASSIGN_OR_RETURN(writer_, SpillWriter::Open(env_, path_));
+    ASSIGN_OR_RETURN(writer_, SpillWriter::Open(env_, path_, /*records=*/true, options_));
   }
   BlockRef where;
   RETURN_IF_ERROR(writer_->AppendBlock(buf, &where));
@@ -77,8 +78,9 @@ absl::StatusOr<std::vector<Partition>> SpillPartitioner::Finish() {
 
 absl::StatusOr<std::vector<Partition>> SplitPartition(Env* env, const Partition& partition, int extra_bits,
                                                       const std::string& path, size_t buffer_bytes,
-                                                      const KeyHasher& hasher) {
-  SpillPartitioner sub(env, path, extra_bits, buffer_bytes, nullptr, partition.bits, partition.index << extra_bits);
+                                                      const KeyHasher& hasher, SpillBlockOptions options) {
+  SpillPartitioner sub(env, path, extra_bits, buffer_bytes, nullptr, partition.bits, partition.index << extra_bits,
+                       options);
   auto add_all = [&](std::string_view data) -> absl::Status {
     size_t pos = 0;
     while (pos < data.size()) {
@@ -90,9 +92,10 @@ absl::StatusOr<std::vector<Partition>> SplitPartition(Env* env, const Partition&
   };
   RETURN_IF_ERROR(add_all(partition.data));
   std::string buffer;
+  SpillReadScratch scratch;
   for (const BlockRef& b : partition.blocks) {
     size_t used = 0;
-    RETURN_IF_ERROR(ReadSpillBlocksInto(env, std::span<const BlockRef>(&b, 1), &buffer, &used));
+    RETURN_IF_ERROR(ReadSpillBlocksInto(env, std::span<const BlockRef>(&b, 1), &buffer, &used, &scratch));
     RETURN_IF_ERROR(add_all(std::string_view(buffer.data(), used)));
   }
   return sub.Finish();

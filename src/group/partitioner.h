@@ -48,9 +48,10 @@ class SpillPartitioner final : public RecordSink {
   // must exist). `buffer_bytes` is the per-partition buffer. `keys` (may be
   // null; not owned) receives the key of every record added. The partition
   // of a record is taken from its hash after skipping `shift_bits` bits
-  // (re-splitting), and numbered from `base_index`. REQUIRES: bits <= 20.
+  // (re-splitting), and numbered from `base_index`. Blocks are encoded with
+  // `options`. REQUIRES: bits <= 20.
   SpillPartitioner(Env* env, std::string path, int bits, size_t buffer_bytes, KeyCollector* keys = nullptr,
-                   int shift_bits = 0, uint64_t base_index = 0);
+                   int shift_bits = 0, uint64_t base_index = 0, SpillBlockOptions options = {});
   ~SpillPartitioner() override;
 
   absl::Status Add(uint64_t key_hash, std::string_view record) override;
@@ -65,6 +66,7 @@ class SpillPartitioner final : public RecordSink {
   absl::Status FlushPartition(size_t p);
 
   Env* env_;
+  SpillBlockOptions options_;
   std::string path_;
   int bits_;
   int shift_bits_;
@@ -81,7 +83,8 @@ class SpillPartitioner final : public RecordSink {
 // empty ones included) is in hash order; key runs are not kept.
 [[nodiscard]] absl::StatusOr<std::vector<Partition>> SplitPartition(Env* env, const Partition& partition,
                                                                     int extra_bits, const std::string& path,
-                                                                    size_t buffer_bytes, const KeyHasher& hasher);
+                                                                    size_t buffer_bytes, const KeyHasher& hasher,
+                                                                    SpillBlockOptions options = {});
 
 class MemoryPartitioner final : public RecordSink {
  public:
