@@ -80,7 +80,8 @@ int main(int argc, char** argv) {
     }
   }
   for (const std::string& b : blocks) raw += b.size();
-  std::printf("spill_codec_bench: %zu blocks, %.1f MiB of records\n", blocks.size(), static_cast<double>(raw) / (1 << 20));
+  std::printf("spill_codec_bench: %zu blocks, %.1f MiB of records\n", blocks.size(),
+              static_cast<double>(raw) / (1 << 20));
   struct Config {
     const char* name;
     SpillBlockOptions options;
@@ -95,7 +96,8 @@ int main(int argc, char** argv) {
   const char* only = std::getenv("SPILL_CODEC_ONLY");  // e.g. "columnar none 0"
   for (const Config& c : configs) {
     char label[64];
-    std::snprintf(label, sizeof(label), "%s %s %d", c.options.columnar ? "columnar" : "records", c.name, c.options.level);
+    std::snprintf(label, sizeof(label), "%s %s %d", c.options.columnar ? "columnar" : "records", c.name,
+                  c.options.level);
     if (only != nullptr && std::strcmp(only, label) != 0) continue;
     SpillBlockEncoder encoder(c.options);
     // One output and one decode buffer, reused block after block as the
@@ -113,17 +115,19 @@ int main(int argc, char** argv) {
       SpillBlockHeader h;
       if (ParseSpillBlockHeader(encoded.data(), &h) != nullptr) return 1;
       const std::string_view data(encoded.data() + kSpillBlockHeaderSize, h.stored);
-      const bool ok = SpillBlockCheck(encoded.data(), data) == h.check && decoder.Decode(h, data, back.data()) == nullptr;
+      const bool ok =
+          SpillBlockCheck(encoded.data(), data) == h.check && decoder.Decode(h, data, back.data()) == nullptr;
       dec += ThreadCpuSeconds() - t0;
       if (!ok || h.raw != blocks[i].size() || std::memcmp(back.data(), blocks[i].data(), h.raw) != 0) {
         std::fprintf(stderr, "spill_codec_bench: %s round trip failed\n", c.name);
         return 1;
       }
     }
-    std::printf("%-8s %-4s %3d: %8.1f MiB  %5.2fx  encode %6.0f MB/s (%5.2f CPU-s/GiB)  decode %6.0f MB/s (%5.2f CPU-s/GiB)\n",
-                c.options.columnar ? "columnar" : "records", c.name, c.options.level,
-                static_cast<double>(stored) / (1 << 20), static_cast<double>(raw) / static_cast<double>(stored),
-                static_cast<double>(raw) / 1e6 / enc, enc / gib, static_cast<double>(raw) / 1e6 / dec, dec / gib);
+    std::printf(
+        "%-8s %-4s %3d: %8.1f MiB  %5.2fx  encode %6.0f MB/s (%5.2f CPU-s/GiB)  decode %6.0f MB/s (%5.2f CPU-s/GiB)\n",
+        c.options.columnar ? "columnar" : "records", c.name, c.options.level, static_cast<double>(stored) / (1 << 20),
+        static_cast<double>(raw) / static_cast<double>(stored), static_cast<double>(raw) / 1e6 / enc, enc / gib,
+        static_cast<double>(raw) / 1e6 / dec, dec / gib);
   }
   return 0;
 }

@@ -17,9 +17,9 @@ namespace proberows {
 // How the columnar layout stores one column's segment lengths (or the key
 // lengths).
 enum ColumnKind : uint8_t {
-  kLengths = 0,       // a varint per record
-  kConstant = 1,      // one varint: every record's length
-  kFromOrder = 2,     // payload columns only: the segment is the int64 segment of the record's order value
+  kLengths = 0,    // a varint per record
+  kConstant = 1,   // one varint: every record's length
+  kFromOrder = 2,  // payload columns only: the segment is the int64 segment of the record's order value
 };
 
 struct SpillBlockEncoder::Stream {
@@ -112,7 +112,7 @@ SpillBlockEncoder::~SpillBlockEncoder() {
 // Records are taken in chunks of kChunk; within a chunk, column by column, so
 // that each inner loop appends to one stream whose cursor stays in a register.
 bool SpillBlockEncoder::EncodeColumnar(std::string_view records) {
-  constexpr size_t kChunk = 512;
+  constexpr size_t kChunk = 128;
   const char* const end = records.data() + records.size();
   // Column count: from the first record.
   size_t c = 0;
@@ -410,13 +410,13 @@ const char* SpillBlockDecoder::Decode(const SpillBlockHeader& h, std::string_vie
       target = plain_.data();
     }
     if (h.codec == SpillCodec::kLz4) {
-      const int n = LZ4_decompress_safe(stored.data(), target, static_cast<int>(stored.size()),
-                                        static_cast<int>(h.plain));
+      const int n =
+          LZ4_decompress_safe(stored.data(), target, static_cast<int>(stored.size()), static_cast<int>(h.plain));
       if (n < 0 || static_cast<uint32_t>(n) != h.plain) return "LZ4 data damaged";
     } else {
       if (zstd_ == nullptr) zstd_ = ZSTD_createDCtx();
-      const size_t n = ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(zstd_), target, h.plain, stored.data(),
-                                           stored.size());
+      const size_t n =
+          ZSTD_decompressDCtx(static_cast<ZSTD_DCtx*>(zstd_), target, h.plain, stored.data(), stored.size());
       if (ZSTD_isError(n) || n != h.plain) return "zstd data damaged";
     }
     plain = std::string_view(target, h.plain);

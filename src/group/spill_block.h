@@ -40,8 +40,8 @@ enum class SpillLayout : uint8_t { kBytes = 0, kColumnar = 1 };
 // How blocks are written. The defaults are what a build writes.
 struct SpillBlockOptions {
   SpillCodec codec = SpillCodec::kLz4;
-  int level = 1;          // LZ4: acceleration (1 = default); zstd: level (may be negative)
-  bool columnar = true;   // lay out measurement records column by column
+  int level = 1;         // LZ4: acceleration (1 = default); zstd: level (may be negative)
+  bool columnar = true;  // lay out measurement records column by column
 };
 
 // A parsed block header.
