@@ -21,7 +21,7 @@ void Partition::Absorb(Partition&& other) {
 }
 
 SpillPartitioner::SpillPartitioner(Env* env, std::string path, int bits, size_t buffer_bytes, KeyCollector* keys,
-                                   int shift_bits, uint64_t base_index, SpillBlockOptions options)
+                                   int shift_bits, uint64_t base_index, SpillBlockOptions options, SpillKeep* keep)
     : env_(env),
       options_(options),
       path_(std::move(path)),
@@ -29,6 +29,7 @@ SpillPartitioner::SpillPartitioner(Env* env, std::string path, int bits, size_t 
       shift_bits_(shift_bits),
       buffer_bytes_(buffer_bytes),
       keys_(keys),
+      keep_(keep),
       buffers_(size_t{1} << bits),
       parts_(size_t{1} << bits) {
   for (size_t i = 0; i < parts_.size(); ++i) {
@@ -46,7 +47,22 @@ absl::Status SpillPartitioner::FlushPartition(size_t p) {
     ASSIGN_OR_RETURN(writer_, SpillWriter::Open(env_, path_, /*records=*/true, options_));
   }
   BlockRef where;
-  RETURN_IF_ERROR(writer_->AppendBlock(buf, &where));
+  if (keep_ != nullptr && parts_[p].index < keep_->partitions) {
+    auto block = std::make_shared<std::string>();
+    writer_->EncodeBlock(buf, block.get());
+    if (keep_->held.fetch_add(block->size()) + block->size() <= keep_->max_bytes) {
+      block->shrink_to_fit();
+      kept_ += block->size();
+      where = BlockRef{fmt::format("{} (kept in memory)", path_), 0, block->size(), std::move(block)};
+      parts_[p].blocks.push_back(std::move(where));
+      buf.clear();
+      return absl::OkStatus();
+    }
+    keep_->held.fetch_sub(block->size());
+    RETURN_IF_ERROR(writer_->AppendEncodedBlock(*block, buf.size(), &where));
+  } else {
+    RETURN_IF_ERROR(writer_->AppendBlock(buf, &where));
+  }
   parts_[p].blocks.push_back(std::move(where));
   buf.clear();
   return absl::OkStatus();

@@ -42,6 +42,16 @@ struct Partition {
   void Absorb(Partition&& other);
 };
 
+// Spill blocks kept in memory instead of written, shared by the partitioners
+// of a map task's scan threads: blocks of partitions below `partitions`, as
+// long as all of them together hold at most `max_bytes`. The reduce reads the
+// partitions in index order, so the kept ones are the first it frees.
+struct SpillKeep {
+  uint64_t partitions = 0;
+  uint64_t max_bytes = 0;
+  std::atomic<uint64_t> held{0};
+};
+
 class SpillPartitioner final : public RecordSink {
  public:
   // Blocks go to the file at `path` (created on the first block; its folder
@@ -51,7 +61,8 @@ class SpillPartitioner final : public RecordSink {
   // (re-splitting), and numbered from `base_index`. Blocks are encoded with
   // `options`. REQUIRES: bits <= 20.
   SpillPartitioner(Env* env, std::string path, int bits, size_t buffer_bytes, KeyCollector* keys = nullptr,
-                   int shift_bits = 0, uint64_t base_index = 0, SpillBlockOptions options = {});
+                   int shift_bits = 0, uint64_t base_index = 0, SpillBlockOptions options = {},
+                   SpillKeep* keep = nullptr);
   ~SpillPartitioner() override;
 
   absl::Status Add(uint64_t key_hash, std::string_view record) override;
@@ -61,6 +72,8 @@ class SpillPartitioner final : public RecordSink {
   [[nodiscard]] absl::StatusOr<std::vector<Partition>> Finish();
 
   uint64_t bytes_written() const { return writer_ ? writer_->bytes_written() : 0; }
+  // Bytes of the blocks kept in memory (`keep`).
+  uint64_t bytes_kept() const { return kept_; }
 
  private:
   absl::Status FlushPartition(size_t p);
@@ -72,6 +85,8 @@ class SpillPartitioner final : public RecordSink {
   int shift_bits_;
   size_t buffer_bytes_;
   KeyCollector* keys_;
+  SpillKeep* keep_;
+  uint64_t kept_ = 0;
   std::unique_ptr<SpillWriter> writer_;
   std::vector<std::string> buffers_;
   std::vector<Partition> parts_;

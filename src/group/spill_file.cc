@@ -21,10 +21,14 @@ absl::Status SpillWriter::AppendBlock(std::string_view data, BlockRef* where) {
   if (data.size() > kMaxSpillBlockBytes)
     return absl::InternalError(fmt::format("spill block of {} bytes for '{}' is too large", data.size(), path()));
   encoder_.Encode(data, records_, &block_);
-  if (where != nullptr) *where = BlockRef{file_->path(), bytes_, block_.size(), nullptr};
-  RETURN_IF_ERROR(file_->Append(block_));
-  bytes_ += block_.size();
-  raw_bytes_ += data.size();
+  return AppendEncodedBlock(block_, data.size(), where);
+}
+
+absl::Status SpillWriter::AppendEncodedBlock(std::string_view block, size_t raw_bytes, BlockRef* where) {
+  if (where != nullptr) *where = BlockRef{file_->path(), bytes_, block.size(), nullptr};
+  RETURN_IF_ERROR(file_->Append(block));
+  bytes_ += block.size();
+  raw_bytes_ += raw_bytes;
   return absl::OkStatus();
 }
 

@@ -42,6 +42,8 @@ class SpillWriter {
   // Appends one block holding `data` (whole records, or bytes); sets `*where`
   // (if not null) to the block's place in the file.
   [[nodiscard]] absl::Status AppendBlock(std::string_view data, BlockRef* where = nullptr);
+  // Appends `block`, already encoded by EncodeBlock from `raw_bytes` bytes.
+  [[nodiscard]] absl::Status AppendEncodedBlock(std::string_view block, size_t raw_bytes, BlockRef* where = nullptr);
   [[nodiscard]] absl::Status Close();
   uint64_t bytes_written() const { return bytes_; }
   // Bytes handed to AppendBlock (before encoding).
