@@ -245,8 +245,7 @@ TEST(SpillBlockTest, PartitionsKeptInMemoryReadLikeSpilledOnes) {
   tiny.partitions = 4;
   tiny.max_bytes = 1;
   std::vector<std::string> capped;
-  SpillPartitioner sp(Env::Default(), dir.path() + "/capped.spill", 2, 4096, nullptr, 0, 0, SpillBlockOptions(),
-                      &tiny);
+  SpillPartitioner sp(Env::Default(), dir.path() + "/capped.spill", 2, 4096, nullptr, 0, 0, SpillBlockOptions(), &tiny);
   for (size_t pos = 0; pos < records.size();) {
     RecordView r{records.data() + pos};
     ASSERT_TRUE(sp.Add(hasher(r.key()), std::string_view(r.data, r.total_size())).ok());
