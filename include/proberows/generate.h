@@ -40,6 +40,36 @@ enum class GenerateFormat {
 // "parquet" / "ripe-atlas-ping-json".
 [[nodiscard]] absl::Status ParseGenerateFormat(const std::string& text, GenerateFormat* format);
 
+// How the measurements are laid out (docs/dataset.md).
+enum class GenerateShapeKind {
+  // A lognormal number of measurements per probe over 30 days, each to a
+  // random one of 10 targets; files part-<i>-of-<n>.
+  kSynthetic,
+  // As RIPE Atlas' built-in measurements run: every probe runs every IPv4
+  // measurement id (and, with IPv6, every IPv6 one) once per interval, each
+  // at its own phase; one file per hour, named like RIPE's hourly dumps
+  // (ping-2024-01-01T0000.bz2).
+  kRipeAtlas,
+};
+
+// "synthetic" / "ripe-atlas".
+[[nodiscard]] absl::Status ParseGenerateShape(const std::string& text, GenerateShapeKind* shape);
+
+// How JSON files are compressed (Parquet compresses inside the file).
+enum class GenerateCompression { kNone, kGzip, kZstd, kBzip2 };
+
+// "none" / "gzip" (or "gz") / "zstd" (or "zst") / "bzip2" (or "bz2").
+[[nodiscard]] absl::Status ParseGenerateCompression(const std::string& text, GenerateCompression* compression);
+
+// The RIPE Atlas shape's defaults: about as many probes as RIPE Atlas has
+// connected, 50 measurement ids (25 targets over IPv4, 25 over IPv6), one
+// result per stream every 240 s.
+inline constexpr uint64_t kDefaultRipeProbes = 12000;
+inline constexpr int kDefaultRipeMeasurementIds = 50;
+inline constexpr int kDefaultRipeIntervalSeconds = 240;
+// 2024-01-01T00:00:00Z.
+inline constexpr int64_t kDefaultGenerateStart = 1704067200;
+
 struct GenerateOptions {
   // Folder for the output files; created (with parents) if missing. REQUIRED.
   std::string output_dir;
@@ -55,6 +85,19 @@ struct GenerateOptions {
   int files = 1;
   // Parquet, or RIPE Atlas' native ping result JSON (one result per line).
   GenerateFormat format = GenerateFormat::kParquet;
+  // JSON only: the files compressed (.jsonl.gz, .jsonl.zst, .jsonl.bz2; in
+  // the RIPE Atlas shape .bz2, as RIPE names its dumps).
+  GenerateCompression compression = GenerateCompression::kNone;
+  // The layout of the measurements. kRipeAtlas ignores nothing above but
+  // `files`, which must stay 1: its files are the hours.
+  GenerateShapeKind shape = GenerateShapeKind::kSynthetic;
+  // kRipeAtlas: measurement ids (targets over IPv4 first, then over IPv6;
+  // REQUIRES 1..1000), and the seconds between two results of a stream
+  // (REQUIRES: divides 3600).
+  int measurement_ids = kDefaultRipeMeasurementIds;
+  int interval_seconds = kDefaultRipeIntervalSeconds;
+  // Seconds since 1970 (UTC) where the data starts; kRipeAtlas: a whole hour.
+  int64_t start_epoch_seconds = kDefaultGenerateStart;
   // Seed of all pseudo-random choices. Different seeds give different data.
   uint64_t seed = 42;
   // DuckDB's memory limit in bytes (0: DuckDB's default, 80% of RAM). Does not
@@ -94,6 +137,17 @@ struct GenerateResult {
 // The name (not path) of output file `index` of `files`: "part-00002-of-00004.parquet"
 // (".jsonl" for kRipeAtlasPingJson).
 std::string GenerateFileName(int index, int files, GenerateFormat format = GenerateFormat::kParquet);
+
+// The name of output file `index` of `files` of `options`:
+// part-<i>-of-<n>.<ext>, or, in the RIPE Atlas shape,
+// ping-<YYYY-MM-DD>T<HH>00.<ext> for hour `index` (from the start). <ext> is
+// parquet, jsonl, jsonl.gz, jsonl.zst or jsonl.bz2 (RIPE Atlas shape: bz2).
+std::string GenerateFileName(const GenerateOptions& options, int index, int files);
+
+// Parses a UTC time "YYYY-MM-DD", "YYYY-MM-DDTHH", "YYYY-MM-DDTHH:MM" or
+// "YYYY-MM-DDTHH:MM:SS" (a space for the T, a trailing Z allowed) into
+// seconds since 1970; the message names `flag`.
+[[nodiscard]] absl::Status ParseUtcTime(const std::string& text, const std::string& flag, int64_t* seconds);
 
 // Validates `options`, then writes the files. Each file is written to a
 // temporary name in output_dir and renamed into place only after all files

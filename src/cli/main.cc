@@ -53,6 +53,21 @@ int Main(int argc, char** argv) {
   std::string gen_format = "parquet";
   generate->add_option("--format", gen_format, "parquet, or ripe-atlas-ping-json (RIPE Atlas' native ping results)")
       ->capture_default_str();
+  std::string gen_shape = "synthetic";
+  generate
+      ->add_option("--shape", gen_shape,
+                   "synthetic, or ripe-atlas: every probe runs every measurement id once per --interval, "
+                   "one file per hour named like RIPE's dumps (default --probes 12000)")
+      ->capture_default_str();
+  std::string gen_compression = "none";
+  generate->add_option("--compression", gen_compression, "JSON files: none, gzip, zstd or bzip2")
+      ->capture_default_str();
+  generate->add_option("--measurement-ids", gen.measurement_ids, "ripe-atlas shape: measurement ids (IPv4, then IPv6)")
+      ->capture_default_str();
+  generate->add_option("--interval", gen.interval_seconds, "ripe-atlas shape: seconds between a stream's results")
+      ->capture_default_str();
+  std::string gen_start;
+  generate->add_option("--start", gen_start, "UTC start of the data, e.g. 2024-05-01T00 (default 2024-01-01)");
 
   // ---- build
   BuildFlags bf;
@@ -117,6 +132,12 @@ int Main(int argc, char** argv) {
       }
     }
     if (absl::Status st = ParseGenerateFormat(gen_format, &gen.format); !st.ok()) return Fail(st);
+    if (absl::Status st = ParseGenerateShape(gen_shape, &gen.shape); !st.ok()) return Fail(st);
+    if (absl::Status st = ParseGenerateCompression(gen_compression, &gen.compression); !st.ok()) return Fail(st);
+    if (!gen_start.empty()) {
+      if (absl::Status st = ParseUtcTime(gen_start, "--start", &gen.start_epoch_seconds); !st.ok()) return Fail(st);
+    }
+    if (gen.shape == GenerateShapeKind::kRipeAtlas && generate->count("--probes") == 0) gen.probes = kDefaultRipeProbes;
     absl::StatusOr<GenerateResult> r = GenerateDataset(gen);
     if (!r.ok()) return Fail(r.status());
     std::printf("generated %llu measurements of %llu probes in %zu file(s), %s, in %.2f s: %s\n",

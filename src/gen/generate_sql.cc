@@ -27,6 +27,7 @@
 //    computed after the sort, so the sort never carries the wide columns.
 #include "gen/generate_sql.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,8 @@ namespace proberows {
 
 namespace {
 
-// Time span of the dataset: 30 days from 2024-01-01T00:00:00Z.
-constexpr int64_t kStartEpochSeconds = 1704067200;
+// Time span of the synthetic dataset: 30 days from its start
+// (GenerateShape::start_epoch_seconds, 2024-01-01T00:00:00Z by default).
 constexpr int64_t kPeriodSeconds = 30 * 86400;
 
 // The targets measured (well-known root name server addresses). Measurement
@@ -107,7 +108,73 @@ std::string ListLiteral(const T& values, F item) {
   return out;
 }
 
-std::string Quoted(const char* s) { return fmt::format("'{}'", s); }
+std::string Quoted(std::string_view s) { return fmt::format("'{}'", s); }
+
+// A target as the SQL needs it (kTargets, or the RIPE Atlas shape's list).
+struct TargetSpec {
+  std::string v4, v6, name, proto;
+  int initial_ttl, size, packets;
+};
+
+// Root server names of kTargets, in its order. (Index 1 says b where the
+// address is c-root's: kept, so that the synthetic JSON stays as it was.)
+constexpr const char* kSyntheticNames[] = {
+    "a.root-servers.net", "b.root-servers.net", "d.root-servers.net", "e.root-servers.net", "f.root-servers.net",
+    "h.root-servers.net", "i.root-servers.net", "j.root-servers.net", "k.root-servers.net", "m.root-servers.net"};
+static_assert(sizeof(kSyntheticNames) / sizeof(kSyntheticNames[0]) == kNumTargets);
+
+std::vector<TargetSpec> SyntheticTargets() {
+  std::vector<TargetSpec> out;
+  for (int k = 0; k < kNumTargets; ++k) {
+    const Target& t = kTargets[k];
+    out.push_back({t.v4, t.v6, kSyntheticNames[k], t.proto, t.initial_ttl, t.size, t.packets});
+  }
+  return out;
+}
+
+// The RIPE Atlas shape's targets: the 13 root servers (a..m, as RIPE Atlas'
+// built-in measurements ping them), then anchors.
+struct RootServer {
+  char letter;
+  const char* v4;
+  const char* v6;
+  int initial_ttl;
+};
+constexpr RootServer kRootServers[] = {
+    {'a', "198.41.0.4", "2001:503:ba3e::2:30", 64}, {'b', "170.247.170.2", "2801:1b8:10::b", 64},
+    {'c', "192.33.4.12", "2001:500:2::c", 64},      {'d', "199.7.91.13", "2001:500:2d::d", 255},
+    {'e', "192.203.230.10", "2001:500:a8::e", 64},  {'f', "192.5.5.241", "2001:500:2f::f", 64},
+    {'g', "192.112.36.4", "2001:500:12::d0d", 64},  {'h', "198.97.190.53", "2001:500:1::53", 255},
+    {'i', "192.36.148.17", "2001:7fe::53", 64},     {'j', "192.58.128.30", "2001:503:c27::2:30", 64},
+    {'k', "193.0.14.129", "2001:7fd::1", 64},       {'l', "199.7.83.42", "2001:500:9f::42", 255},
+    {'m', "202.12.27.33", "2001:dc3::35", 128},
+};
+
+// Targets of `measurement_ids` ids: IPv4 for every target, IPv6 for the
+// first measurement_ids / 2.
+int RipeV4Targets(int measurement_ids) { return (measurement_ids + 1) / 2; }
+
+std::vector<TargetSpec> RipeTargets(int measurement_ids) {
+  std::vector<TargetSpec> out;
+  const int n = RipeV4Targets(measurement_ids);
+  for (int k = 0; k < n; ++k) {
+    if (k < static_cast<int>(sizeof(kRootServers) / sizeof(kRootServers[0]))) {
+      const RootServer& r = kRootServers[k];
+      out.push_back({r.v4, r.v6, fmt::format("{}.root-servers.net", r.letter), "ICMP", r.initial_ttl, 48, 3});
+      continue;
+    }
+    // An anchor: named like RIPE Atlas' anchors (<country>-<n>-as<asn>), in
+    // made-up addresses.
+    const Country& c = kCountries[k % (sizeof(kCountries) / sizeof(kCountries[0]))];
+    std::string cc = c.code;
+    for (char& ch : cc) ch = static_cast<char>(ch - 'A' + 'a');
+    out.push_back({fmt::format("185.{}.{}.{}", 42 + k % 150, (k * 37) % 256, 2 + (k * 11) % 250),
+                   fmt::format("2a0{}:{:x}:{:x}::{:x}", 1 + k % 9, 0x1000 + k * 17, k * 3, 2 + k),
+                   fmt::format("{}-{:03d}-as{}.anchors.atlas.ripe.net", cc, k, c.asn[k % 3]), "ICMP",
+                   k % 5 == 0 ? 128 : 64, 48, 3});
+  }
+  return out;
+}
 
 // A list of 100 country indexes (1-based), country c appearing percent_c
 // times: indexing it with a uniform 0..99 draw picks a country by weight.
@@ -134,15 +201,11 @@ const std::vector<GeneratedColumn>& GeneratedColumns() {
   return *kColumns;
 }
 
-std::string GenerateSetupSql(const GenerateShape& shape) {
+namespace {
+
+std::string SyntheticProbesSql(const GenerateShape& shape) {
   return fmt::format(
       R"sql(
-CREATE OR REPLACE TEMP MACRO gen_u01(h) AS ((h >> 11)::DOUBLE + 0.5) / 9007199254740992.0;
-CREATE OR REPLACE TEMP MACRO gen_u26(h, shift) AS (((h >> shift) & 67108863)::DOUBLE + 0.5) / 67108864.0;
-CREATE OR REPLACE TEMP MACRO gen_gauss(h1, h2) AS sqrt(-2.0 * ln(gen_u01(h1))) * cos(2.0 * pi() * gen_u01(h2));
-CREATE OR REPLACE TEMP MACRO gen_probe_hash(i) AS hash(hash({seed}::UBIGINT, i));
-CREATE OR REPLACE TEMP MACRO gen_row_hash(i, j) AS hash(hash({seed}::UBIGINT, i, j));
-CREATE OR REPLACE TEMP MACRO gen_d(h, tag) AS hash(xor(h, hash(tag)));
 CREATE OR REPLACE TEMP TABLE gen_probes AS
 WITH weights AS (
   SELECT i, greatest(1, round(1000.0 * exp(0.9 * least(3.0, gen_gauss(gen_d(ph, 1), gen_d(ph, 2))))))::BIGINT AS w
@@ -169,16 +232,57 @@ WITH weights AS (
 SELECT i, i + lo AS off, 1 + hi - lo AS cnt
 FROM bounds;
 )sql",
-      fmt::arg("seed", shape.seed), fmt::arg("probes", shape.probes),
-      fmt::arg("extra", shape.measurements - shape.probes));
+      fmt::arg("probes", shape.probes), fmt::arg("extra", shape.measurements - shape.probes));
 }
 
-std::string GenerateFileSql(const GenerateShape& shape, int file) {
+// The streams of the RIPE Atlas shape: every probe runs the IPv4 measurement
+// of every target, probes with IPv6 (40%, as in the synthetic shape) the
+// IPv6 ones too. Numbered by (measurement, probe), so that the first cycle
+// reaches every probe first.
+std::string RipeStreamsSql(const GenerateShape& shape) {
+  return fmt::format(
+      R"sql(
+CREATE OR REPLACE TEMP TABLE gen_streams AS
+SELECT (row_number() OVER (ORDER BY m, i) - 1)::BIGINT AS s, i, m
+FROM (SELECT i, gen_d(gen_probe_hash(i), 5) % 100 < 40 AS has_v6 FROM range({probes}) t(i)) p,
+     range({measurement_ids}) u(m)
+WHERE m < {v4_targets} OR has_v6;
+)sql",
+      fmt::arg("probes", shape.probes), fmt::arg("measurement_ids", shape.measurement_ids),
+      fmt::arg("v4_targets", RipeV4Targets(shape.measurement_ids)));
+}
+
+}  // namespace
+
+std::string GenerateSetupSql(const GenerateShape& shape) {
+  return fmt::format(
+      R"sql(
+CREATE OR REPLACE TEMP MACRO gen_u01(h) AS ((h >> 11)::DOUBLE + 0.5) / 9007199254740992.0;
+CREATE OR REPLACE TEMP MACRO gen_u26(h, shift) AS (((h >> shift) & 67108863)::DOUBLE + 0.5) / 67108864.0;
+CREATE OR REPLACE TEMP MACRO gen_gauss(h1, h2) AS sqrt(-2.0 * ln(gen_u01(h1))) * cos(2.0 * pi() * gen_u01(h2));
+CREATE OR REPLACE TEMP MACRO gen_probe_hash(i) AS hash(hash({seed}::UBIGINT, i));
+CREATE OR REPLACE TEMP MACRO gen_row_hash(i, j) AS hash(hash({seed}::UBIGINT, i, j));
+CREATE OR REPLACE TEMP MACRO gen_d(h, tag) AS hash(xor(h, hash(tag)));
+{table})sql",
+      fmt::arg("seed", shape.seed), fmt::arg("table", shape.ripe ? RipeStreamsSql(shape) : SyntheticProbesSql(shape)));
+}
+
+namespace {
+
+// The columns of every measurement, computed from the CTE `probe2` that
+// `head` ends with (one row per measurement, in output order, holding at
+// least i (probe index), t (seconds since the start), ph and rh (probe and
+// measurement hashes), k (target index into `targets`), v6, c (country,
+// 1-based), flaky): the RTTs, losses and TTLs of the path, the addresses, and
+// the per-probe columns. `v6_base` is the msm_id of target 0 over IPv6
+// (IPv4: 1001).
+std::string MeasurementColumnsSql(const GenerateShape& shape, const std::string& head,
+                                  const std::vector<TargetSpec>& targets, int v6_base) {
   // Probe ids: probe i owns the id block [i*G + 1, i*G + G] and takes a
   // random id inside it, so ids are unique, sparse, and span ~1..1,000,000 at
   // the default size (at least 1..2*probes).
   const uint64_t id_block = std::max<uint64_t>(2, 1000000 / shape.probes);
-  auto target_list = [](auto field) { return ListLiteral(kTargets, field); };
+  auto target_list = [&](auto field) { return ListLiteral(targets, field); };
   auto country_list = [](auto field) { return ListLiteral(kCountries, field); };
   // First octets of public-looking IPv4 addresses: unicast, not 10/8, 127/8,
   // 100/8 (shared), 169/8 (link-local), 172/8 or 192/8 (private ranges).
@@ -199,34 +303,7 @@ std::string GenerateFileSql(const GenerateShape& shape, int file) {
         fmt::arg("tag", 20 + p));
   }
   return fmt::format(
-      R"sql(
-WITH keys AS (
-  SELECT i, cnt, unnest(range(((({file} - off) % {files}) + {files}) % {files}, cnt, {files})) AS j
-  FROM gen_probes
-), slots AS (
-  -- one measurement in 25 shares the previous one's slot: exact timestamp ties within a probe
-  SELECT i, j, cnt, j - CASE WHEN j > 0 AND gen_d(gen_row_hash(i, j), 1) % 25 = 0 THEN 1 ELSE 0 END AS slot
-  FROM keys
-), timed AS (
-  -- slot s of a probe with cnt measurements lies in [s, s+1) * period/cnt: a per-probe phase plus jitter
-  SELECT i, j,
-         floor({period}.0 / cnt * (slot + 0.25 + 0.5 * gen_u01(gen_d(gen_probe_hash(i), 4))
-                                   + 0.4 * (gen_u01(gen_d(gen_row_hash(i, slot), 2)) - 0.5)))::BIGINT AS t
-  FROM slots
-  ORDER BY t, i, j
-), hashed AS (
-  SELECT i, j, t, gen_probe_hash(i) AS ph, gen_row_hash(i, j) AS rh FROM timed
-), probe AS (
-  SELECT i, j, t, ph, rh,
-         (gen_d(ph, 7) % 100 + 1)::BIGINT AS pick,
-         gen_d(ph, 5) % 100 < 40 AS has_v6,
-         gen_d(ph, 6) % 100 AS flaky,
-         (gen_d(rh, 3) % {num_targets})::BIGINT AS k
-  FROM hashed
-), probe2 AS (
-  SELECT *, {country_pick}[pick] AS c, has_v6 AND gen_d(rh, 4) % 2 = 0 AS v6
-  FROM probe
-), measured AS (
+      R"sql({head}), measured AS (
   SELECT *,
          {packets}[k + 1] AS sent,
          k * 2 + CASE WHEN v6 THEN 1 ELSE 0 END AS path,
@@ -257,7 +334,7 @@ WITH keys AS (
 )
 SELECT
   (i * {id_block} + 1 + (gen_d(ph, 3) % {id_block})::BIGINT)::BIGINT AS prb_id,
-  (CASE WHEN v6 THEN 1011 ELSE 1001 END + k)::BIGINT AS msm_id,
+  (CASE WHEN v6 THEN {v6_base} ELSE 1001 END + k)::BIGINT AS msm_id,
   make_timestamp(({start} + t) * 1000000) AS "timestamp",
   (CASE WHEN v6 THEN 6 ELSE 4 END)::INTEGER AS af,
   CASE WHEN v6 THEN printf('%s:%x:%x:%x:%x:%x:%x:%x',
@@ -300,17 +377,16 @@ SELECT
   {country_code}[c] AS prb_country
 FROM with_rtts
 )sql",
-      fmt::arg("file", file), fmt::arg("files", shape.files), fmt::arg("period", kPeriodSeconds),
-      fmt::arg("start", kStartEpochSeconds), fmt::arg("num_targets", kNumTargets), fmt::arg("id_block", id_block),
-      fmt::arg("country_pick", CountryPickList()), fmt::arg("rtt_items", rtt_items),
+      fmt::arg("head", head), fmt::arg("start", shape.start_epoch_seconds), fmt::arg("id_block", id_block),
+      fmt::arg("v6_base", v6_base), fmt::arg("rtt_items", rtt_items),
       fmt::arg("public_octets", ListLiteral(public_octets, [](int v) { return fmt::format("{}", v); })),
       fmt::arg("num_public_octets", public_octets.size()),
-      fmt::arg("packets", target_list([](const Target& t) { return fmt::format("{}", t.packets); })),
-      fmt::arg("target_v4", target_list([](const Target& t) { return Quoted(t.v4); })),
-      fmt::arg("target_v6", target_list([](const Target& t) { return Quoted(t.v6); })),
-      fmt::arg("target_proto", target_list([](const Target& t) { return Quoted(t.proto); })),
-      fmt::arg("target_size", target_list([](const Target& t) { return fmt::format("{}", t.size); })),
-      fmt::arg("target_ttl", target_list([](const Target& t) { return fmt::format("{}", t.initial_ttl); })),
+      fmt::arg("packets", target_list([](const TargetSpec& t) { return fmt::format("{}", t.packets); })),
+      fmt::arg("target_v4", target_list([](const TargetSpec& t) { return Quoted(t.v4); })),
+      fmt::arg("target_v6", target_list([](const TargetSpec& t) { return Quoted(t.v6); })),
+      fmt::arg("target_proto", target_list([](const TargetSpec& t) { return Quoted(t.proto); })),
+      fmt::arg("target_size", target_list([](const TargetSpec& t) { return fmt::format("{}", t.size); })),
+      fmt::arg("target_ttl", target_list([](const TargetSpec& t) { return fmt::format("{}", t.initial_ttl); })),
       fmt::arg("country_code", country_list([](const Country& c) { return Quoted(c.code); })),
       fmt::arg("country_lat", country_list([](const Country& c) { return fmt::format("{:.1f}", c.lat); })),
       fmt::arg("country_lon", country_list([](const Country& c) { return fmt::format("{:.1f}", c.lon); })),
@@ -322,12 +398,91 @@ FROM with_rtts
                })));
 }
 
+// The synthetic shape's measurements: a lognormal number per probe, at
+// jittered slots over 30 days, each to a random target (docs/dataset.md).
+std::string SyntheticFileSql(const GenerateShape& shape, int file) {
+  const std::string head = fmt::format(
+      R"sql(
+WITH keys AS (
+  SELECT i, cnt, unnest(range(((({file} - off) % {files}) + {files}) % {files}, cnt, {files})) AS j
+  FROM gen_probes
+), slots AS (
+  -- one measurement in 25 shares the previous one's slot: exact timestamp ties within a probe
+  SELECT i, j, cnt, j - CASE WHEN j > 0 AND gen_d(gen_row_hash(i, j), 1) % 25 = 0 THEN 1 ELSE 0 END AS slot
+  FROM keys
+), timed AS (
+  -- slot s of a probe with cnt measurements lies in [s, s+1) * period/cnt: a per-probe phase plus jitter
+  SELECT i, j,
+         floor({period}.0 / cnt * (slot + 0.25 + 0.5 * gen_u01(gen_d(gen_probe_hash(i), 4))
+                                   + 0.4 * (gen_u01(gen_d(gen_row_hash(i, slot), 2)) - 0.5)))::BIGINT AS t
+  FROM slots
+  ORDER BY t, i, j
+), hashed AS (
+  SELECT i, j, t, gen_probe_hash(i) AS ph, gen_row_hash(i, j) AS rh FROM timed
+), probe AS (
+  SELECT i, j, t, ph, rh,
+         (gen_d(ph, 7) % 100 + 1)::BIGINT AS pick,
+         gen_d(ph, 5) % 100 < 40 AS has_v6,
+         gen_d(ph, 6) % 100 AS flaky,
+         (gen_d(rh, 3) % {num_targets})::BIGINT AS k
+  FROM hashed
+), probe2 AS (
+  SELECT *, {country_pick}[pick] AS c, has_v6 AND gen_d(rh, 4) % 2 = 0 AS v6
+  FROM probe
+)sql",
+      fmt::arg("file", file), fmt::arg("files", shape.files), fmt::arg("period", kPeriodSeconds),
+      fmt::arg("num_targets", kNumTargets), fmt::arg("country_pick", CountryPickList()));
+  return MeasurementColumnsSql(shape, head, SyntheticTargets(), 1011);
+}
+
+// The RIPE Atlas shape's measurements of hour `file`: every stream (probe,
+// measurement id) once per interval, at the stream's own phase plus a few
+// seconds of jitter; measurement g (cycle g / S, stream g mod S) exists for
+// g < measurements.
+std::string RipeFileSql(const GenerateShape& shape, int file) {
+  const int64_t per_hour = 3600 / shape.interval_seconds;
+  const int64_t jitter = std::clamp<int64_t>(shape.interval_seconds / 4, 1, 10);
+  const int v4_targets = RipeV4Targets(shape.measurement_ids);
+  const std::string head = fmt::format(
+      R"sql(
+WITH cycles AS (
+  SELECT k AS cyc FROM range({k0}, {k1}) t(k)
+), streamed AS (
+  SELECT s.i, s.m, c.cyc FROM cycles c, gen_streams s WHERE c.cyc * {streams} + s.s < {measurements}
+), timed AS (
+  -- a stream's results come every interval at its own phase, plus up to {jitter} s of jitter
+  SELECT i, m, cyc,
+         (cyc * {interval} + floor(({interval} - {jitter}) * gen_u01(gen_d(hash(hash({seed}::UBIGINT, i, m, -1)), 1)))
+          + hash(hash({seed}::UBIGINT, i, m, cyc)) % {jitter})::BIGINT AS t
+  FROM streamed
+  ORDER BY t, i, m
+), hashed AS (
+  SELECT i, t, m, gen_probe_hash(i) AS ph, hash(hash(hash({seed}::UBIGINT, i, m, cyc))) AS rh FROM timed
+), probe2 AS (
+  SELECT i, t, ph, rh,
+         gen_d(ph, 6) % 100 AS flaky,
+         (CASE WHEN m < {v4_targets} THEN m ELSE m - {v4_targets} END)::BIGINT AS k,
+         m >= {v4_targets} AS v6,
+         {country_pick}[(gen_d(ph, 7) % 100 + 1)::BIGINT] AS c
+  FROM hashed
+)sql",
+      fmt::arg("k0", static_cast<int64_t>(file) * per_hour),
+      fmt::arg("k1", (static_cast<int64_t>(file) + 1) * per_hour), fmt::arg("streams", shape.streams),
+      fmt::arg("measurements", shape.measurements), fmt::arg("interval", shape.interval_seconds),
+      fmt::arg("jitter", jitter), fmt::arg("seed", shape.seed), fmt::arg("v4_targets", v4_targets),
+      fmt::arg("country_pick", CountryPickList()));
+  return MeasurementColumnsSql(shape, head, RipeTargets(shape.measurement_ids), 2001);
+}
+
+}  // namespace
+
+std::string GenerateFileSql(const GenerateShape& shape, int file) {
+  return shape.ripe ? RipeFileSql(shape, file) : SyntheticFileSql(shape, file);
+}
+
 std::string GenerateRipePingJsonSql(const GenerateShape& shape, int file) {
-  // Root server names of the targets, in kTargets order.
-  static const char* kNames[] = {"a.root-servers.net", "b.root-servers.net", "d.root-servers.net", "e.root-servers.net",
-                                 "f.root-servers.net", "h.root-servers.net", "i.root-servers.net", "j.root-servers.net",
-                                 "k.root-servers.net", "m.root-servers.net"};
-  static_assert(sizeof(kNames) / sizeof(kNames[0]) == kNumTargets);
+  const std::vector<TargetSpec> targets = shape.ripe ? RipeTargets(shape.measurement_ids) : SyntheticTargets();
+  const int v6_base = shape.ripe ? 2001 : 1011;
   // A number as firmware `fw` writes it: a JSON string before 4460.
   const auto num = [](const std::string& x) {
     return fmt::format("CASE WHEN fw < 4460 THEN to_json(CAST({0} AS VARCHAR)) ELSE to_json({0}) END", x);
@@ -345,7 +500,7 @@ WITH g AS (
          CASE WHEN fh % 100 < 70 THEN 5080 WHEN fh % 100 < 85 THEN 4790 WHEN fh % 100 < 94 THEN 4480
               WHEN fh % 100 < 99 THEN 4430 ELSE 1 END AS fw,
          epoch("timestamp")::BIGINT AS ts,
-         {names}[(msm_id - CASE WHEN af = 6 THEN 1011 ELSE 1001 END + 1)::BIGINT] AS target_name,
+         {names}[(msm_id - CASE WHEN af = 6 THEN {v6_base} ELSE 1001 END + 1)::BIGINT] AS target_name,
          rcvd > 0 AND mh % 200 = 0 AS has_dup
   FROM h
 ), res AS (
@@ -387,19 +542,22 @@ SELECT
   src_addr AS "from",
   CASE WHEN fw >= 4460 THEN 'ping' END AS "type",
   CASE WHEN fw >= 4610 THEN msm_id END AS group_id,
-  CASE WHEN fw >= 4610 THEN 240 END AS step,
+  CASE WHEN fw >= 4610 THEN {interval} END AS step,
   ts + 30 + (mh % 90)::BIGINT AS stored_timestamp
 FROM res
 )sql",
       fmt::arg("base", GenerateFileSql(shape, file)), fmt::arg("seed", shape.seed),
-      fmt::arg("names", ListLiteral(kNames, [](const char* n) { return Quoted(n); })), fmt::arg("ttl", num("ttl")),
-      fmt::arg("size", num("size")), fmt::arg("dup", num("CASE WHEN has_dup THEN 1 ELSE 0 END")),
-      fmt::arg("rcvd", num("rcvd")), fmt::arg("sent", num("sent")), fmt::arg("min", num("COALESCE(\"min\", -1)")),
+      fmt::arg("names", ListLiteral(targets, [](const TargetSpec& t) { return Quoted(t.name); })),
+      fmt::arg("v6_base", v6_base), fmt::arg("interval", shape.ripe ? shape.interval_seconds : 240),
+      fmt::arg("ttl", num("ttl")), fmt::arg("size", num("size")),
+      fmt::arg("dup", num("CASE WHEN has_dup THEN 1 ELSE 0 END")), fmt::arg("rcvd", num("rcvd")),
+      fmt::arg("sent", num("sent")), fmt::arg("min", num("COALESCE(\"min\", -1)")),
       fmt::arg("max", num("COALESCE(\"max\", -1)")), fmt::arg("avg", num("COALESCE(\"avg\", -1)")));
 }
 
 std::string GenerateTeardownSql() {
-  return "DROP TABLE IF EXISTS gen_probes; DROP MACRO IF EXISTS gen_d; DROP MACRO IF EXISTS gen_row_hash; "
+  return "DROP TABLE IF EXISTS gen_probes; DROP TABLE IF EXISTS gen_streams; DROP MACRO IF EXISTS gen_d; DROP MACRO IF "
+         "EXISTS gen_row_hash; "
          "DROP MACRO IF EXISTS gen_probe_hash; DROP MACRO IF EXISTS gen_gauss; DROP MACRO IF EXISTS gen_u26; "
          "DROP MACRO IF EXISTS gen_u01;";
 }

@@ -21,6 +21,16 @@ struct GenerateShape {
   uint64_t probes = 0;
   int files = 1;
   uint64_t seed = 0;
+  // Seconds since 1970 of the first possible timestamp.
+  int64_t start_epoch_seconds = 1704067200;  // 2024-01-01T00:00:00Z
+  // The RIPE Atlas shape (GenerateShapeKind::kRipeAtlas): `measurement_ids`
+  // ids, one result per stream (probe, id) every `interval_seconds` (which
+  // divides 3600), file `f` = hour `f`. `streams` (S) is the row count of
+  // gen_streams, read back after GenerateSetupSql.
+  bool ripe = false;
+  int measurement_ids = 0;
+  int interval_seconds = 240;
+  int64_t streams = 0;
 };
 
 // One output column: its name and DuckDB type as DuckDB spells it.
@@ -35,12 +45,15 @@ const std::vector<GeneratedColumn>& GeneratedColumns();
 // Statements (separated by ';') that create the temporary macros gen_* and
 // the temporary table gen_probes(i, off, cnt): probe index i in [0, probes),
 // its first measurement's global index `off`, and its measurement count
-// `cnt` >= 1, with sum(cnt) == measurements exactly.
+// `cnt` >= 1, with sum(cnt) == measurements exactly. The RIPE Atlas shape
+// instead creates gen_streams(s, i, m): stream s in [0, S) is probe i's
+// measurement id number m.
 // REQUIRES: shape is valid (see ValidateGenerateOptions).
 std::string GenerateSetupSql(const GenerateShape& shape);
 
 // The SELECT producing the rows of file `file` (0-based), ordered by
-// (timestamp, probe, measurement). Needs GenerateSetupSql to have run on the
+// (timestamp, probe, measurement); in the RIPE Atlas shape the rows of hour
+// `file`, ordered by (timestamp, probe, measurement id). Needs GenerateSetupSql to have run on the
 // same connection. REQUIRES: 0 <= file < shape.files.
 std::string GenerateFileSql(const GenerateShape& shape, int file);
 

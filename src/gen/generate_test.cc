@@ -3,6 +3,7 @@
 // distribution. Every check reads the written Parquet back through DuckDB.
 #include "proberows/generate.h"
 
+#include <bzlib.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -561,6 +562,205 @@ TEST(GenerateDatasetTest, RipeAtlasPingJsonHoldsTheSameMeasurements) {
   ASSERT_TRUE(GenerateDataset(again).ok());
   for (const std::string& f : Listing(json.output_dir))
     EXPECT_EQ(ReadFileOrDie(json.output_dir + "/" + f), ReadFileOrDie(again.output_dir + "/" + f)) << f;
+}
+
+// The RIPE Atlas shape, small: 50 probes, 4 measurement ids (2 targets
+// over IPv4 and IPv6), a result every 900 s: S streams, 4 cycles an hour.
+GenerateOptions SmallRipeOptions(const std::string& dir) {
+  GenerateOptions options;
+  options.output_dir = dir;
+  options.shape = GenerateShapeKind::kRipeAtlas;
+  options.probes = 50;
+  options.measurement_ids = 4;
+  options.interval_seconds = 900;
+  options.measurements = 1500;
+  options.threads = 2;
+  EXPECT_TRUE(ParseUtcTime("2024-05-01T22", "--start", &options.start_epoch_seconds).ok());
+  return options;
+}
+
+TEST(GenerateDatasetTest, RipeAtlasShape) {
+  TempDir dir;
+  GenerateOptions parquet = SmallRipeOptions(dir.path() + "/parquet");
+  absl::StatusOr<GenerateResult> r = GenerateDataset(parquet);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto db = OpenDb();
+  ASSERT_NE(db, nullptr);
+  const std::string all = fmt::format("read_parquet({})", QuoteLiteral(parquet.output_dir + "/ping-*.parquet"));
+  const int64_t streams = QueryOrDie(db.get(), fmt::format("SELECT count(DISTINCT (prb_id, msm_id)) FROM {}", all));
+  // Every probe runs the two IPv4 ids, the 40% with IPv6 the two IPv6 ones.
+  EXPECT_GT(streams, 50 * 2 + 10);
+  EXPECT_LT(streams, 50 * 2 + 70);
+  // One file per hour, from the start, across midnight; 4 * S results an
+  // hour, the last hour cut at 1,500.
+  const int64_t hours = (1500 + 4 * streams - 1) / (4 * streams);
+  std::vector<std::string> names = {"ping-2024-05-01T2200.parquet", "ping-2024-05-01T2300.parquet",
+                                    "ping-2024-05-02T0000.parquet", "ping-2024-05-02T0100.parquet"};
+  names.resize(static_cast<size_t>(hours));
+  EXPECT_EQ(Listing(parquet.output_dir), names);
+  EXPECT_EQ(r->files.size(), names.size());
+  EXPECT_EQ(r->measurements, 1500u);
+  EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM {}", all)), 1500);
+  EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(DISTINCT prb_id) FROM {}", all)), 50);
+  EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT list_sort(list(DISTINCT msm_id)) = [1001, 1002, 2001, 2002] "
+                                             "FROM {}",
+                                             all)),
+            1);
+  // Each file holds its hour, in time order.
+  const int64_t start = parquet.start_epoch_seconds;
+  for (size_t h = 0; h < names.size(); ++h) {
+    const std::string f = fmt::format("read_parquet({})", QuoteLiteral(parquet.output_dir + "/" + names[h]));
+    EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM {} WHERE epoch(\"timestamp\")::BIGINT < {} OR "
+                                               "epoch(\"timestamp\")::BIGINT >= {}",
+                                               f, start + 3600 * static_cast<int64_t>(h),
+                                               start + 3600 * static_cast<int64_t>(h + 1))),
+              0)
+        << names[h];
+    EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM (SELECT \"timestamp\" < lag(\"timestamp\") "
+                                               "OVER () AS back FROM {}) WHERE back",
+                                               f)),
+              0);
+  }
+  // A stream has one result per 900 s cycle, inside its cycle: full cycles
+  // hold every stream once.
+  EXPECT_EQ(
+      QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM (SELECT prb_id, msm_id, (epoch(\"timestamp\")::BIGINT "
+                                       "- {}) // 900 AS cyc, count(*) AS n FROM {} GROUP BY ALL) WHERE n <> 1",
+                                       start, all)),
+      0);
+  EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM (SELECT (epoch(\"timestamp\")::BIGINT - {}) // 900 "
+                                             "AS cyc, count(*) AS n FROM {} GROUP BY ALL) WHERE n <> {} AND cyc < {}",
+                                             start, all, streams, 1500 / streams)),
+            0);
+  // IPv6 ids come from IPv6 addresses, to the target's IPv6 address.
+  EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM {} WHERE (msm_id >= 2001) <> (af = 6) OR (af = 6) "
+                                             "<> (strpos(dst_addr, ':') > 0)",
+                                             all)),
+            0);
+
+  // The same measurements as RIPE Atlas' JSON, plain and compressed; bz2
+  // files named as RIPE names its dumps.
+  auto json_of = [&](const std::string& name, GenerateCompression c) {
+    GenerateOptions j = parquet;
+    j.output_dir = dir.path() + "/" + name;
+    j.format = GenerateFormat::kRipeAtlasPingJson;
+    j.compression = c;
+    absl::StatusOr<GenerateResult> jr = GenerateDataset(j);
+    EXPECT_TRUE(jr.ok()) << jr.status();
+    return j.output_dir;
+  };
+  const std::string plain = json_of("json", GenerateCompression::kNone);
+  const std::string bz2 = json_of("bz2", GenerateCompression::kBzip2);
+  const std::string zst = json_of("zst", GenerateCompression::kZstd);
+  EXPECT_EQ(Listing(plain)[0], "ping-2024-05-01T2200.jsonl");
+  EXPECT_EQ(Listing(bz2)[0], "ping-2024-05-01T2200.bz2");
+  EXPECT_EQ(Listing(zst)[0], "ping-2024-05-01T2200.jsonl.zst");
+  EXPECT_EQ(Listing(bz2).size(), names.size());
+  for (const std::string& name : Listing(plain)) {
+    const std::string stem = name.substr(0, name.size() - 6);
+    const std::string json = ReadFileOrDie(plain + "/" + name);
+    // bzip2: one stream, decoded by libbz2 itself.
+    const std::string packed = ReadFileOrDie(bz2 + "/" + stem + ".bz2");
+    EXPECT_EQ(packed.substr(0, 4), "BZh9");
+    std::string unpacked(json.size() + 1, '\0');
+    unsigned int size = static_cast<unsigned int>(unpacked.size());
+    ASSERT_EQ(BZ2_bzBuffToBuffDecompress(unpacked.data(), &size, const_cast<char*>(packed.data()),
+                                         static_cast<unsigned int>(packed.size()), 0, 0),
+              BZ_OK);
+    unpacked.resize(size);
+    EXPECT_TRUE(unpacked == json) << name;
+    // zstd (and gzip, the same DuckDB option): DuckDB reads them back to the same lines.
+    const std::string other = zst + "/" + stem + ".jsonl.zst";
+    EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM (SELECT json FROM read_json_objects({}) "
+                                               "EXCEPT ALL SELECT json FROM read_json_objects({}))",
+                                               QuoteLiteral(other), QuoteLiteral(plain + "/" + name))),
+              0)
+        << other;
+  }
+  const std::string j = fmt::format(
+      "read_json({}, columns = {{'prb_id': 'BIGINT', 'msm_id': 'BIGINT', 'timestamp': 'BIGINT', 'sent': 'DOUBLE', "
+      "'rcvd': 'DOUBLE', 'dst_name': 'VARCHAR', 'step': 'BIGINT'}})",
+      QuoteLiteral(plain + "/ping-*.jsonl"));
+  EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM {} p JOIN {} j ON p.prb_id = j.prb_id AND "
+                                             "epoch(p.\"timestamp\")::BIGINT = j.\"timestamp\" AND p.msm_id = j.msm_id "
+                                             "WHERE p.sent = j.sent AND p.rcvd = j.rcvd",
+                                             all, j)),
+            1500);
+  EXPECT_EQ(QueryOrDie(db.get(), fmt::format("SELECT count(*) FROM {} WHERE (dst_name IS NOT NULL AND dst_name NOT IN "
+                                             "('a.root-servers.net', 'b.root-servers.net')) OR (step IS NOT NULL AND "
+                                             "step <> 900)",
+                                             j)),
+            0);
+
+  // Deterministic: the same bytes with one thread.
+  GenerateOptions again = parquet;
+  again.output_dir = dir.path() + "/again";
+  again.threads = 1;
+  ASSERT_TRUE(GenerateDataset(again).ok());
+  for (const std::string& f : Listing(parquet.output_dir))
+    EXPECT_EQ(ReadFileOrDie(parquet.output_dir + "/" + f), ReadFileOrDie(again.output_dir + "/" + f)) << f;
+}
+
+TEST(GenerateDatasetTest, FailedCompressionLeavesNothing) {
+  TempDir dir;
+  const std::string out = dir.path() + "/out";
+  FaultInjectionEnv env;
+  env.FailPathsContaining("T2300.bz2.tmp");  // the second hour's bzip2 file
+  GenerateOptions options = SmallRipeOptions(out);
+  options.format = GenerateFormat::kRipeAtlasPingJson;
+  options.compression = GenerateCompression::kBzip2;
+  options.env = &env;
+  auto r = GenerateDataset(options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(StatusMessage(r.status()).rfind("generate: compressing: ", 0), 0u) << r.status();
+  EXPECT_NE(StatusMessage(r.status()).find("ping-2024-05-01T2300.bz2.tmp-"), std::string::npos) << r.status();
+  EXPECT_EQ(Listing(out), std::vector<std::string>{});
+}
+
+TEST(GenerateDatasetTest, RipeAtlasShapeOptions) {
+  GenerateOptions o = SmallRipeOptions("/tmp/unused");
+  EXPECT_TRUE(ValidateGenerateOptions(o).ok());
+  auto message = [](const GenerateOptions& x) { return std::string(ValidateGenerateOptions(x).message()); };
+  GenerateOptions bad = o;
+  bad.files = 3;
+  EXPECT_EQ(message(bad), "--files 3: the ripe-atlas shape writes one file per hour of data");
+  bad = o;
+  bad.interval_seconds = 7;
+  EXPECT_EQ(message(bad), "--interval 7: must divide an hour (3600 s), e.g. 60, 240, 300 or 900");
+  bad = o;
+  bad.measurement_ids = 0;
+  EXPECT_EQ(message(bad), "--measurement-ids must be in 1..1000 (got 0)");
+  bad = o;
+  bad.start_epoch_seconds += 60;
+  EXPECT_EQ(message(bad), "--start: the ripe-atlas shape starts at a whole hour (its files are hours)");
+  bad = o;
+  bad.compression = GenerateCompression::kBzip2;
+  EXPECT_EQ(message(bad),
+            "--compression is for JSON (--format ripe-atlas-ping-json); Parquet files are compressed inside");
+
+  int64_t t = 0;
+  ASSERT_TRUE(ParseUtcTime("2024-05-01", "--start", &t).ok());
+  EXPECT_EQ(t, 1714521600);
+  ASSERT_TRUE(ParseUtcTime("2024-05-01T13", "--start", &t).ok());
+  EXPECT_EQ(t, 1714521600 + 13 * 3600);
+  ASSERT_TRUE(ParseUtcTime("2024-05-01 13:20:05Z", "--start", &t).ok());
+  EXPECT_EQ(t, 1714521600 + 13 * 3600 + 20 * 60 + 5);
+  EXPECT_EQ(ParseUtcTime("2024-02-30", "--start", &t).message(), "--start: '2024-02-30' is not a date");
+  EXPECT_EQ(ParseUtcTime("yesterday", "--start", &t).message(),
+            "--start: 'yesterday' is not a UTC time like 2024-05-01 or 2024-05-01T13:00:00");
+  EXPECT_EQ(ParseUtcTime("2024-05-01T13:00:00+02", "--start", &t).code(), absl::StatusCode::kInvalidArgument);
+  GenerateShapeKind shape;
+  EXPECT_EQ(ParseGenerateShape("ripe", &shape).message(),
+            "--shape: unknown shape 'ripe' (expected synthetic or ripe-atlas)");
+  GenerateCompression c;
+  ASSERT_TRUE(ParseGenerateCompression("bz2", &c).ok());
+  EXPECT_EQ(c, GenerateCompression::kBzip2);
+  GenerateOptions names = o;
+  names.format = GenerateFormat::kRipeAtlasPingJson;
+  names.compression = GenerateCompression::kBzip2;
+  EXPECT_EQ(GenerateFileName(names, 3, 5), "ping-2024-05-02T0100.bz2");
+  names.shape = GenerateShapeKind::kSynthetic;
+  EXPECT_EQ(GenerateFileName(names, 3, 5), "part-00003-of-00005.jsonl.bz2");
 }
 
 }  // namespace
