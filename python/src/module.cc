@@ -526,6 +526,7 @@ py::dict SummaryToDict(const BuildSummary& s) {
   d["total_seconds"] = s.total_seconds;
   d["peak_rss_bytes"] = s.peak_rss_bytes;
   d["spill_bytes"] = s.spill_bytes;
+  d["spill_kept_bytes"] = s.spill_kept_bytes;
   d["partitions"] = s.partitions;
   d["text"] = FormatSummary(s);
   return d;
