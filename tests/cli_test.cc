@@ -577,11 +577,13 @@ TEST_F(CliProgressTest, InterruptExits130AndWritesNothing) {
   // start-up on a loaded machine). Job control keeps the background build's
   // SIGINT from being ignored.
   const std::string d = dir_->path();
-  const CommandResult r = RunCommand(
-      "bash -c 'set -m; " + std::string(PROBEROWS_BINARY) + " build -i " + d + "/in -o " + d +
-      "/interrupted --strategy sequential -j 1 & pid=$!; for i in $(seq 600); do "
-      "compgen -G \"" + d + "/.interrupted.proberows-staging-*\" >/dev/null && break; sleep 0.05; done; "
-      "kill -INT $pid; wait $pid 2>/dev/null'");
+  const CommandResult r =
+      RunCommand("bash -c 'set -m; " + std::string(PROBEROWS_BINARY) + " build -i " + d + "/in -o " + d +
+                 "/interrupted --strategy sequential -j 1 & pid=$!; for i in $(seq 600); do "
+                 "compgen -G \"" +
+                 d +
+                 "/.interrupted.proberows-staging-*\" >/dev/null && break; sleep 0.05; done; "
+                 "kill -INT $pid; wait $pid 2>/dev/null'");
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_EQ(r.err, "proberows: error: interrupted; no output was written\n");
   EXPECT_FALSE(fs::exists(dir_->path() + "/interrupted"));
