@@ -73,7 +73,7 @@ run_phase() {  # run_phase NAME ARGS...
 
 common=(-j "$workers" -m "$limit" --temp-dir "$work/tmp")
 mkdir -p "$work/tmp"
-run_phase plan plan -w "$work/w" -i "$data/*.parquet" -o "$work/out" --array-record-options "$ar" \
+run_phase plan plan -w "$work/w" -i "$data/*.parquet" -o "$work/out" --array-record-options "$ar" -j "$workers" -m "$limit" \
   --map-tasks 1 --reduce-tasks 1
 run_phase map map -w "$work/w" 0 "${common[@]}"
 run_phase split split -w "$work/w" -j "$workers" -m "$limit"

@@ -79,7 +79,7 @@ def dir_bytes(path):
 TIMEOUT_EXIT = -999  # exit code recorded when a command ran past --timeout
 
 
-def timed(cmd, cwd=None, timeout=None):
+def timed(cmd, cwd=None, timeout=None, env=None):
     """Runs cmd under /usr/bin/time; returns (exit code, wall s, peak RSS bytes, stdout, stderr).
 
     After `timeout` seconds the whole process group is killed and the exit
@@ -90,7 +90,7 @@ def timed(cmd, cwd=None, timeout=None):
     fd, time_file = tempfile.mkstemp(prefix="bench-time-")
     os.close(fd)
     try:
-        p = subprocess.Popen(["/usr/bin/time", "-o", time_file, "-f", "%e %M"] + cmd, cwd=cwd,
+        p = subprocess.Popen(["/usr/bin/time", "-o", time_file, "-f", "%e %M"] + cmd, cwd=cwd, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         try:
             stdout, stderr = p.communicate(timeout=timeout)
@@ -146,6 +146,9 @@ class Bench:
         self.bin = os.path.join(args.build_dir, "proberows")
         self.sql = os.path.join(args.build_dir, "duckdb_sql")
         self.floor = os.path.join(args.build_dir, "zstd_floor")
+        # Polars (bench/tools/setup_polars.sh): the dataframe user's row.
+        self.polars_js = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tools", "polars_group.js")
+        self.polars_modules = args.polars_modules
         self.limit = args.memory_limit
         self.limit_bytes = parse_bytes(args.memory_limit)
         self.workers = [int(w) for w in args.workers.split(",")]
@@ -229,6 +232,10 @@ class Bench:
     # ------------------------------------------------------------------ runs
     def configs(self, size, first_size, run):
         configs = [("F", None, None, None), ("S", None, None, None), ("G", None, None, None)]
+        if self.polars_modules and SIZES[size][0] <= self.args.polars_max:
+            # Polars has no memory limit: it needed 14 GB at 20M, so it is not
+            # run on larger inputs (this machine has 24 GB).
+            configs.append(("P", None, None, None))
         # sequential is single-threaded by design (--workers does not change
         # it): one worker count, smallest size only, --sequential-runs runs.
         if size == first_size and run <= self.args.sequential_runs:
@@ -266,12 +273,17 @@ class Bench:
             if limit != self.limit_for(size):
                 suffix += f", {limit}"
             row.update(config=f"{strategy} w{workers}{suffix}", kind="proberows", strategy=strategy, threads=workers)
+        elif kind == "P":
+            out = os.path.join(work, "P.none")
+            cmd = ["node", self.polars_js, glob, KEY, ORDER]
+            row.update(config="baseline P (Polars)", kind=kind, strategy="", threads=os.cpu_count())
         else:
             out = os.path.join(work, f"{kind}.parquet")
             cmd = [self.sql, "--memory-limit", limit, "--threads", str(self.threads), "--temp-dir", temp,
                    "--print-rows", "0", self.baseline_sql(kind, glob, cols, out)]
             row.update(config=f"baseline {kind}", kind=kind, strategy="", threads=self.threads)
-        code, wall, rss, stdout, stderr = timed(cmd, timeout=self.args.timeout)
+        env = dict(os.environ, NODE_PATH=self.polars_modules) if kind == "P" else None
+        code, wall, rss, stdout, stderr = timed(cmd, timeout=self.args.timeout, env=env)
         row.update(exit=code, seconds=wall, peak_rss=rss, output_bytes=dir_bytes(out) if os.path.exists(out) else 0)
         if code == TIMEOUT_EXIT:
             row["status"] = f"timeout (> {self.args.timeout:.0f} s)"
@@ -372,8 +384,8 @@ class Bench:
             summary.append(s)
         by = {(s["size"], s["config"]): s for s in summary}
         for s in summary:
-            for b in "FSG":
-                ref = by.get((s["size"], f"baseline {b}"))
+            for b in "FSGP":
+                ref = by.get((s["size"], "baseline P (Polars)" if b == "P" else f"baseline {b}"))
                 if ref and ref["status"] == "ok" and s["status"] == "ok":
                     s[f"ratio_{b}"] = s["seconds"] / ref["seconds"]
         return summary
@@ -419,6 +431,12 @@ class Bench:
                         "met" if same else "missed",
                         f"{x['status']}, {x['seconds']:.1f} s, peak RSS {fmt_bytes(x['peak_rss'])}, "
                         f"proberows.json {'identical' if same else 'differs'}"))
+        pol = by.get((big, "baseline P (Polars)"))
+        if pol:
+            fig = (f"Polars {pol['seconds']:.1f} s at {fmt_bytes(pol['peak_rss'])} peak; ours {s['seconds']:.1f} s "
+                   f"at {fmt_bytes(s['peak_rss'])} = {s['seconds'] / pol['seconds']:.2f} x"
+                   if pol["status"] == "ok" else f"Polars: {pol['status']}")
+            out.append(("(side by side) 20M against Polars group_by + sort_by, collect only", "measured", fig))
         if g:
             if g["status"] != "ok":
                 out.append(("(kept) >= 20x faster than G", "met", f"G: {g['status']}"))
@@ -473,22 +491,24 @@ def markdown(summary, targets, info, meta):
                     "(no more than the benchmark's own threads; see the note below)."))
     lines.append("")
     lines.append("| input | config | status | wall s (median) | runs (s) | measurements/s | peak RSS | output | "
-                 "x F | x S | x G |")
-    lines.append("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
-    order = {"baseline F": 0, "baseline S": 1, "baseline G": 2}
+                 "x F | x S | x G | x P |")
+    lines.append("|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    order = {"baseline F": 0, "baseline S": 1, "baseline G": 2, "baseline P (Polars)": 3}
     for s in sorted(summary, key=lambda s: (s["measurements"], order.get(s["config"], 3), s["config"])):
         def ratio(b):
             v = s.get(f"ratio_{b}")
-            return "-" if v is None or s["config"] == f"baseline {b}" else f"{v:.2f}"
+            return "-" if v is None or s["config"].startswith(f"baseline {b}") else f"{v:.2f}"
         tp = f"{s['throughput']:,.0f}" if s.get("throughput") else "-"
         lines.append(
             f"| {fmt_count(s['measurements'])} / {fmt_count(s['probes'])} | {s['config']} | {s['status']} | "
             f"{s['seconds']:.2f} | {', '.join(f'{x:.1f}' for x in s['seconds_all'])} | {tp} | "
             f"{fmt_bytes(s['peak_rss'])} | {fmt_bytes(s['output_bytes']) if s['output_bytes'] else '-'} | "
-            f"{ratio('F')} | {ratio('S')} | {ratio('G')} |")
+            f"{ratio('F')} | {ratio('S')} | {ratio('G')} | {ratio('P')} |")
     lines.append("")
     lines.append("Peak RSS is the maximum over the runs (`/usr/bin/time -f %M`, whole process); "
-                 "x F/S/G = our median wall time divided by the baseline's, same run.")
+                 "x F/S/G/P = our median wall time divided by the baseline's, same run. Baseline P is Polars "
+                 "(nodejs-polars 0.25.2, `group_by(prb_id).agg(all().sort_by(timestamp))`, collect only, no memory "
+                 "limit: Polars has none).")
     phase_rows = [s for s in summary if s.get("phases")]
     if phase_rows:
         lines.append("")
@@ -629,6 +649,10 @@ def main():
                     help="also build 20M with this limit and check the bytes are the same ('' to skip)")
     ap.add_argument("--large-memory-limit", default="2GB", help="memory limit of the 200M runs")
     ap.add_argument("--large-runs", type=int, default=0, help="runs of the 200M configurations (default: --runs)")
+    ap.add_argument("--polars-modules", default="",
+                    help="node_modules folder holding nodejs-polars (bench/tools/setup_polars.sh); '' skips Polars")
+    ap.add_argument("--polars-max", type=int, default=20_000_000,
+                    help="largest input (measurements) Polars runs on (it holds everything in memory)")
     ap.add_argument("--no-uncompressed", action="store_true",
                     help="skip the streaming build with uncompressed output (the cost-of-zstd reference)")
     ap.add_argument("--timeout", type=float, default=1800,

@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache  # ccache: pip_install_test's CMake tree reuses the release objects
   clang libclang-rt-14-dev clang-format
   libzstd-dev libsnappy-dev libbrotli-dev libhighwayhash-dev libxxhash-dev
   libabsl-dev libprotobuf-dev protobuf-compiler

@@ -94,8 +94,8 @@ scancel "$(cat "$tmp/map1-started/job")_1"
 rc=0
 wait "$waiter" || rc=$?
 [ "$rc" = 1 ] || fail "the cancelled run exited $rc, not 1: $(cat "$tmp/kill.out" "$tmp/kill.err")"
-grep -Eq "^  map-00001-of-00003 +not done" "$tmp/kill.err" || fail "status does not show map 1 not done: $(cat "$tmp/kill.err")"
-grep -Eq "^  map-00000-of-00003 +done" "$tmp/kill.err" || fail "map 0 should be done: $(cat "$tmp/kill.err")"
+grep -Eq "^  map 1/3 +not done" "$tmp/kill.err" || fail "status does not show map 1 not done: $(cat "$tmp/kill.err")"
+grep -Eq "^  map 0/3 +done" "$tmp/kill.err" || fail "map 0 should be done: $(cat "$tmp/kill.err")"
 grep -q "run the same command again" "$tmp/kill.err" || fail "no resume hint"
 [ ! -e "$tmp/out-kill" ] || fail "an output folder appeared"
 grep -q "map-1-.*CANCELLED" "$tmp/kill.err" || fail "the cancelled task's log line is not shown: $(cat "$tmp/kill.err")"

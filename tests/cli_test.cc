@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "gtest/gtest.h"
 #include "source/duckdb_handle.h"
 #include "tests/test_util.h"
@@ -103,7 +105,7 @@ TEST_F(CliTest, HelpAndVersion) {
        {"Subcommands:", "  generate                    write a synthetic RIPE-Atlas-like ping dataset as Parquet",
         "  build                       group measurements per probe into ArrayRecord shards",
         "  inspect                     summarize an output folder",
-        "  cat                         print rows of an ArrayRecord file as JSON lines",
+        "  cat                         print rows of an output folder or an ArrayRecord file as JSON lines",
         "  verify                      check an output folder (and optionally recount from the "
         "input)"}) {
     EXPECT_NE(help.out.find(std::string(line) + "\n"), std::string::npos) << line;
@@ -146,10 +148,10 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
   };
   for (const Case& c : std::vector<Case>{
            {"", "A subcommand is required"},
-           {"frobnicate", "A subcommand is required"},
+           {"frobnicate", "'frobnicate' is not a command (commands: generate, build, schema, "},
            {"build", "--output is required"},
-           {"build -o " + Dir() + "/never --bogus", "The following argument was not expected: --bogus"},
-           {"cat", "file is required"},
+           {"build -o " + Dir() + "/never --bogus", "proberows build: unknown flag '--bogus'\n"},
+           {"cat", "path is required"},
            {"generate -o " + Dir() + "/never --memory-limit lots", "--memory-limit"},
        }) {
     const CommandResult r = RunProberows(c.args);
@@ -157,6 +159,48 @@ TEST_F(CliTest, UsageErrorsExitTwo) {
     EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << "\n" << r.err;
   }
   EXPECT_FALSE(fs::exists(Dir() + "/never"));
+}
+
+// Mistyped commands and flags: the closest one by edit distance, as git and
+// cargo suggest (exit 2, a usage error).
+TEST_F(CliTest, DidYouMean) {
+  struct Case {
+    std::string args;
+    std::string err;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"biuld -i x -o y", "proberows: 'biuld' is not a command; did you mean 'build'?"},
+           {"shcema -i x", "proberows: 'shcema' is not a command; did you mean 'schema'?"},
+           {"build -i x -o " + Dir() + "/never --prest ripe-atlas-ping",
+            "proberows build: unknown flag '--prest'; did you mean '--preset'?"},
+           {"build -i x -o " + Dir() + "/never --fill-nul=a=1",
+            "proberows build: unknown flag '--fill-nul'; did you mean '--fill-null'?"},
+           {"build -i x -o " + Dir() + "/never --overwirte",
+            "proberows build: unknown flag '--overwirte'; did you mean '--overwrite'?"},
+           {"cat x --splt test", "proberows cat: unknown flag '--splt'; did you mean '--split'?"},
+           {"build -i x -o " + Dir() + "/never --zzzzzzzzzz", "proberows build: unknown flag '--zzzzzzzzzz'"},
+       }) {
+    const CommandResult r = RunProberows(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args;
+    EXPECT_EQ(r.err, c.err + "\nRun with --help for more information.\n") << c.args;
+  }
+  EXPECT_FALSE(fs::exists(Dir() + "/never"));
+}
+
+// --help names every preset and the values of every enum-like flag.
+TEST_F(CliTest, HelpListsPresetsAndValues) {
+  for (const char* command : {"build", "schema", "plan"}) {
+    const CommandResult r = RunProberows(std::string(command) + " --help");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("ripe-atlas-ping, ripe-atlas-traceroute, ripe-atlas-bigquery-ping or "
+                         "ripe-atlas-bigquery-traceroute"),
+              std::string::npos)
+        << command << r.out;
+    EXPECT_NE(r.out.find("parquet, csv or json"), std::string::npos) << command;
+  }
+  EXPECT_NE(RunProberows("build --help").out.find("sequential, in-memory or streaming"), std::string::npos);
+  EXPECT_NE(RunProberows("cat --help").out.find("train or test"), std::string::npos);
+  EXPECT_NE(RunProberows("generate --help").out.find("parquet, or ripe-atlas-ping-json"), std::string::npos);
 }
 
 TEST_F(CliTest, RuntimeErrorsExitOne) {
@@ -277,26 +321,26 @@ TEST_F(CliTest, InspectListsOptionsFeaturesAndShards) {
   const std::vector<std::string> features(lines.begin() + 8, lines.begin() + 29);
   const std::vector<std::string> expected = {
       "  features (20):",
-      "    af                               int64    per_measurement",
-      "    avg                              float32  per_measurement",
-      "    dst_addr                         bytes    per_measurement",
-      "    max                              float32  per_measurement",
-      "    min                              float32  per_measurement",
-      "    msm_id                           int64    per_measurement",
-      "    prb_asn                          int64    per_row",
-      "    prb_country                      bytes    per_row",
-      "    prb_id                           int64    per_row",
-      "    prb_lat                          float32  per_row",
-      "    prb_lon                          float32  per_row",
-      "    proto                            bytes    per_measurement",
-      "    rcvd                             int64    per_measurement",
-      "    rtts/ragged_flat_values          float32  ragged_values",
-      "    rtts/ragged_row_lengths_0        int64    ragged_row_lengths",
-      "    sent                             int64    per_measurement",
-      "    size                             int64    per_measurement",
-      "    src_addr                         bytes    per_measurement",
-      "    timestamp                        int64    per_measurement",
-      "    ttl                              int64    per_measurement",
+      "    af                         int64    per_measurement",
+      "    avg                        float32  per_measurement",
+      "    dst_addr                   bytes    per_measurement",
+      "    max                        float32  per_measurement",
+      "    min                        float32  per_measurement",
+      "    msm_id                     int64    per_measurement",
+      "    prb_asn                    int64    per_row",
+      "    prb_country                bytes    per_row",
+      "    prb_id                     int64    per_row",
+      "    prb_lat                    float32  per_row",
+      "    prb_lon                    float32  per_row",
+      "    proto                      bytes    per_measurement",
+      "    rcvd                       int64    per_measurement",
+      "    rtts/ragged_flat_values    float32  ragged_values",
+      "    rtts/ragged_row_lengths_0  int64    ragged_row_lengths",
+      "    sent                       int64    per_measurement",
+      "    size                       int64    per_measurement",
+      "    src_addr                   bytes    per_measurement",
+      "    timestamp                  int64    per_measurement",
+      "    ttl                        int64    per_measurement",
   };
   EXPECT_EQ(features, expected);
   EXPECT_EQ(lines[29], "  shards:");
@@ -340,6 +384,76 @@ TEST_F(CliTest, CatPrintsExactJsonLines) {
   EXPECT_EQ(r.out, R"({"country":["fr"],"prb_id":[3],"rtt":[2.5,1.5],"rtts/ragged_flat_values":[7.0],)"
                    R"("rtts/ragged_row_lengths_0":[0,1],"timestamp":[1704067208000000,1704067209000000]})"
                    "\n");
+}
+
+// The split table's columns are as wide as their widest cell: wide numbers
+// never run together (issue 17: `1589634105627/7313255.0/10520883`).
+TEST_F(CliTest, InspectAlignsColumnsForAnyWidth) {
+  const std::string out = Dir() + "/wide";
+  // Rows of ~100 KB: six- and seven-digit byte counts.
+  const CommandResult b = RunProberows(
+      "build --sql \"SELECT i % 3 AS prb_id, i AS timestamp, repeat('x', 20000 + i * 1000) AS s FROM range(30) t(i)\" "
+      "-o " +
+      out + " --test-fraction 0.34");
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const CommandResult r = RunProberows("inspect " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = Lines(r.out);
+  ASSERT_GE(lines.size(), 8u);
+  // Every cell of the header, train, test and total lines ends in the same
+  // column as the header's cell above it, with at least two spaces between.
+  const std::regex cell(R"((\S+(?: \S+)*))");
+  std::vector<size_t> ends;
+  for (auto it = std::sregex_iterator(lines[4].begin(), lines[4].end(), cell); it != std::sregex_iterator(); ++it)
+    ends.push_back(it->position() + it->length());
+  ASSERT_EQ(ends.size(), 7u) << lines[4];
+  for (int l = 5; l <= 6; ++l) {
+    std::vector<size_t> got;
+    for (auto it = std::sregex_iterator(lines[l].begin(), lines[l].end(), cell); it != std::sregex_iterator(); ++it)
+      got.push_back(it->position() + it->length());
+    ASSERT_EQ(got.size(), 7u) << lines[l];
+    EXPECT_EQ(got.back(), ends.back()) << r.out;
+    for (size_t c = 1; c + 1 < 7; ++c) EXPECT_EQ(got[c], ends[c]) << "column " << c << "\n" << r.out;
+  }
+  EXPECT_TRUE(std::regex_search(lines[5], std::regex(R"(  \d{5,}/\d+\.\d/\d{5,}  )"))) << lines[5];
+}
+
+// `cat OUT` reads every shard of the output folder (train then test), or of
+// one split; --index and --limit count over the shards.
+TEST_F(CliTest, CatReadsAnOutputFolder) {
+  std::string train, test;
+  for (const std::string file : {"probes-train.array_record-00000-of-00002", "probes-train.array_record-00001-of-00002",
+                                 "probes-test.array_record-00000-of-00001"}) {
+    const CommandResult r = RunProberows("cat " + Dir() + "/out/" + file + " --limit 0");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    (file.find("-train.") != std::string::npos ? train : test) += r.out;
+  }
+  CommandResult r = RunProberows("cat " + Dir() + "/out --limit 0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, train + test);
+  EXPECT_EQ(Lines(r.out).size(), 60u);
+  r = RunProberows("cat " + Dir() + "/out --split test --limit 0");
+  EXPECT_EQ(r.out, test);
+  r = RunProberows("cat " + Dir() + "/out --split train");  // --limit 10 by default
+  const std::vector<std::string> train_lines = Lines(train);
+  ASSERT_GE(train_lines.size(), 10u);
+  EXPECT_EQ(Lines(r.out), std::vector<std::string>(train_lines.begin(), train_lines.begin() + 10));
+  // A window across the two train shards.
+  const std::vector<std::string> all = Lines(train + test);
+  const size_t first_shard = Lines(RunProberows("cat " + Dir() +
+                                                "/out/probes-train.array_record-00000-of-00002 "
+                                                "--limit 0")
+                                       .out)
+                                 .size();
+  r = RunProberows(fmt::format("cat {}/out --index {} --limit 4", Dir(), first_shard - 2));
+  EXPECT_EQ(Lines(r.out), std::vector<std::string>(all.begin() + first_shard - 2, all.begin() + first_shard + 2));
+  r = RunProberows("cat " + Dir() + "/out --index 61");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "proberows: error: --index 61 is past the end of '" + Dir() + "/out' (60 rows)\n");
+  r = RunProberows("cat " + Dir() + "/out --split validation");
+  EXPECT_EQ(r.err, "proberows: error: --split 'validation': expected train or test\n");
+  r = RunProberows("cat " + Dir() + "/out/probes-test.array_record-00000-of-00001 --split test");
+  EXPECT_EQ(r.exit_code, 2);
 }
 
 TEST_F(CliTest, VerifyOkRecountAndCorruption) {
@@ -458,10 +572,18 @@ TEST_F(CliProgressTest, NeverWhenStderrIsNotATerminal) {
 }
 
 TEST_F(CliProgressTest, InterruptExits130AndWritesNothing) {
-  // SIGINT half a second into a ~2 s sequential build.
+  // SIGINT into a ~2 s sequential build once it has started (its staging
+  // folder exists, so its handler is installed: a fixed delay raced the
+  // start-up on a loaded machine). Job control keeps the background build's
+  // SIGINT from being ignored.
+  const std::string d = dir_->path();
   const CommandResult r =
-      RunCommand("timeout --preserve-status -s INT 0.5 " + std::string(PROBEROWS_BINARY) + " build -i " + dir_->path() +
-                 "/in -o " + dir_->path() + "/interrupted --strategy sequential -j 1");
+      RunCommand("bash -c 'set -m; " + std::string(PROBEROWS_BINARY) + " build -i " + d + "/in -o " + d +
+                 "/interrupted --strategy sequential -j 1 & pid=$!; for i in $(seq 600); do "
+                 "compgen -G \"" +
+                 d +
+                 "/.interrupted.proberows-staging-*\" >/dev/null && break; sleep 0.05; done; "
+                 "kill -INT $pid; wait $pid 2>/dev/null'");
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_EQ(r.err, "proberows: error: interrupted; no output was written\n");
   EXPECT_FALSE(fs::exists(dir_->path() + "/interrupted"));

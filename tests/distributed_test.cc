@@ -357,6 +357,10 @@ TEST_F(DistributedTest, CommandsThroughTheBinary) {
   r = RunProberows("status -w " + work);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("split                    not done: the split stage has not run"), std::string::npos) << r.out;
+  // Tasks are named as the commands name them.
+  EXPECT_NE(r.out.find("\n  map 0/2                  done in "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  map 1/2                  done in "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  reduce 1/2               not done: "), std::string::npos) << r.out;
   r = RunProberows("reduce -w " + work + " 0/3");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "proberows: error: task '0/3': the plan has 2 reduce task(s), not 3\n");

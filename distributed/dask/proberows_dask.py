@@ -80,16 +80,22 @@ def run_command(command, cwd, *dependencies):
 
 
 def parse_status(text):
-    """Parses `proberows status`: {task name: done?} and whether published."""
+    """Parses `proberows status`: {task name ("map 0/3", "split", ...): done?}."""
     done = {}
     for line in text.splitlines():
-        m = re.match(r"^\s+(\S+)\s+(done|not done)\b", line)
+        m = re.match(r"^\s+((?:map|reduce) \d+/\d+|split|finalize)\s+(done|not done)\b", line)
         if m:
             done[m.group(1)] = m.group(2) == "done"
     return done
 
 
 def task_name(stage, i, n):
+    """A task as the stage commands and `proberows status` name it: "map 0/3"."""
+    return f"{stage} {i}/{n}"
+
+
+def task_key(stage, i, n):
+    """The task's Dask key part (no spaces or slashes)."""
     return f"{stage}-{i:05d}-of-{n:05d}"
 
 
@@ -200,6 +206,8 @@ def main(argv=None):
         status = parse_status(run_now("status", [binary, "status", "-w", work])["stdout"])
         maps = [task_name("map", i, args.map_tasks) for i in range(args.map_tasks)]
         reduces = [task_name("reduce", j, args.reduce_tasks) for j in range(args.reduce_tasks)]
+        map_keys = [task_key("map", i, args.map_tasks) for i in range(args.map_tasks)]
+        reduce_keys = [task_key("reduce", j, args.reduce_tasks) for j in range(args.reduce_tasks)]
         if status.get("finalize"):
             log(f"the output of this plan is already published (see `{args.binary} status -w {work}`)")
             return 0
@@ -215,12 +223,11 @@ def main(argv=None):
         if skipped:
             log(f"resuming: {skipped} task(s) already done are skipped")
 
-        stage_total = {"map": len(map_todo), "split": int(split_todo), "reduce": len(reduce_todo), "finalize": 1}
-        stage_done = {k: 0 for k in stage_total}
+        stage_tasks = {"map": args.map_tasks, "reduce": args.reduce_tasks}
         map_futures = []
         for i in map_todo:
             command = [binary, "map", "-w", work, f"{i}/{args.map_tasks}", "--no-progress"] + task_flags
-            map_futures.append(add("map", i, submit(maps[i], command)))
+            map_futures.append(add("map", i, submit(map_keys[i], command)))
         split_deps = map_futures
         if split_todo:
             command = [binary, "split", "-w", work, "--no-progress"] + task_flags
@@ -228,7 +235,7 @@ def main(argv=None):
         reduce_futures = []
         for j in reduce_todo:
             command = [binary, "reduce", "-w", work, f"{j}/{args.reduce_tasks}", "--no-progress"] + task_flags
-            reduce_futures.append(add("reduce", j, submit(reduces[j], command, *split_deps)))
+            reduce_futures.append(add("reduce", j, submit(reduce_keys[j], command, *split_deps)))
         finalize = [binary, "finalize", "-w", work, "--no-progress"] + task_flags
         if args.keep_work:
             finalize.append("--keep-work")
@@ -238,14 +245,15 @@ def main(argv=None):
 
         for f in as_completed(list(futures.values())):
             stage, i = tasks[f.key]
+            # Named as the stage commands name it: "map 0/3" is `proberows map -w W 0/3`.
+            name = task_name(stage, i, stage_tasks[stage]) if stage in stage_tasks else stage
             try:
                 result = f.result()
             except Exception as e:  # the task's error line (or KilledWorker)
-                log(f"{stage if stage in ('split', 'finalize') else f'{stage} task {i}'} failed: {e}")
+                log(f"{name} failed: {e}")
                 client.cancel(list(futures.values()))
                 return 1
-            stage_done[stage] += 1
-            progress = f"{stage} {stage_done[stage]}/{stage_total[stage]} on {result['worker']} in {result['seconds']:.1f} s"
+            progress = f"{name} on {result['worker']} in {result['seconds']:.1f} s"
             if stage == "finalize":
                 log(progress)
                 sys.stdout.write(result["stdout"])

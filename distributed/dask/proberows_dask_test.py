@@ -113,11 +113,15 @@ def test_output_equals_build_and_rerun_does_nothing(env):
     assert_same_tree(env["base"] / "out-plain", env["ref"])
     out = r.stdout
     assert re.search(r"^proberows_dask: plan on tcp://127\.0\.0\.1:\d+: proberows plan [0-9a-f]{16}: 4 input file", out, re.M)
+    # Each task is named as its command names it (map 0/N is `proberows map -w W 0/N`).
     for i in range(MAP_TASKS):
-        assert f": proberows map {i}/{MAP_TASKS}: " in out
-    assert "proberows_dask: split 1/1 on tcp://127.0.0.1:" in out
+        assert re.search(rf"^proberows_dask: map {i}/{MAP_TASKS} on tcp://\S+ in [\d.]+ s: proberows map {i}/{MAP_TASKS}: ",
+                         out, re.M), out
+    assert f"proberows_dask: map {MAP_TASKS}/{MAP_TASKS}" not in out
+    assert "proberows_dask: split on tcp://127.0.0.1:" in out
     for j in range(REDUCE_TASKS):
-        assert f": proberows reduce {j}/{REDUCE_TASKS}: " in out
+        assert re.search(rf"^proberows_dask: reduce {j}/{REDUCE_TASKS} on tcp://\S+ in [\d.]+ s: proberows reduce "
+                         rf"{j}/{REDUCE_TASKS}: ", out, re.M), out
     assert re.search(r"^proberows build: 120000 measurements -> 3000 rows", out, re.M)
     assert f"strategy distributed ({MAP_TASKS} map x {REDUCE_TASKS} reduce tasks)" in out
     # Both workers ran tasks.
@@ -163,7 +167,7 @@ def test_failed_task_stops_the_build_and_a_rerun_resumes(env):
     r = run_driver(env, "resume", binary_path=str(failing))
     assert r.returncode == 1, r.stdout + r.stderr
     assert re.search(
-        r"^proberows_dask: reduce task 1 failed: proberows: error: disk quota exceeded \(injected\) "
+        rf"^proberows_dask: reduce 1/{REDUCE_TASKS} failed: proberows: error: disk quota exceeded \(injected\) "
         r"\(exit code 1 on tcp://127\.0\.0\.1:\d+: .*failing-proberows reduce -w ",
         r.stdout,
         re.M,
@@ -244,6 +248,6 @@ def test_killed_worker_task_reruns_elsewhere(env):
     # Map task 1 ran again elsewhere: its committed attempt is not the killed one.
     attempt = manifest(env, "kill", f"map-00001-of-{MAP_TASKS:05d}")["attempt"]
     assert f"-{pid}-" not in attempt, attempt
-    assert re.search(rf"map \d/{MAP_TASKS} on tcp://127\.0\.0\.1:\d+ in [\d.]+ s: proberows map 1/{MAP_TASKS}:", out)
+    assert re.search(rf"map 1/{MAP_TASKS} on tcp://127\.0\.0\.1:\d+ in [\d.]+ s: proberows map 1/{MAP_TASKS}:", out)
     # Nothing of the killed attempt is left in the work folder.
     assert os.listdir(base / "work-kill" / f"map-00001-of-{MAP_TASKS:05d}") == [attempt]

@@ -106,7 +106,7 @@ fi
 todo() {  # todo STAGE COUNT: comma-separated indices not done
   local stage=$1 n=$2 i out=""
   for ((i = 0; i < n; i++)); do
-    task_done "$(printf '%s-%05d-of-%05d' "$stage" "$i" "$n")" || out+="${out:+,}$i"
+    task_done "$stage $i/$n" || out+="${out:+,}$i"
   done
   echo "$out"
 }

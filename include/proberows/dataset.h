@@ -39,6 +39,12 @@ struct CatOptions {
 // Rows of one ArrayRecord file as JSON lines.
 [[nodiscard]] absl::Status CatFile(Env* env, const std::string& path, const CatOptions& options, std::string* out);
 
+// Rows of an output folder as JSON lines: every shard of `split` ("train",
+// "test", or "" for both, train first), in row order; options.index and
+// options.limit count rows over the shards one after the other.
+[[nodiscard]] absl::Status CatDataset(Env* env, const std::string& dir, const std::string& split,
+                                      const CatOptions& options, std::string* out);
+
 // Opt-in salvage of a damaged ArrayRecord file (`proberows cat --salvage`):
 // appends every record of every intact chunk as a JSON line to `out` (from
 // `options.index`, at most `options.limit` records, 0 = all) and one line per

@@ -121,8 +121,16 @@ class ExampleEncoder {
   // is malformed (lengths not adding up, a segment not of its column's type:
   // a bug in the caller, never a crash); OutOfRange if the row would exceed
   // protobuf's 2 GiB message limit.
+  //
+  // `trust`: kChecked (the default) checks every segment against its
+  // column's type, for input from anywhere. kOwnSegments is for segments
+  // proberows' own converter wrote (and that came back through checksummed
+  // spill blocks): lengths and bounds are still checked, so a bad payload is
+  // an error and never a crash, but not each segment's encoding (canonical
+  // varints, bytes-element framing, list element counts of depth-1 lists).
+  enum class Trust { kChecked, kOwnSegments };
   [[nodiscard]] absl::Status EncodeRow(std::string_view key_segment, std::span<const std::string_view> payloads,
-                                       std::string* out) const;
+                                       std::string* out, Trust trust = Trust::kChecked) const;
 
   // The output features, sorted by name (the order they appear in a row).
   std::vector<FeatureDescription> Features() const;

@@ -69,7 +69,8 @@ struct BuildSummary {
   std::vector<std::pair<std::string, double>> phase_seconds;  // in order
   double total_seconds = 0;
   uint64_t peak_rss_bytes = 0;
-  uint64_t spill_bytes = 0;  // bytes written to spill files
+  uint64_t spill_bytes = 0;       // bytes written to spill files
+  uint64_t spill_kept_bytes = 0;  // bytes of spill blocks kept in memory instead of written
   int partitions = 0;
 };
 

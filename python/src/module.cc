@@ -35,11 +35,15 @@
 #include <fmt/format.h>
 #include <numpy/arrayobject.h>
 
+#include "cli/build_flags.h"
+#include "cli/cli_util.h"
+#include "cli/schema_command.h"
 #include "proberows/build_options.h"
 #include "proberows/example.h"
 #include "proberows/pipeline.h"
 #include "row_view.h"
 #include "shard_set.h"
+#include "source/schema_report.h"
 #include "util/status_macros.h"
 
 namespace proberows::python {
@@ -522,6 +526,7 @@ py::dict SummaryToDict(const BuildSummary& s) {
   d["total_seconds"] = s.total_seconds;
   d["peak_rss_bytes"] = s.peak_rss_bytes;
   d["spill_bytes"] = s.spill_bytes;
+  d["spill_kept_bytes"] = s.spill_kept_bytes;
   d["partitions"] = s.partitions;
   d["text"] = FormatSummary(s);
   return d;
@@ -534,7 +539,14 @@ class BuildJob {
  public:
   explicit BuildJob(BuildOptions options) : options_(std::move(options)) {
     thread_ = std::thread([this] {
-      absl::StatusOr<BuildSummary> result = Build(options_, &monitor_);
+      absl::StatusOr<BuildSummary> result;
+      try {  // no C++ exception may end the process (std::terminate) from this thread
+        result = Build(options_, &monitor_);
+      } catch (const std::exception& e) {
+        result = absl::InternalError(fmt::format("internal error (please report it): {}", e.what()));
+      } catch (...) {
+        result = absl::InternalError("internal error (please report it): an unknown C++ exception");
+      }
       std::lock_guard<std::mutex> lock(mu_);
       result_ = std::move(result);
       done_ = true;
@@ -587,63 +599,132 @@ class BuildJob {
   std::thread thread_;
 };
 
-// A flag holding a count: the CLI's messages for values it refuses.
-int ShardsOrWorkers(const char* flag, int64_t value) {
-  if (value <= 0 || value > std::numeric_limits<int>::max())
-    Check(absl::InvalidArgumentError(fmt::format("{} {} must be at least 1", flag, value)));
-  return static_cast<int>(value);
-}
+// ---------------------------------------------------------------- flags
 
-uint64_t Unsigned(const char* flag, const py::int_& value) {
-  if (PyObject_RichCompareBool(value.ptr(), py::int_(0).ptr(), Py_LT) == 1)
-    Check(absl::InvalidArgumentError(fmt::format("{} must not be negative (got {})", flag, Text(value))));
-  const unsigned long long v = PyLong_AsUnsignedLongLong(value.ptr());
-  if (v == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
-    PyErr_Clear();
-    Check(absl::InvalidArgumentError(fmt::format("{} must be < 2^64 (got {})", flag, Text(value))));
+// The flags of a command, as the Python package generates its keyword
+// arguments from them: name (without --), whether it is a flag (no value), a
+// list (repeatable / comma-separated), CLI11's type name, the default and
+// the help text.
+py::list FlagList(const CLI::App& cmd) {
+  py::list out;
+  for (const CLI::Option* o : cmd.get_options()) {
+    if (o->get_lnames().empty() || o->get_lnames()[0] == "help") continue;
+    py::dict d;
+    d["name"] = o->get_lnames()[0];
+    const bool flag = o->get_type_size_max() == 0 || o->get_type_name().empty();
+    d["flag"] = flag;
+    d["list"] = !flag && (o->get_items_expected_max() > 1 || o->get_delimiter() != '\0');
+    d["type"] = o->get_type_name();
+    d["default"] = o->get_default_str();
+    d["help"] = o->get_description();
+    d["required"] = o->get_required();
+    out.append(std::move(d));
   }
-  return v;
+  return out;
 }
 
-// Options exactly as `proberows build` turns its flags into them, with the
-// same messages for the values it refuses (see src/cli/main.cc).
-std::unique_ptr<BuildJob> StartBuild(std::vector<std::string> inputs, std::string sql, std::string output,
-                                     std::string name, std::string key, std::string order_by,
-                                     std::vector<std::string> static_columns, std::vector<std::string> include,
-                                     std::vector<std::string> exclude, bool null_lists_as_empty, double test_fraction,
-                                     py::int_ seed, std::optional<int64_t> train_shards,
-                                     std::optional<int64_t> test_shards, std::string array_record_options,
-                                     std::string strategy, std::optional<int64_t> workers, py::object memory_limit,
-                                     std::string temp_dir, bool overwrite, bool tfds_layout) {
-  BuildOptions b;
-  b.inputs = std::move(inputs);
-  b.sql = std::move(sql);
-  b.output_dir = std::move(output);
-  b.name = std::move(name);
-  b.key_column = std::move(key);
-  b.order_column = std::move(order_by);
-  b.static_columns = std::move(static_columns);
-  b.include_columns = std::move(include);
-  b.exclude_columns = std::move(exclude);
-  b.null_lists_as_empty = null_lists_as_empty;
-  b.test_fraction = test_fraction;
-  b.seed = Unsigned("--seed", seed);
-  b.array_record_options = std::move(array_record_options);
-  b.temp_dir = std::move(temp_dir);
-  b.overwrite = overwrite;
-  b.tfds_layout = tfds_layout;
+// Parses `args` ("--name=value" strings) as `cmd`'s flags; a usage error is
+// InvalidArgument with CLI11's message.
+void Parse(CLI::App* cmd, std::vector<std::string> args) {
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+  try {
+    cmd->parse(args);
+  } catch (const CLI::ParseError& e) {
+    Check(absl::InvalidArgumentError(e.what()));
+  } catch (const NegativeValue& e) {
+    Check(absl::InvalidArgumentError(e.message));
+  }
+}
+
+py::list BuildFlagList() {
+  CLI::App app{"build"};
+  BuildCommand command;
+  command.Add(&app);
+  return FlagList(app);
+}
+
+py::list SchemaFlagList() {
+  CLI::App app;
+  SchemaCommand command;
+  command.Add(&app);
+  return FlagList(*command.command());
+}
+
+// Options exactly as `proberows build` turns its flags into them (the same
+// definition, src/cli/build_flags.h), with the same messages.
+std::unique_ptr<BuildJob> StartBuild(std::vector<std::string> args) {
+  CLI::App app{"build"};
+  BuildCommand command;
+  command.Add(&app);
+  Parse(&app, std::move(args));
+  Check(command.flags.CheckUsage(&app));
+  Check(command.flags.Finish(&app));
+  BuildOptions b = command.flags.options;
   b.progress = false;
-  Check(ParseStrategy(strategy, &b.strategy));
-  if (py::isinstance<py::str>(memory_limit)) {
-    const absl::Status st = ParseByteSize(memory_limit.cast<std::string>(), &b.memory_limit_bytes);
-    if (!st.ok()) Check(Annotate(st, "--memory-limit"));
-  } else {
-    b.memory_limit_bytes = Unsigned("--memory-limit", memory_limit.cast<py::int_>());
-  }
-  if (workers) b.workers = ShardsOrWorkers("--workers", *workers);
-  if (train_shards) b.train_shards = ShardsOrWorkers("--train-shards", *train_shards);
-  if (test_shards) b.test_shards = ShardsOrWorkers("--test-shards", *test_shards);
   return std::make_unique<BuildJob>(std::move(b));
+}
+
+py::dict SchemaToDict(const SchemaReport& r) {
+  py::list columns;
+  for (const SchemaReport::Column& c : r.columns) {
+    py::dict d;
+    d["name"] = c.name;
+    d["dtype"] = c.dtype;
+    d["layout"] = c.layout;
+    d["input_type"] = c.input_type;
+    d["nulls"] = c.nulls;
+    columns.append(std::move(d));
+  }
+  py::dict d;
+  d["input"] = r.input;
+  d["preset"] = r.preset;
+  d["rows"] = r.rows;
+  d["key"] = r.key_column;
+  d["order_by"] = r.order_column;
+  d["columns"] = std::move(columns);
+  d["problems"] = r.problem_lines;
+  d["ok"] = r.problem_lines.empty();
+  d["text"] = r.text;
+  return d;
+}
+
+py::dict RunSchema(const BuildOptions& options, uint64_t rows) {
+  absl::StatusOr<SchemaReport> report;
+  {
+    py::gil_scoped_release release;
+    try {
+      report = DescribeSchema(options, rows);
+    } catch (const std::exception& e) {
+      report = absl::InternalError(fmt::format("internal error (please report it): {}", e.what()));
+    }
+  }
+  Check(report.status());
+  return SchemaToDict(*report);
+}
+
+// proberows.schema(): the `schema` command's flags.
+py::dict Schema(std::vector<std::string> args) {
+  CLI::App app;
+  SchemaCommand command;
+  command.Add(&app);
+  std::vector<std::string> full = {"schema"};
+  full.insert(full.end(), args.begin(), args.end());
+  Parse(&app, std::move(full));
+  BuildOptions options;
+  uint64_t rows = 0;
+  Check(command.Parsed(&options, &rows));
+  return RunSchema(options, rows);
+}
+
+// build(dry_run=True): the schema of a build's options (`build --dry-run`).
+py::dict BuildSchema(std::vector<std::string> args) {
+  CLI::App app{"build"};
+  BuildCommand command;
+  command.Add(&app);
+  Parse(&app, std::move(args));
+  Check(command.flags.CheckUsage(&app));
+  Check(command.flags.Finish(&app));
+  return RunSchema(command.flags.options, 0);
 }
 
 }  // namespace
@@ -660,6 +741,15 @@ PYBIND11_MODULE(_proberows, m) {
       if (p) std::rethrow_exception(p);
     } catch (const StatusException& e) {
       SetPythonError(e.status);
+    } catch (const py::error_already_set&) {
+      throw;
+    } catch (const py::builtin_exception&) {
+      throw;
+    } catch (const std::bad_alloc&) {
+      throw;
+    } catch (const std::exception& e) {
+      // Never a C++ abort or a bare RuntimeError: proberows.InternalError.
+      SetPythonError(absl::InternalError(fmt::format("internal error (please report it): {}", e.what())));
     }
   });
 
@@ -681,9 +771,9 @@ PYBIND11_MODULE(_proberows, m) {
       .def("result", &BuildJob::Result);
 
   m.def("_decode", &Decode, py::arg("record"), py::arg("ragged") = "flat", py::arg("general") = false);
-  m.def("_start_build", &StartBuild, py::arg("inputs"), py::arg("sql"), py::arg("output"), py::arg("name"),
-        py::arg("key"), py::arg("order_by"), py::arg("static_columns"), py::arg("include"), py::arg("exclude"),
-        py::arg("null_lists_as_empty"), py::arg("test_fraction"), py::arg("seed"), py::arg("train_shards"),
-        py::arg("test_shards"), py::arg("array_record_options"), py::arg("strategy"), py::arg("workers"),
-        py::arg("memory_limit"), py::arg("temp_dir"), py::arg("overwrite"), py::arg("tfds_layout"));
+  m.def("_start_build", &StartBuild, py::arg("args"));
+  m.def("_build_flags", &BuildFlagList);
+  m.def("_schema_flags", &SchemaFlagList);
+  m.def("_schema", &Schema, py::arg("args"));
+  m.def("_build_schema", &BuildSchema, py::arg("args"));
 }

@@ -1,11 +1,24 @@
 #include "cli/build_flags.h"
 
+#include <limits>
+
 #include <fmt/format.h>
 
+#include "absl/strings/str_join.h"
 #include "cli/cli_util.h"
+#include "source/presets.h"
 #include "util/status_macros.h"
 
 namespace proberows {
+
+std::string PresetNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, description] : PresetList()) names.push_back(name);
+  if (names.size() < 2) return absl::StrJoin(names, "");
+  const std::string last = names.back();
+  names.pop_back();
+  return absl::StrJoin(names, ", ") + " or " + last;
+}
 
 void BuildFlags::AddInputFlags(CLI::App* cmd) {
   BuildOptions& b = options;
@@ -24,7 +37,7 @@ void BuildFlags::AddInputFlags(CLI::App* cmd) {
       ->delimiter(',');
   cmd->add_flag("--null-mask", b.null_mask, "with --fill-null: a bool feature COLUMN_present for each filled column");
   cmd->add_option("--input-format", b.input_format, "parquet, csv or json, whatever the file extensions");
-  cmd->add_option("--preset", b.preset, "read a known input shape, e.g. ripe-atlas-ping (docs/ripe-atlas.md)");
+  cmd->add_option("--preset", b.preset, "read a known input shape: " + PresetNames() + " (docs/ripe-atlas.md)");
 }
 
 void BuildFlags::AddOutputFlags(CLI::App* cmd) {
@@ -36,8 +49,8 @@ void BuildFlags::AddOutputFlags(CLI::App* cmd) {
   cmd->add_option("--seed", b.seed, "seed of the split/shuffle hash")
       ->capture_default_str()
       ->check(NonNegative("--seed"));
-  cmd->add_option("--train-shards", b.train_shards, "train shards (default: from size, like TFDS)");
-  cmd->add_option("--test-shards", b.test_shards, "test shards (default: from size, like TFDS)");
+  cmd->add_option("--train-shards", train_shards, "train shards (default: from size, like TFDS)");
+  cmd->add_option("--test-shards", test_shards, "test shards (default: from size, like TFDS)");
   cmd->add_option("--array-record-options", b.array_record_options, "ArrayRecord writer options")
       ->capture_default_str();
   cmd->add_flag("--overwrite", b.overwrite, "replace a previous proberows output in --output");
@@ -74,19 +87,38 @@ absl::Status BuildFlags::CheckUsage(const CLI::App* cmd) const {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A count flag within int's range and at least 1.
+absl::Status CheckCount(const char* flag, const std::optional<int64_t>& value, int* out) {
+  if (!value.has_value()) return absl::OkStatus();
+  if (*value <= 0) return absl::InvalidArgumentError(fmt::format("{} {} must be at least 1", flag, *value));
+  constexpr int64_t kMax = std::numeric_limits<int>::max();
+  if (*value > kMax)
+    return absl::InvalidArgumentError(fmt::format("{} {} is more than the limit, {}", flag, *value, kMax));
+  *out = static_cast<int>(*value);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status BuildFlags::Finish(const CLI::App* cmd) {
+  (void)cmd;
   BuildOptions& b = options;
   RETURN_IF_ERROR(ParseStrategy(strategy, &b.strategy));
   if (absl::Status st = ParseByteSize(memory, &b.memory_limit_bytes); !st.ok()) return Annotate(st, "--memory-limit");
-  if (workers.has_value()) {
-    if (*workers <= 0) return absl::InvalidArgumentError(fmt::format("--workers {} must be at least 1", *workers));
-    b.workers = *workers;
-  }
-  if (cmd->get_option_no_throw("--train-shards") != nullptr && cmd->count("--train-shards") && b.train_shards <= 0)
-    return absl::InvalidArgumentError(fmt::format("--train-shards {} must be at least 1", b.train_shards));
-  if (cmd->get_option_no_throw("--test-shards") != nullptr && cmd->count("--test-shards") && b.test_shards <= 0)
-    return absl::InvalidArgumentError(fmt::format("--test-shards {} must be at least 1", b.test_shards));
+  RETURN_IF_ERROR(CheckCount("--workers", workers, &b.workers));
+  RETURN_IF_ERROR(CheckCount("--train-shards", train_shards, &b.train_shards));
+  RETURN_IF_ERROR(CheckCount("--test-shards", test_shards, &b.test_shards));
   return absl::OkStatus();
+}
+
+void BuildCommand::Add(CLI::App* cmd) {
+  flags.AddOutputFlags(cmd);
+  flags.AddStrategyFlag(cmd);
+  flags.AddProcessFlags(cmd, "folder for spill files (default: beside the output)");
+  cmd->add_flag("--no-progress", no_progress, "no live progress line");
+  cmd->add_flag("--dry-run", dry_run, "print the features and every column that would stop the build; write nothing");
 }
 
 }  // namespace proberows

@@ -4,8 +4,10 @@
 #ifndef PROBEROWS_CLI_BUILD_FLAGS_H_
 #define PROBEROWS_CLI_BUILD_FLAGS_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -18,7 +20,8 @@ struct BuildFlags {
   BuildOptions options;
   std::string strategy = "streaming";
   std::string memory = "2GB";
-  std::optional<int> workers;
+  std::optional<int64_t> workers;  // checked against int's range by Finish()
+  std::optional<int64_t> train_shards, test_shards;
 
   // --input, --sql, --key ... --preset: what is read, and how (shared with
   // `schema`).
@@ -36,6 +39,21 @@ struct BuildFlags {
   // Turns the text flags into `options`; errors name the flag.
   [[nodiscard]] absl::Status Finish(const CLI::App* cmd);
 };
+
+// Every flag of `proberows build`, in one place: the CLI adds them to its
+// `build` command and the Python package's build() takes them as keyword
+// arguments (python/src/module.cc lists them and parses them with this same
+// definition), so a flag added here appears in both.
+struct BuildCommand {
+  BuildFlags flags;
+  bool no_progress = false;
+  bool dry_run = false;  // `proberows schema` for these options (cli/schema_command.h)
+
+  void Add(CLI::App* cmd);
+};
+
+// The preset names, "a, b or c" (for --help).
+std::string PresetNames();
 
 }  // namespace proberows
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -109,5 +110,77 @@ CLI::Validator NonNegative(const std::string& flag) {
 }
 
 int UsageExit(const CLI::App& app, const CLI::Error& e) { return app.exit(e) == 0 ? 0 : 2; }
+
+namespace {
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  // Optimal string alignment: insertions, deletions, substitutions and
+  // transpositions of neighbours each cost 1.
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+}  // namespace
+
+std::string ClosestMatch(const std::string& word, const std::vector<std::string>& candidates) {
+  const size_t limit = std::clamp<size_t>(word.size() / 3, 1, 3);
+  std::string best;
+  size_t best_distance = limit + 1;
+  for (const std::string& c : candidates) {
+    const size_t d = EditDistance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+std::string DidYouMean(const CLI::App& app, int argc, char** argv) {
+  // The subcommand: the first argument that is not a flag.
+  std::vector<std::string> commands;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    commands.push_back(sub->get_name());
+  if (argc < 2) return "";
+  const std::string first = argv[1];
+  if (first.empty() || first[0] == '-') return "";
+  const CLI::App* cmd = nullptr;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    if (sub->get_name() == first) cmd = sub;
+  if (cmd == nullptr) {
+    const std::string close = ClosestMatch(first, commands);
+    std::string message = fmt::format("proberows: '{}' is not a command", first);
+    if (!close.empty()) return message + fmt::format("; did you mean '{}'?", close);
+    std::string all;
+    for (const std::string& c : commands) all += (all.empty() ? "" : ", ") + c;
+    return message + " (commands: " + all + ")";
+  }
+  // Its flags: every --name it does not know.
+  std::vector<std::string> flags;
+  for (const CLI::Option* o : cmd->get_options())
+    for (const std::string& l : o->get_lnames()) flags.push_back("--" + l);
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.rfind("--", 0) != 0) continue;
+    arg = arg.substr(0, arg.find('='));
+    if (std::find(flags.begin(), flags.end(), arg) != flags.end()) continue;
+    const std::string close = ClosestMatch(arg, flags);
+    std::string message = fmt::format("proberows {}: unknown flag '{}'", first, arg);
+    if (!close.empty()) message += fmt::format("; did you mean '{}'?", close);
+    return message;
+  }
+  return "";
+}
 
 }  // namespace proberows

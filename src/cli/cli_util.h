@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -66,6 +67,17 @@ CLI::Validator NonNegative(const std::string& flag);
 // our exit codes: 0 for --help/--version, 2 for any usage error (CLI11's own
 // codes, e.g. 106 or 109, are not part of our interface).
 int UsageExit(const CLI::App& app, const CLI::Error& e);
+
+// The candidate closest to `word` by edit distance (Damerau-Levenshtein,
+// optimal string alignment), if close enough to be a typo (as git and
+// cargo suggest): at most a third of its length, at least 1, at most 3.
+// "" if none is.
+std::string ClosestMatch(const std::string& word, const std::vector<std::string>& candidates);
+
+// For a parse error caused by an unknown command or flag in `argv`: the
+// message naming it with the closest known one ("did you mean ...?"), for
+// stderr; "" when the error is something else.
+std::string DidYouMean(const CLI::App& app, int argc, char** argv);
 
 }  // namespace proberows
 

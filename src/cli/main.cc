@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <optional>
@@ -70,15 +71,10 @@ int Main(int argc, char** argv) {
   generate->add_option("--start", gen_start, "UTC start of the data, e.g. 2024-05-01T00 (default 2024-01-01)");
 
   // ---- build
-  BuildFlags bf;
-  bool no_progress = false;
+  BuildCommand build_command;
+  BuildFlags& bf = build_command.flags;
   CLI::App* build = app.add_subcommand("build", "group measurements per probe into ArrayRecord shards");
-  bf.AddOutputFlags(build);
-  bf.AddStrategyFlag(build);
-  bf.AddProcessFlags(build, "folder for spill files (default: beside the output)");
-  build->add_flag("--no-progress", no_progress, "no live progress line");
-  bool dry_run = false;  // `proberows schema` for these options (cli/schema_command.h)
-  build->add_flag("--dry-run", dry_run, "print the features and every column that would stop the build; write nothing");
+  build_command.Add(build);
 
   // ---- schema
   SchemaCommand schema_command;
@@ -106,8 +102,10 @@ int Main(int argc, char** argv) {
   std::string cat_file;
   CatOptions cat_options;
   bool cat_flat = false;
-  CLI::App* cat = app.add_subcommand("cat", "print rows of an ArrayRecord file as JSON lines");
-  cat->add_option("file", cat_file, "ArrayRecord file")->required();
+  std::string cat_split;
+  CLI::App* cat = app.add_subcommand("cat", "print rows of an output folder or an ArrayRecord file as JSON lines");
+  cat->add_option("path", cat_file, "output folder (every shard of --split) or one ArrayRecord file")->required();
+  cat->add_option("--split", cat_split, "an output folder's split: train or test (default: both, train first)");
   cat->add_option("--index", cat_options.index, "first row")->capture_default_str()->check(NonNegative("--index"));
   cat->add_option("--limit", cat_options.limit, "rows to print (0: all)")
       ->capture_default_str()
@@ -127,6 +125,12 @@ int Main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0) {  // not --help / --version
+      if (const std::string hint = DidYouMean(app, argc, argv); !hint.empty()) {
+        std::fprintf(stderr, "%s\nRun with --help for more information.\n", hint.c_str());
+        return 2;
+      }
+    }
     return UsageExit(app, e);
   } catch (const NegativeValue& e) {
     return Fail(absl::InvalidArgumentError(e.message));
@@ -160,13 +164,13 @@ int Main(int argc, char** argv) {
       return UsageExit(app, CLI::ValidationError(StatusMessage(st)));
     if (absl::Status st = bf.Finish(build); !st.ok()) return Fail(st);
     const BuildOptions& b = bf.options;
-    if (dry_run) return PrintSchema(b, 0);
+    if (build_command.dry_run) return PrintSchema(b, 0);
     BuildMonitor monitor;
     InstallSignalHandlers(&monitor.cancel);
     absl::StatusOr<BuildSummary> summary;
     {
       std::optional<ProgressLine> line;
-      if (ShowProgress(!no_progress)) line.emplace(&monitor);
+      if (ShowProgress(!build_command.no_progress)) line.emplace(&monitor);
       summary = Build(b, &monitor, env);
     }
     if (!summary.ok()) return Fail(summary.status());
@@ -205,7 +209,12 @@ int Main(int argc, char** argv) {
       if (!st.ok()) return Fail(st);
       return 0;
     }
-    absl::Status st = CatFile(env, cat_file, cat_options, &out);
+    std::error_code ec;
+    const bool folder = std::filesystem::is_directory(cat_file, ec);
+    if (!folder && !cat_split.empty())
+      return UsageExit(app, CLI::ValidationError("--split reads an output folder; '" + cat_file + "' is a file"));
+    absl::Status st =
+        folder ? CatDataset(env, cat_file, cat_split, cat_options, &out) : CatFile(env, cat_file, cat_options, &out);
     std::fputs(out.c_str(), stdout);
     if (!st.ok()) return Fail(st);
     return 0;

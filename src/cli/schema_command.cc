@@ -18,6 +18,15 @@ void SchemaCommand::Add(CLI::App* app) {
   cmd_->add_option("--memory-limit,-m", flags_.memory, "memory budget, e.g. 1GB")->capture_default_str();
 }
 
+absl::Status SchemaCommand::Parsed(BuildOptions* options, uint64_t* rows) const {
+  RETURN_IF_ERROR(flags_.CheckUsage(cmd_));
+  *options = flags_.options;
+  if (absl::Status st = ParseByteSize(flags_.memory, &options->memory_limit_bytes); !st.ok())
+    return Annotate(st, "--memory-limit");
+  *rows = rows_;
+  return absl::OkStatus();
+}
+
 int SchemaCommand::Run(const CLI::App& app) const {
   if (absl::Status usage = flags_.CheckUsage(cmd_); !usage.ok())
     return UsageExit(app, CLI::ValidationError(StatusMessage(usage)));

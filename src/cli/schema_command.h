@@ -23,6 +23,10 @@ class SchemaCommand {
   // a usage error (no input, --input with --sql, a malformed size), as for
   // `build`.
   int Run(const CLI::App& app) const;
+  // The options and --rows of the parsed command, after the checks of Run()
+  // (a usage error is InvalidArgument).
+  [[nodiscard]] absl::Status Parsed(BuildOptions* options, uint64_t* rows) const;
+  CLI::App* command() const { return cmd_; }
 
  private:
   CLI::App* cmd_ = nullptr;

@@ -258,7 +258,8 @@ std::vector<FeatureDescription> ExampleEncoder::Features() const {
 }
 
 absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<const std::string_view> payloads,
-                                       std::string* out) const {
+                                       std::string* out, Trust trust) const {
+  const bool trusted = trust == Trust::kOwnSegments;
   using Source = OutputFeature::Source;
   const ColumnSpec& key_column = schema_[key_index_];
   SegmentInfo info;
@@ -302,8 +303,21 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
       }
       const std::string_view seg = rest.substr(0, len);
       rest.remove_prefix(len);
-      const char* error;
-      if (c.list_depth > 1) {
+      const char* error = nullptr;
+      if (trusted && c.list_depth == 0) {
+        info.header = 0;
+        info.count = 1;
+      } else if (trusted && c.list_depth == 1) {
+        // The element count; the elements are what the converter wrote.
+        std::string_view s = seg;
+        uint64_t count = 0;
+        if (!GetVarint64(&s, &count)) {
+          error = "list segment has no element count";
+        } else {
+          info.header = seg.size() - s.size();
+          info.count = count;
+        }
+      } else if (c.list_depth > 1) {
         error = CheckListSegment(c.type, c.list_depth, seg, &info,
                                  bounds + m * nested_bounds_ + nested_slots_[next_nested++].second);
       } else {

@@ -51,14 +51,45 @@ KeyCollector::KeyCollector(Env* env, std::string path, bool int_keys, int bits, 
 
 KeyCollector::~KeyCollector() = default;
 
+void IntKeySet::Grow() {
+  std::vector<uint64_t> old;
+  old.swap(slots_);
+  const size_t capacity = old.empty() ? 1024 : 2 * old.size();
+  slots_.assign(capacity, 0);
+  shift_ = 64 - __builtin_ctzll(capacity);
+  const size_t mask = capacity - 1;
+  for (uint64_t v : old) {
+    if (v == 0) continue;
+    size_t i = Slot(v);
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = v;
+  }
+}
+
+void IntKeySet::AppendTo(std::vector<uint64_t>* out) const {
+  out->reserve(out->size() + size());
+  if (has_zero_) out->push_back(0);
+  for (uint64_t v : slots_)
+    if (v != 0) out->push_back(v);
+}
+
+void IntKeySet::Clear() {
+  std::vector<uint64_t>().swap(slots_);
+  shift_ = 64;
+  size_ = 0;
+  has_zero_ = false;
+}
+
 absl::Status KeyCollector::Flush() {
+  InsertPending();
   std::vector<std::string> storage;
   std::vector<std::string_view> sorted;
   for (size_t p = 0; p < blocks_.size(); ++p) {
     storage.clear();
     sorted.clear();
     if (int_keys_) {
-      std::vector<uint64_t> v(ints_[p].begin(), ints_[p].end());
+      std::vector<uint64_t> v;
+      ints_[p].AppendTo(&v);
       if (v.empty()) continue;
       std::sort(v.begin(), v.end());
       storage.resize(v.size());
@@ -66,7 +97,7 @@ absl::Status KeyCollector::Flush() {
         storage[i].resize(8);
         StoreBigEndian64(v[i], storage[i].data());
       }
-      absl::flat_hash_set<uint64_t>().swap(ints_[p]);
+      ints_[p].Clear();
     } else {
       if (strings_[p].empty()) continue;
       storage.reserve(strings_[p].size());
@@ -79,7 +110,8 @@ absl::Status KeyCollector::Flush() {
     }
     sorted.assign(storage.begin(), storage.end());
     if (!writer_) {
-      ASSIGN_OR_RETURN(writer_, SpillWriter::Open(env_, path_));
+      ASSIGN_OR_RETURN(
+          writer_, SpillWriter::Open(env_, path_, /*records=*/false, SpillBlockOptions{SpillCodec::kNone, 0, false}));
     }
     RETURN_IF_ERROR(WriteKeyRun(sorted, writer_.get(), &blocks_[p]));
   }

@@ -21,13 +21,15 @@ void Partition::Absorb(Partition&& other) {
 }
 
 SpillPartitioner::SpillPartitioner(Env* env, std::string path, int bits, size_t buffer_bytes, KeyCollector* keys,
-                                   int shift_bits, uint64_t base_index)
+                                   int shift_bits, uint64_t base_index, SpillBlockOptions options, SpillKeep* keep)
     : env_(env),
+      options_(options),
       path_(std::move(path)),
       bits_(bits),
       shift_bits_(shift_bits),
       buffer_bytes_(buffer_bytes),
       keys_(keys),
+      keep_(keep),
       buffers_(size_t{1} << bits),
       parts_(size_t{1} << bits) {
   for (size_t i = 0; i < parts_.size(); ++i) {
@@ -42,10 +44,25 @@ absl::Status SpillPartitioner::FlushPartition(size_t p) {
   std::string& buf = buffers_[p];
   if (buf.empty()) return absl::OkStatus();
   if (!writer_) {
-    ASSIGN_OR_RETURN(writer_, SpillWriter::Open(env_, path_));
+    ASSIGN_OR_RETURN(writer_, SpillWriter::Open(env_, path_, /*records=*/true, options_));
   }
   BlockRef where;
-  RETURN_IF_ERROR(writer_->AppendBlock(buf, &where));
+  if (keep_ != nullptr && parts_[p].index < keep_->partitions) {
+    auto block = std::make_shared<std::string>();
+    writer_->EncodeBlock(buf, block.get());
+    if (keep_->held.fetch_add(block->size()) + block->size() <= keep_->max_bytes) {
+      block->shrink_to_fit();
+      kept_ += block->size();
+      where = BlockRef{fmt::format("{} (kept in memory)", path_), 0, block->size(), std::move(block)};
+      parts_[p].blocks.push_back(std::move(where));
+      buf.clear();
+      return absl::OkStatus();
+    }
+    keep_->held.fetch_sub(block->size());
+    RETURN_IF_ERROR(writer_->AppendEncodedBlock(*block, buf.size(), &where));
+  } else {
+    RETURN_IF_ERROR(writer_->AppendBlock(buf, &where));
+  }
   parts_[p].blocks.push_back(std::move(where));
   buf.clear();
   return absl::OkStatus();
@@ -77,8 +94,9 @@ absl::StatusOr<std::vector<Partition>> SpillPartitioner::Finish() {
 
 absl::StatusOr<std::vector<Partition>> SplitPartition(Env* env, const Partition& partition, int extra_bits,
                                                       const std::string& path, size_t buffer_bytes,
-                                                      const KeyHasher& hasher) {
-  SpillPartitioner sub(env, path, extra_bits, buffer_bytes, nullptr, partition.bits, partition.index << extra_bits);
+                                                      const KeyHasher& hasher, SpillBlockOptions options) {
+  SpillPartitioner sub(env, path, extra_bits, buffer_bytes, nullptr, partition.bits, partition.index << extra_bits,
+                       options);
   auto add_all = [&](std::string_view data) -> absl::Status {
     size_t pos = 0;
     while (pos < data.size()) {
@@ -90,9 +108,10 @@ absl::StatusOr<std::vector<Partition>> SplitPartition(Env* env, const Partition&
   };
   RETURN_IF_ERROR(add_all(partition.data));
   std::string buffer;
+  SpillReadScratch scratch;
   for (const BlockRef& b : partition.blocks) {
     size_t used = 0;
-    RETURN_IF_ERROR(ReadSpillBlocksInto(env, std::span<const BlockRef>(&b, 1), &buffer, &used));
+    RETURN_IF_ERROR(ReadSpillBlocksInto(env, std::span<const BlockRef>(&b, 1), &buffer, &used, &scratch));
     RETURN_IF_ERROR(add_all(std::string_view(buffer.data(), used)));
   }
   return sub.Finish();

@@ -42,15 +42,27 @@ struct Partition {
   void Absorb(Partition&& other);
 };
 
+// Spill blocks kept in memory instead of written, shared by the partitioners
+// of a map task's scan threads: blocks of partitions below `partitions`, as
+// long as all of them together hold at most `max_bytes`. The reduce reads the
+// partitions in index order, so the kept ones are the first it frees.
+struct SpillKeep {
+  uint64_t partitions = 0;
+  uint64_t max_bytes = 0;
+  std::atomic<uint64_t> held{0};
+};
+
 class SpillPartitioner final : public RecordSink {
  public:
   // Blocks go to the file at `path` (created on the first block; its folder
   // must exist). `buffer_bytes` is the per-partition buffer. `keys` (may be
   // null; not owned) receives the key of every record added. The partition
   // of a record is taken from its hash after skipping `shift_bits` bits
-  // (re-splitting), and numbered from `base_index`. REQUIRES: bits <= 20.
+  // (re-splitting), and numbered from `base_index`. Blocks are encoded with
+  // `options`. REQUIRES: bits <= 20.
   SpillPartitioner(Env* env, std::string path, int bits, size_t buffer_bytes, KeyCollector* keys = nullptr,
-                   int shift_bits = 0, uint64_t base_index = 0);
+                   int shift_bits = 0, uint64_t base_index = 0, SpillBlockOptions options = {},
+                   SpillKeep* keep = nullptr);
   ~SpillPartitioner() override;
 
   absl::Status Add(uint64_t key_hash, std::string_view record) override;
@@ -60,16 +72,21 @@ class SpillPartitioner final : public RecordSink {
   [[nodiscard]] absl::StatusOr<std::vector<Partition>> Finish();
 
   uint64_t bytes_written() const { return writer_ ? writer_->bytes_written() : 0; }
+  // Bytes of the blocks kept in memory (`keep`).
+  uint64_t bytes_kept() const { return kept_; }
 
  private:
   absl::Status FlushPartition(size_t p);
 
   Env* env_;
+  SpillBlockOptions options_;
   std::string path_;
   int bits_;
   int shift_bits_;
   size_t buffer_bytes_;
   KeyCollector* keys_;
+  SpillKeep* keep_;
+  uint64_t kept_ = 0;
   std::unique_ptr<SpillWriter> writer_;
   std::vector<std::string> buffers_;
   std::vector<Partition> parts_;
@@ -81,7 +98,8 @@ class SpillPartitioner final : public RecordSink {
 // empty ones included) is in hash order; key runs are not kept.
 [[nodiscard]] absl::StatusOr<std::vector<Partition>> SplitPartition(Env* env, const Partition& partition,
                                                                     int extra_bits, const std::string& path,
-                                                                    size_t buffer_bytes, const KeyHasher& hasher);
+                                                                    size_t buffer_bytes, const KeyHasher& hasher,
+                                                                    SpillBlockOptions options = {});
 
 class MemoryPartitioner final : public RecordSink {
  public:

@@ -124,6 +124,10 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
   ctx.monitor = monitor;
   ctx.memory_limit = options.memory_limit_bytes;
   ctx.workers = WorkersWithin(options.EffectiveWorkers(), options.memory_limit_bytes);
+  // The reduce runs in this process: the map may keep the spill blocks of its
+  // first partitions in memory (docs/design.md, memory budget).
+  ctx.spill_keep_bytes =
+      options.memory_limit_bytes > kBaseReserve ? (options.memory_limit_bytes - kBaseReserve) / 6 : 0;
   summary.strategy = StrategyName(options.strategy);
   summary.workers = ctx.workers;
   summary.workers_requested = options.EffectiveWorkers();
@@ -156,6 +160,7 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
   ASSIGN_OR_RETURN(MapResult map, RunMap(plan, 0, schema, MapModeFor(options.strategy), ctx.temp_dir, db.get(), ctx));
   db.reset();  // DuckDB is done: give its memory back before grouping
   summary.spill_bytes = map.spill_bytes;
+  summary.spill_kept_bytes = map.spill_kept_bytes;
   clock.End("map");
 
   // split
@@ -219,7 +224,8 @@ std::string FormatSummary(const BuildSummary& s) {
   out +=
       fmt::format(", memory limit {}, peak RSS {}", FormatBytes(s.memory_limit_bytes), FormatBytes(s.peak_rss_bytes));
   if (s.partitions > 0) out += fmt::format(", {} partition(s)", s.partitions);
-  if (s.spill_bytes > 0) out += fmt::format(", spilled {}", FormatBytes(s.spill_bytes));
+  if (s.spill_bytes > 0 || s.spill_kept_bytes > 0) out += fmt::format(", spilled {}", FormatBytes(s.spill_bytes));
+  if (s.spill_kept_bytes > 0) out += fmt::format(", kept {} in memory", FormatBytes(s.spill_kept_bytes));
   out += fmt::format("\n  output: {}\n", s.output_dir);
   return out;
 }

@@ -72,29 +72,45 @@ absl::StatusOr<std::string> InspectDataset(Env* env, const std::string& dir) {
   const Json& split = meta["split"];
   out += fmt::format("  split: test fraction {}, seed {}\n", split.value("test_fraction", 0.0),
                      split.value("seed", uint64_t{0}));
-  out += fmt::format("  {:<6}{:>10}{:>14}{:>26} {:>22}{:>8}{:>12}\n", "split", "rows", "measurements",
-                     "row bytes min/mean/max", "meas./row min/mean/max", "shards", "size");
+  // The table's columns are as wide as their widest cell, whatever the numbers.
+  std::vector<std::vector<std::string>> table = {
+      {"split", "rows", "measurements", "row bytes min/mean/max", "meas./row min/mean/max", "shards", "size"}};
   uint64_t total_rows = 0, total_meas = 0, total_bytes = 0;
   for (const char* name : {"train", "test"}) {
     const Json& s = meta["splits"][name];
     const uint64_t rows = s.value("rows", uint64_t{0});
     const Json& rb = s["row_bytes"];
     const Json& mr = s["measurements_per_row"];
-    out += fmt::format(
-        "  {:<6}{:>10}{:>14}{:>26} {:>22}{:>8}{:>12}\n", name, rows, s.value("measurements", uint64_t{0}),
-        fmt::format("{}/{}/{}", rb.value("min", uint64_t{0}), Mean(rb.value("total", uint64_t{0}), rows),
-                    rb.value("max", uint64_t{0})),
-        fmt::format("{}/{:.1f}/{}", mr.value("min", uint64_t{0}), mr.value("mean", 0.0), mr.value("max", uint64_t{0})),
-        s["shards"].size(), FormatBytes(s.value("file_bytes", uint64_t{0})));
+    table.push_back(
+        {name, std::to_string(rows), std::to_string(s.value("measurements", uint64_t{0})),
+         fmt::format("{}/{}/{}", rb.value("min", uint64_t{0}), Mean(rb.value("total", uint64_t{0}), rows),
+                     rb.value("max", uint64_t{0})),
+         fmt::format("{}/{:.1f}/{}", mr.value("min", uint64_t{0}), mr.value("mean", 0.0), mr.value("max", uint64_t{0})),
+         std::to_string(s["shards"].size()), FormatBytes(s.value("file_bytes", uint64_t{0}))});
     total_rows += rows;
     total_meas += s.value("measurements", uint64_t{0});
     total_bytes += s.value("file_bytes", uint64_t{0});
   }
-  out += fmt::format("  {:<6}{:>10}{:>14}{:>26} {:>22}{:>8}{:>12}\n", "total", total_rows, total_meas, "", "", "",
-                     FormatBytes(total_bytes));
+  table.push_back(
+      {"total", std::to_string(total_rows), std::to_string(total_meas), "", "", "", FormatBytes(total_bytes)});
+  std::vector<size_t> width(table[0].size(), 0);
+  for (const auto& row : table)
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  for (const auto& row : table) {
+    std::string line = fmt::format("  {:<{}}", row[0], width[0]);
+    for (size_t c = 1; c < row.size(); ++c) line += fmt::format("  {:>{}}", row[c], width[c]);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
   out += fmt::format("  features ({}):\n", meta["features"].size());
+  size_t name_width = 0, dtype_width = 0;
   for (const Json& f : meta["features"]) {
-    out += fmt::format("    {:<32} {:<8} {}\n", f.value("name", "?"), f.value("dtype", "?"), f.value("kind", "?"));
+    name_width = std::max(name_width, f.value("name", "?").size());
+    dtype_width = std::max(dtype_width, f.value("dtype", "?").size());
+  }
+  for (const Json& f : meta["features"]) {
+    out += fmt::format("    {:<{}}  {:<{}}  {}\n", f.value("name", "?"), name_width, f.value("dtype", "?"), dtype_width,
+                       f.value("kind", "?"));
   }
   out += "  shards:\n";
   for (const char* name : {"train", "test"}) {
@@ -236,6 +252,51 @@ absl::Status CatFile(Env* env, const std::string& path, const CatOptions& option
     *out += DecodedExampleToJson(*ex, json);
     *out += "\n";
   }
+  return absl::OkStatus();
+}
+
+absl::Status CatDataset(Env* env, const std::string& dir, const std::string& split, const CatOptions& options,
+                        std::string* out) {
+  if (!split.empty() && split != "train" && split != "test")
+    return absl::InvalidArgumentError(fmt::format("--split '{}': expected train or test", split));
+  ASSIGN_OR_RETURN(Json meta, ReadMetadata(env, dir));
+  const std::string meta_path = dir + "/" + kMetadataFileName;
+  std::vector<std::string> files;
+  for (const char* name : {"train", "test"}) {
+    if (!split.empty() && split != name) continue;
+    const Json& splits = meta["splits"];
+    if (!splits.is_object() || !splits.contains(name)) continue;
+    const Json& s = splits[name];
+    if (!s.is_object() || !s.contains("shards") || !s["shards"].is_array())
+      return absl::DataLossError(
+          fmt::format("'{}' is not valid proberows metadata (splits.{}.shards)", meta_path, name));
+    for (const Json& sh : s["shards"]) {
+      if (!sh.is_object() || !sh.contains("file") || !sh["file"].is_string())
+        return absl::DataLossError(fmt::format("'{}' is not valid proberows metadata (a shard's file)", meta_path));
+      files.push_back(dir + "/" + sh["file"].get<std::string>());
+    }
+  }
+  // --index and --limit count rows over the shards one after the other.
+  uint64_t skip = options.index, left = options.limit, seen = 0;
+  for (const std::string& file : files) {
+    if (options.limit != 0 && left == 0) break;
+    ASSIGN_OR_RETURN(std::unique_ptr<ArrayRecordReader> reader, ArrayRecordReader::Open(env, file));
+    const uint64_t n = reader->num_records();
+    seen += n;
+    if (skip >= n) {
+      skip -= n;
+      continue;
+    }
+    CatOptions one = options;
+    one.index = skip;
+    one.limit = options.limit == 0 ? 0 : std::min(left, n - skip);
+    skip = 0;
+    RETURN_IF_ERROR(CatFile(env, file, one, out));
+    if (options.limit != 0) left -= one.limit;
+  }
+  if (skip > 0)
+    return absl::OutOfRangeError(fmt::format("--index {} is past the end of '{}' ({} rows{})", options.index, dir, seen,
+                                             split.empty() ? "" : " in " + split));
   return absl::OkStatus();
 }
 

@@ -44,7 +44,7 @@ class CountingPartitioner final : public RecordSink {
 class MapSinks final : public ScanSinks {
  public:
   MapSinks(Env* env, std::string dir, MapMode mode, bool int_keys, int bits, uint64_t spill_buffer, uint64_t key_memory,
-           uint64_t memory_max)
+           uint64_t memory_max, SpillKeep* keep)
       : env_(env),
         dir_(std::move(dir)),
         mode_(mode),
@@ -52,7 +52,8 @@ class MapSinks final : public ScanSinks {
         bits_(bits),
         spill_buffer_(spill_buffer),
         key_memory_(key_memory),
-        memory_max_(memory_max) {}
+        memory_max_(memory_max),
+        keep_(keep) {}
 
   absl::StatusOr<RecordSink*> NewSink(int t) override {
     keys_.push_back(
@@ -61,7 +62,8 @@ class MapSinks final : public ScanSinks {
     switch (mode_) {
       case MapMode::kSpill:
         spill_.push_back(
-            std::make_unique<SpillPartitioner>(env_, fmt::format("{}/t{}.spill", dir_, t), bits_, spill_buffer_, keys));
+            std::make_unique<SpillPartitioner>(env_, fmt::format("{}/t{}.spill", dir_, t), bits_, spill_buffer_, keys,
+                                               /*shift_bits=*/0, /*base_index=*/0, SpillBlockOptions(), keep_));
         return spill_.back().get();
       case MapMode::kMemory:
         memory_.push_back(std::make_unique<MemoryPartitioner>(bits_, memory_max_, &memory_held_, keys));
@@ -86,6 +88,7 @@ class MapSinks final : public ScanSinks {
     for (auto& s : spill_) {
       ASSIGN_OR_RETURN(std::vector<Partition> parts, s->Finish());
       result->spill_bytes += s->bytes_written();
+      result->spill_kept_bytes += s->bytes_kept();
       merge(std::move(parts));
       s.reset();
     }
@@ -120,6 +123,7 @@ class MapSinks final : public ScanSinks {
   uint64_t spill_buffer_;
   uint64_t key_memory_;
   uint64_t memory_max_;
+  SpillKeep* keep_;
   std::vector<std::unique_ptr<KeyCollector>> keys_;
   std::vector<std::unique_ptr<SpillPartitioner>> spill_;
   std::vector<std::unique_ptr<MemoryPartitioner>> memory_;
@@ -194,7 +198,18 @@ absl::StatusOr<MapResult> RunMap(const BuildPlan& plan, int task, const SourceSc
     memory_max = static_cast<uint64_t>(static_cast<double>(usable) / 1.3);
   }
 
-  MapSinks sinks(ctx.env, out_dir, mode, !schema.key_is_string, bits, spill_buffer, key_memory, memory_max);
+  // Spill blocks of the first partitions kept in memory (build): as many
+  // partitions as the budget holds at about 2x compression.
+  SpillKeep keep;
+  if (mode == MapMode::kSpill && ctx.spill_keep_bytes > 0) {
+    const double partition_bytes =
+        plan.record_bytes * static_cast<double>(expected_rows) / static_cast<double>(uint64_t{1} << bits);
+    keep.max_bytes = ctx.spill_keep_bytes;
+    keep.partitions =
+        partition_bytes > 0 ? static_cast<uint64_t>(static_cast<double>(keep.max_bytes) / (partition_bytes / 2)) : 0;
+  }
+  MapSinks sinks(ctx.env, out_dir, mode, !schema.key_is_string, bits, spill_buffer, key_memory, memory_max,
+                 keep.partitions > 0 ? &keep : nullptr);
   if (!from.empty()) {
     SourceSchema scan = schema;
     scan.select_sql = schema.SelectFrom(from);

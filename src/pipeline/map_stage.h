@@ -37,6 +37,7 @@ struct MapResult {
   std::vector<Partition> partitions;  // 2^plan.partition_bits, index order
   std::vector<std::string> files;     // every file written (spill and key files)
   uint64_t spill_bytes = 0;           // bytes of spill files
+  uint64_t spill_kept_bytes = 0;      // bytes of spill blocks kept in memory instead (TaskContext::spill_keep_bytes)
   uint64_t key_bytes = 0;             // bytes of key files
   uint64_t bytes_read = 0;            // bytes the process read while scanning
   int key_flushes = 0;                // key sets written out early for memory

@@ -40,6 +40,7 @@ int CeilLog2(uint64_t n) {
 // cost more in page faults than the work done in them).
 struct GroupWork {
   std::string spilled;  // spill blocks' records (only the first `used` bytes)
+  SpillReadScratch read;
   EncodedRows rows;
   GroupScratch scratch;
   // The statistics of `rows` (every row counted as train), gathered on the
@@ -152,7 +153,9 @@ absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder
           std::string_view data = task->part.data;
           if (!task->part.blocks.empty()) {
             size_t used = 0;
-            st = ReadSpillBlocksInto(env, task->part.blocks, &w.spilled, &used);
+            if (w.spilled.size() < task->part.bytes) w.spilled.resize(task->part.bytes);
+            st = ReadSpillBlocksInto(env, task->part.blocks, &w.spilled, &used, &w.read);
+            task->part.blocks.clear();  // blocks kept in memory are freed here
             data = std::string_view(w.spilled.data(), used);
           }
           if (w.rows.data.capacity() < data.size()) w.rows.data.reserve(data.size());

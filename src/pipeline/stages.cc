@@ -385,15 +385,17 @@ absl::StatusOr<std::string> WorkStatus(const std::string& work_dir, bool* done, 
     }
     out += fmt::format("  {:<24} {}\n", what, state);
   };
+  // Tasks are named as the stage commands name them ("map 0/3", the task
+  // `proberows map -w W 0/3` runs and prints).
   for (int i = 0; i < plan.map_tasks; ++i) {
     const std::string name = WorkFolder::TaskName("map", i, plan.map_tasks);
-    line(name, wf.LoadMap(plan, i).status(), name + ".json");
+    line(fmt::format("map {}/{}", i, plan.map_tasks), wf.LoadMap(plan, i).status(), name + ".json");
   }
   line("split", wf.LoadSplit(plan).status(), "split.json");
   for (int j = 0; j < plan.reduce_tasks; ++j) {
     const std::string name = WorkFolder::TaskName("reduce", j, plan.reduce_tasks);
     std::string dir;
-    line(name, wf.LoadReduce(plan, j, &dir).status(), name + ".json");
+    line(fmt::format("reduce {}/{}", j, plan.reduce_tasks), wf.LoadReduce(plan, j, &dir).status(), name + ".json");
   }
   if (done != nullptr) *done = published;
   out += fmt::format("  {:<24} {}\n", "finalize", published ? "done: output published" : "not done");

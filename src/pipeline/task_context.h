@@ -25,6 +25,11 @@ struct TaskContext {
   uint64_t memory_limit = 2ull << 30;
   std::string temp_dir;             // private scratch folder; exists
   BuildMonitor* monitor = nullptr;  // may be null
+  // A map task whose reduce runs in the same process (`build`) may keep the
+  // spill blocks of its first partitions in memory, encoded, up to this many
+  // bytes, instead of writing them (group/partitioner.h). 0: write them all
+  // (every distributed map task).
+  uint64_t spill_keep_bytes = 0;
 
   // kCancelled once the monitor asks to stop.
   absl::Status Cancelled() const {

@@ -15,7 +15,7 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr const char* kMapFormat = "proberows-map/1";
+constexpr const char* kMapFormat = "proberows-map/2";  // 2: spill blocks of docs/spill-format.md "PRS2"
 constexpr const char* kSplitFormat = "proberows-split/1";
 constexpr const char* kReduceFormat = "proberows-reduce/1";
 
@@ -228,7 +228,8 @@ absl::StatusOr<MapResult> WorkFolder::LoadMap(const BuildPlan& plan, int task) c
     auto blocks = [&](const Json& list) {
       std::vector<BlockRef> out;
       for (const Json& b : list)
-        out.push_back(BlockRef{paths.at(b.at(0).get<size_t>()), b.at(1).get<uint64_t>(), b.at(2).get<uint64_t>()});
+        out.push_back(
+            BlockRef{paths.at(b.at(0).get<size_t>()), b.at(1).get<uint64_t>(), b.at(2).get<uint64_t>(), nullptr});
       return out;
     };
     r.partitions.resize(size_t{1} << plan.partition_bits);

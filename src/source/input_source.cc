@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "absl/strings/str_join.h"
+#include "source/feature_names.h"
 #include "source/json_types.h"
 #include "source/key_codec.h"
 #include "source/presets.h"
@@ -496,6 +497,15 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
   for (size_t i = 1; i < exprs.size(); ++i) select += fmt::format(", {} AS c{}", exprs[i], i);
   schema.select_list = select;
   schema.select_sql = schema.SelectFrom(schema.from_clause);
+  // Names TFDS cannot hold (" lts"): refused with the rename to use; the
+  // schema report (problems_out) lists them itself (source/feature_names.h).
+  if (problems_out == nullptr) {
+    const std::vector<std::string> bad = FeatureNameProblems(schema, options.inputs.empty() ? "" : options.inputs[0]);
+    if (bad.size() == 1) return absl::InvalidArgumentError(bad[0]);
+    if (!bad.empty())
+      return absl::InvalidArgumentError(
+          fmt::format("{} feature names TFDS cannot hold: {}", bad.size(), absl::StrJoin(bad, "; ")));
+  }
   return schema;
 }
 

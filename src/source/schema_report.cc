@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "source/duckdb_handle.h"
+#include "source/feature_names.h"
 #include "source/input_source.h"
 #include "source/null_census.h"
 #include "util/status_macros.h"
@@ -72,6 +73,11 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
                      max_rows > 0 ? fmt::format("looked at (--rows {})", max_rows) : "read");
   out += fmt::format("one row per '{}', measurements ordered by '{}'\n", schema.columns[0].name,
                      schema.order_index >= 0 ? schema.columns[schema.order_index].name : "?");
+  report.input = input;
+  report.preset = schema.preset;
+  report.rows = rows;
+  report.key_column = schema.columns[0].name;
+  report.order_column = schema.order_index >= 0 ? schema.columns[schema.order_index].name : "";
 
   // Per column: its values' NULLs; lists are counted under the column or
   // field that holds them.
@@ -109,6 +115,7 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
     }
     out += fmt::format("  {:<{}}  {:<7}  {:<26}  {:<22}  {}\n", c.name, width, DtypeName(c),
                        Layout(c, schema.order_index, i), c.input_type, nulls);
+    report.columns.push_back({c.name, DtypeName(c), Layout(c, schema.order_index, i), c.input_type, nulls});
   }
 
   // Everything that would stop the build, each with its fix.
@@ -141,6 +148,9 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
           n.column));
     }
   }
+  // Feature names TFDS cannot hold (source/feature_names.h).
+  for (std::string& line : FeatureNameProblems(schema, options.inputs.empty() ? "" : options.inputs[0]))
+    lines.push_back(std::move(line));
   // Static columns: one value per key, else the build stops.
   std::vector<size_t> statics;
   for (size_t i = 0; i < schema.columns.size(); ++i)
@@ -177,6 +187,7 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
     }
   }
   report.problems = lines.size();
+  report.problem_lines = lines;
   if (lines.empty()) {
     out += "problems: none; the build can run\n";
   } else {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proberows/build_options.h"
@@ -17,6 +18,21 @@ namespace proberows {
 struct SchemaReport {
   std::string text;     // the report, for stdout
   size_t problems = 0;  // columns (or NULLs) that would stop the build
+
+  // The same as data (Python's proberows.schema()).
+  struct Column {
+    std::string name;        // the feature name (a ragged x: x/ragged_flat_values, ...)
+    std::string dtype;       // int64, float32, bytes or bool
+    std::string layout;      // "per row (key)", "per measurement", "ragged, 1 level", ...
+    std::string input_type;  // the input's (DuckDB) type
+    std::string nulls;       // "none", "3 of 10 rows -> NaN", ...
+  };
+  std::string input;  // "2 parquet file(s)", "the --sql query"
+  std::string preset;
+  uint64_t rows = 0;  // rows read (or looked at, with max_rows)
+  std::string key_column, order_column;
+  std::vector<Column> columns;
+  std::vector<std::string> problem_lines;  // each problem with its fix, as the text lists them
 };
 
 // Describes the input of `options` (only the input and column flags
