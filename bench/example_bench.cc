@@ -8,14 +8,19 @@
 // input; for BM_BuildPayloads, payload bytes produced).
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
 
 #include "example/segment.h"
+#include "proberows/array_record_reader.h"
+#include "proberows/env.h"
 #include "proberows/example.h"
+#include "stats/dataset_stats.h"
 
 namespace proberows {
 namespace {
@@ -165,6 +170,55 @@ void BM_DecodeExample(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_DecodeExample);
+
+// The statistics the dataset writer gathers per row (stats/dataset_stats.h):
+// one parse of the encoded row, every value into its feature's statistics.
+void BM_StatisticsAddRow(benchmark::State& state) {
+  const ExampleEncoder enc = MakeEncoder();
+  const Row row = MakeRow();
+  std::string bytes;
+  if (!enc.EncodeRow(row.key, row.views, &bytes).ok()) std::abort();
+  DatasetStatistics stats(enc.Features(), "timestamp");
+  for (auto _ : state) {
+    if (!stats.AddRow(false, bytes, kMeasurements).ok()) std::abort();
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes.size()));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StatisticsAddRow);
+
+// The same on real rows: the first 20,000 rows of a built dataset's first
+// train shard, e.g. the 20M benchmark dataset's (skipped unless
+// PROBEROWS_STATS_BENCH_DIR names a build output folder):
+//   PROBEROWS_STATS_BENCH_DIR=/path/to/out ./example_bench --benchmark_filter=Statistics
+void BM_StatisticsAddRowFromShard(benchmark::State& state) {
+  const char* dir = std::getenv("PROBEROWS_STATS_BENCH_DIR");
+  if (dir == nullptr) {
+    state.SkipWithError("PROBEROWS_STATS_BENCH_DIR is not set");
+    return;
+  }
+  std::ifstream meta_file(std::string(dir) + "/proberows.json");
+  const nlohmann::json meta = nlohmann::json::parse(meta_file);
+  std::vector<FeatureDescription> features;
+  for (const auto& f : meta.at("features"))
+    features.push_back(FeatureDescription{f.at("name"), f.at("dtype"), f.at("kind"), f.value("column", ""), 0});
+  const std::string shard = meta.at("splits").at("train").at("shards").at(0).at("file").get<std::string>();
+  auto reader = ArrayRecordReader::Open(Env::Default(), std::string(dir) + "/" + shard);
+  if (!reader.ok()) std::abort();
+  std::vector<std::string> rows;
+  for (uint64_t i = 0; i < std::min<uint64_t>(20000, (*reader)->num_records()); ++i) {
+    rows.emplace_back();
+    if (!(*reader)->ReadRecord(i, &rows.back()).ok()) std::abort();
+  }
+  DatasetStatistics stats(features, meta.value("order_by", ""));
+  size_t i = 0;
+  for (auto _ : state) {
+    if (!stats.AddRow(false, rows[i], 26).ok()) std::abort();
+    if (++i == rows.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StatisticsAddRowFromShard);
 
 }  // namespace
 }  // namespace proberows

@@ -3,7 +3,11 @@
 #   * Debian packages (compilers, libraries, test tools, and the Dask and
 #     Slurm engines the distributed-build tests start: distributed/),
 #   * DuckDB 1.4.4 (libduckdb.so + matching duckdb.h) from the npm registry,
-#     pinned by version and sha256, unpacked into third_party/duckdb.
+#     pinned by version and sha256, unpacked into third_party/duckdb,
+#   * Chart.js (inlined into `proberows report` pages at build time) and
+#     playwright-core (drives Debian's chromium in the report's browser test),
+#     from the npm registry, pinned by version and sha256, into
+#     third_party/chartjs and third_party/node_modules.
 # Idempotent: a second run checks and returns in about a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +24,7 @@ APT_PACKAGES=(
   python3-distributed slurm-wlm munge
   zstd bzip2 lbzip2  # tests compress inputs (tests/input_formats_test.cc)
   libsimdjson-dev libbz2-dev liblz4-dev
+  chromium fonts-dejavu-core  # the report's browser test (tests/report_browser_test.mjs)
 )
 
 missing=()
@@ -75,4 +80,30 @@ if [ ! -f "$STAMP" ]; then
   tar -xzf "$dl/$HDR_TGZ" -C "$DEST/include" --strip-components=5 package/src/duckdb/src/include/duckdb.h
   touch "$STAMP"
 fi
-echo "setup: ok (DuckDB $DUCKDB_VERSION in $DEST)"
+# Chart.js for `proberows report` (CMake embeds dist/chart.umd.min.js and
+# checks its sha256 too) and playwright-core for its browser test. Both are
+# single packages without dependencies.
+npm_fetch() {  # npm_fetch PKG TGZ SHA256 DEST: unpack the package into DEST
+  local dl=third_party/.download stamp="$4/.installed-$3"
+  [ -f "$stamp" ] && return 0
+  mkdir -p "$dl"
+  if [ ! -f "$dl/$2" ] || ! echo "$3  $dl/$2" | sha256sum -c --status; then
+    rm -f "$dl/$2"
+    echo "setup: fetching $1 from the npm registry"
+    (cd "$dl" && npm pack --silent "$1" >/dev/null)
+  fi
+  if ! echo "$3  $dl/$2" | sha256sum -c --status; then
+    echo "setup: checksum mismatch for $2 (expected sha256 $3)" >&2
+    exit 1
+  fi
+  rm -rf "$4"
+  mkdir -p "$4"
+  tar -xzf "$dl/$2" -C "$4" --strip-components=1
+  touch "$stamp"
+}
+npm_fetch chart.js@4.6.1 chart.js-4.6.1.tgz 9345dacdf4bb4c5d40321f4b9aafab6fe676d37a534fc0bc2d17c4c4e29c4f00 \
+  third_party/chartjs
+npm_fetch playwright-core@1.64.1 playwright-core-1.64.1.tgz \
+  3af03703c967c95037454f2283f709d53ce804a4776d4219d319f5bbcc2a0185 third_party/node_modules/playwright-core
+
+echo "setup: ok (DuckDB $DUCKDB_VERSION in $DEST, Chart.js 4.6.1, playwright-core 1.64.1)"

@@ -17,6 +17,20 @@ namespace proberows {
 // each shard's record count read from the file itself).
 [[nodiscard]] absl::StatusOr<std::string> InspectDataset(Env* env, const std::string& dir);
 
+// `inspect --stats`: the per-feature statistics of every split (from
+// dataset_info.json's TFDS statistics) and the per-row histograms (from
+// proberows.json), as text.
+[[nodiscard]] absl::StatusOr<std::string> InspectStatistics(Env* env, const std::string& dir);
+
+// `proberows report`: one self-contained HTML page (no network needed to
+// view it: Chart.js is inlined) about the dataset in `dir`: splits and
+// counts, measurements-per-row, row-size and order-span histograms, time
+// coverage, per-feature missing rates and value distributions, train and
+// test side by side, in a light and a dark theme. Reads proberows.json and
+// dataset_info.json only; FailedPrecondition for a folder written without
+// statistics (by an older proberows).
+[[nodiscard]] absl::StatusOr<std::string> RenderReport(Env* env, const std::string& dir);
+
 struct CatOptions {
   uint64_t index = 0;   // first record
   uint64_t limit = 10;  // records to print (0: all from index on)

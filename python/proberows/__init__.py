@@ -156,6 +156,31 @@ class Dataset(_proberows.Reader):
         self._split = split
         self._identity = identity
 
+    @property
+    def statistics(self):
+        """This split's statistics as TFDS keeps them: dataset_info.json's
+        `splits[].statistics`, tensorflow_metadata's DatasetFeatureStatistics in
+        its JSON form (a dict: "numExamples", "features": [{"name", "type",
+        "numStats" or "stringStats", ...}], int64 counts as strings). Only for a
+        Dataset opened on an output folder; see docs/output-format.md."""
+        if not isinstance(self._source, str) or not os.path.isdir(self._source):
+            raise InvalidArgumentError("statistics need a Dataset opened on an output folder, not shard files")
+        info_path = os.path.join(self._source, "dataset_info.json")
+        try:
+            with builtins.open(info_path, "rb") as f:
+                splits = json.loads(f.read())["splits"]
+        except FileNotFoundError:
+            raise NotFoundError(f"'{info_path}' is missing") from None
+        except (ValueError, KeyError, TypeError):
+            raise DataLossError(f"'{info_path}' is not valid TFDS metadata") from None
+        for split in splits:
+            if split.get("name") == self._split:
+                if "statistics" not in split:
+                    raise FailedPreconditionError(
+                        f"'{info_path}' has no statistics (written by an older proberows); rebuild the dataset")
+                return split["statistics"]
+        raise InvalidArgumentError(f"split '{self._split}' is not in '{info_path}'")
+
     def __iter__(self):
         step = 256
         n = len(self)

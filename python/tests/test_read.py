@@ -353,3 +353,21 @@ def test_empty_split(tmp_path):
     with pytest.raises(IndexError):
         test[0]
     assert len(proberows.open(path)) == 1
+
+
+def test_statistics_are_the_tfds_statistics(out):
+    import json
+    import os
+
+    with open(os.path.join(out, "dataset_info.json")) as f:
+        info = {s["name"]: s["statistics"] for s in json.load(f)["splits"]}
+    for split in ("train", "test"):
+        ds = proberows.open(out, split=split)
+        stats = ds.statistics
+        assert stats == info[split]
+        assert int(stats["numExamples"]) == len(ds)
+        by_name = {f["name"]: f for f in stats["features"]}
+        # Every row's key is one value: the key feature's total is the row count.
+        assert int(by_name["prb_id"]["numStats"]["commonStats"]["totNumValues"]) == len(ds)
+    with pytest.raises(proberows.InvalidArgumentError):
+        proberows.open(proberows.open(out).files[0]).statistics

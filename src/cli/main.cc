@@ -88,6 +88,16 @@ int Main(int argc, char** argv) {
   std::string inspect_dir;
   CLI::App* inspect = app.add_subcommand("inspect", "summarize an output folder");
   inspect->add_option("dir", inspect_dir, "output folder")->required();
+  bool inspect_stats = false;
+  inspect->add_flag("--stats", inspect_stats,
+                    "also print each feature's statistics per split and the per-row histograms");
+
+  std::string report_dir;
+  std::string report_out = "report.html";
+  CLI::App* report = app.add_subcommand(
+      "report", "write one self-contained HTML page (charts, statistics, train vs test) about an output folder");
+  report->add_option("dir", report_dir, "output folder")->required();
+  report->add_option("--output,-o", report_out, "the page to write")->capture_default_str();
 
   std::string cat_file;
   CatOptions cat_options;
@@ -173,6 +183,19 @@ int Main(int argc, char** argv) {
     absl::StatusOr<std::string> s = InspectDataset(env, inspect_dir);
     if (!s.ok()) return Fail(s.status());
     std::fputs(s->c_str(), stdout);
+    if (inspect_stats) {
+      absl::StatusOr<std::string> st = InspectStatistics(env, inspect_dir);
+      if (!st.ok()) return Fail(st.status());
+      std::fputs(st->c_str(), stdout);
+    }
+    return 0;
+  }
+  if (report->parsed()) {
+    absl::StatusOr<std::string> page = RenderReport(env, report_dir);
+    if (!page.ok()) return Fail(page.status());
+    if (absl::Status st = WriteStringToFileAtomic(env, *page, report_out); !st.ok())
+      return Fail(Annotate(st, fmt::format("writing '{}'", report_out)));
+    std::printf("wrote %s (%s): open it in a browser\n", report_out.c_str(), FormatBytes(page->size()).c_str());
     return 0;
   }
   if (cat->parsed()) {

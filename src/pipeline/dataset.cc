@@ -2,6 +2,8 @@
 #include "proberows/dataset.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -123,6 +125,112 @@ absl::StatusOr<std::string> InspectDataset(Env* env, const std::string& dir) {
       out += fmt::format("    {}  {} rows, {}, {}\n", file, sh.value("rows", uint64_t{0}),
                          FormatBytes(sh.value("file_bytes", uint64_t{0})), records);
     }
+  }
+  return out;
+}
+
+namespace {
+
+double Num(const Json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return 0;
+  const Json& v = j[key];
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) {
+    const std::string s = v.get<std::string>();
+    if (s == "NaN") return std::nan("");
+    if (s == "Infinity") return HUGE_VAL;
+    if (s == "-Infinity") return -HUGE_VAL;
+    return std::strtod(s.c_str(), nullptr);
+  }
+  return 0;
+}
+
+std::string Short(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  const double a = std::fabs(v);
+  if (a != 0 && (a >= 1e7 || a < 1e-3)) return fmt::format("{:.4g}", v);
+  return fmt::format("{:.6g}", v);
+}
+
+std::string HistogramLine(const Json& buckets) {
+  std::string out;
+  for (const Json& b : buckets)
+    out += fmt::format(" [{}, {}): {}", Short(Num(b, "low")), Short(Num(b, "high")), b.value("count", uint64_t{0}));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> InspectStatistics(Env* env, const std::string& dir) {
+  ASSIGN_OR_RETURN(Json meta, ReadMetadata(env, dir));
+  const std::string info_path = dir + "/dataset_info.json";
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(env, info_path));
+  const Json info = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (info.is_discarded() || !info.contains("splits"))
+    return absl::DataLossError(fmt::format("'{}' is not valid JSON", info_path));
+  std::string out = "  statistics (TFDS DatasetFeatureStatistics in dataset_info.json):\n";
+  out += fmt::format("    {:<30} {:<5} {:>11} {:>8} {:>7} {:>12} {:>12} {:>12} {:>12} {:>9}\n", "feature", "split",
+                     "values", "missing", "NaN", "min", "mean", "std", "max", "distinct");
+  std::map<std::string, std::map<std::string, const Json*>> by_feature;  // name -> split -> stats
+  for (const Json& split : info["splits"]) {
+    if (!split.contains("statistics"))
+      return absl::FailedPreconditionError(
+          fmt::format("'{}' has no statistics (written by an older proberows); rebuild the dataset", info_path));
+    const std::string name = split.value("name", "");
+    const Json& stats = split["statistics"];
+    if (!stats.contains("features")) continue;  // an empty split
+    for (const Json& f : stats["features"]) by_feature[f.value("name", "")][name] = &f;
+  }
+  for (const Json& feature : meta["features"]) {
+    const std::string name = feature.value("name", "");
+    for (const char* split : {"train", "test"}) {
+      const Json* f = by_feature[name][split];
+      if (f == nullptr) continue;
+      const bool numeric = f->contains("numStats");
+      const Json& body = numeric ? (*f)["numStats"] : (*f)["stringStats"];
+      const Json& common = body["commonStats"];
+      const double rows = meta["splits"][split].value("rows", 0.0);
+      const double values = Num(common, "totNumValues");
+      const std::string missing = rows > 0 ? fmt::format("{:.1f}%", 100 * Num(common, "numMissing") / rows) : "-";
+      if (numeric) {
+        const bool has = body.contains("histograms") && body.contains("commonStats") && values > 0;
+        const double nan = has ? Num(body["histograms"][0], "numNan") : 0;
+        out += fmt::format("    {:<30} {:<5} {:>11} {:>8} {:>7} {:>12} {:>12} {:>12} {:>12} {:>9}\n", name, split,
+                           static_cast<uint64_t>(values), missing,
+                           values > 0 ? fmt::format("{:.1f}%", 100 * nan / values) : "-", Short(Num(body, "min")),
+                           Short(Num(body, "mean")), Short(Num(body, "stdDev")), Short(Num(body, "max")), "-");
+      } else {
+        double min_len = 0, max_len = 0, sample = 1;
+        for (const Json& c : f->value("customStats", Json::array())) {
+          if (c.value("name", "") == "min_length") min_len = Num(c, "num");
+          if (c.value("name", "") == "max_length") max_len = Num(c, "num");
+          if (c.value("name", "") == "top_values_sample") sample = Num(c, "num");
+        }
+        std::string top;
+        for (const Json& t : body.value("topValues", Json::array())) {
+          if (top.size() > 60) break;
+          top += fmt::format("{}{} ({})", top.empty() ? "" : ", ", t.value("value", ""),
+                             static_cast<uint64_t>(Num(t, "frequency")));
+        }
+        out += fmt::format("    {:<30} {:<5} {:>11} {:>8} {:>7} {:>12} {:>12} {:>12} {:>12} {:>9}  top: {}\n", name,
+                           split, static_cast<uint64_t>(values), missing, "-", Short(min_len) + " B",
+                           Short(Num(body, "avgLength")) + " B", "-", Short(max_len) + " B",
+                           (sample < 1 ? "~" : "") + std::to_string(static_cast<uint64_t>(Num(body, "unique"))), top);
+      }
+    }
+  }
+  out += "  per row (proberows.json):\n";
+  for (const char* split : {"train", "test"}) {
+    const Json& s = meta["splits"][split];
+    out += fmt::format("    {} measurements per row:{}\n", split,
+                       HistogramLine(s["measurements_per_row"].value("histogram", Json::array())));
+    out += fmt::format("    {} row bytes:{}\n", split, HistogramLine(s["row_bytes"].value("histogram", Json::array())));
+    if (s.contains("order_span"))
+      out += fmt::format("    {} {} span per row: min {}, mean {}, max {};{}\n", split,
+                         s["order_span"].value("feature", ""), Short(Num(s["order_span"], "min")),
+                         Short(Num(s["order_span"], "mean")), Short(Num(s["order_span"], "max")),
+                         HistogramLine(s["order_span"].value("histogram", Json::array())));
   }
   return out;
 }

@@ -98,12 +98,14 @@ absl::Status DatasetWriter::NextShard() {
   return OpenShard(next);
 }
 
-absl::Status DatasetWriter::Add(std::string_view row, uint32_t measurements) {
+absl::Status DatasetWriter::Add(std::string_view row, uint32_t measurements, bool gather_statistics) {
   if (next_row_ >= end_row_)
     return absl::InternalError(fmt::format("more rows than the {} this writer's shards hold", end_row_ - first_row_));
   // Shards are visited in order, empty ones included.
   while (!writer_ || next_row_ >= shard_end_) RETURN_IF_ERROR(NextShard());
   RETURN_IF_ERROR(writer_->Write(row));
+  if (stats_ != nullptr && gather_statistics)
+    RETURN_IF_ERROR(stats_->AddRow(plan_.SplitOfShard(shard_) == Split::kTest, row, measurements));
   ShardStats& s = current_;
   if (s.rows == 0) {
     s.min_row_bytes = s.max_row_bytes = row.size();

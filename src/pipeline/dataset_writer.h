@@ -18,6 +18,7 @@
 #include "proberows/array_record_writer.h"
 #include "proberows/env.h"
 #include "proberows/pipeline.h"
+#include "stats/dataset_stats.h"
 #include "util/hashing_env.h"
 #include "util/thread_pool.h"
 
@@ -48,7 +49,9 @@ class DatasetWriter {
   ~DatasetWriter();
 
   // Adds the next row in global order. Fails once all the range's rows are in.
-  [[nodiscard]] absl::Status Add(std::string_view row, uint32_t measurements);
+  // With `gather_statistics` false the row is not added to statistics(): the
+  // caller gathered its statistics and merges them itself.
+  [[nodiscard]] absl::Status Add(std::string_view row, uint32_t measurements, bool gather_statistics = true);
   // Closes the last shards (creating empty ones); fails unless exactly the
   // range's rows were added.
   [[nodiscard]] absl::Status Finish();
@@ -57,6 +60,11 @@ class DatasetWriter {
   uint64_t next_row() const { return next_row_; }
   uint64_t first_row() const { return first_row_; }
   uint64_t end_row() const { return end_row_; }
+  // Gathers the statistics of every row added into `stats` (stats/
+  // dataset_stats.h) from now on; null stops it.
+  void set_statistics(std::shared_ptr<DatasetStatistics> stats) { stats_ = std::move(stats); }
+  const std::shared_ptr<DatasetStatistics>& statistics() const { return stats_; }
+
   // Statistics of the shards closed so far, in shard order.
   const std::vector<ShardStats>& shards() const { return shards_; }
   const SplitPlan& plan() const { return plan_; }
@@ -86,6 +94,7 @@ class DatasetWriter {
   std::unique_ptr<ArrayRecordWriter> writer_;
   ShardStats current_;
   std::vector<ShardStats> shards_;
+  std::shared_ptr<DatasetStatistics> stats_;
 };
 
 }  // namespace proberows

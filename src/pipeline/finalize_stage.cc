@@ -1,6 +1,7 @@
 #include "pipeline/finalize_stage.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "pipeline/dataset_writer.h"
 #include "pipeline/metadata.h"
@@ -85,6 +86,28 @@ absl::StatusOr<FinalizeResult> RunFinalize(const FinalizeInput& in, OutputTransa
   if (rows != in.split->keys || measurements != in.split->measurements)
     return absl::InternalError(fmt::format("the shards hold {} rows and {} measurements, the input {} and {}", rows,
                                            measurements, in.split->keys, in.split->measurements));
+  // The row statistics: every reduce task's, merged (exact, so the task
+  // count does not show in the result).
+  result.statistics = std::make_shared<DatasetStatistics>(in.encoder->Features(), plan.options.order_column);
+  for (size_t j = 0; j < in.reduces.size(); ++j) {
+    const ReduceResult& r = *in.reduces[j];
+    if (r.statistics != nullptr) {
+      result.statistics->Merge(*r.statistics);
+      continue;
+    }
+    if (r.statistics_state.empty())
+      return absl::FailedPreconditionError(
+          fmt::format("{} has no statistics (written by an older proberows?); rerun it", in.task_names[j]));
+    DatasetStatistics loaded(in.encoder->Features(), plan.options.order_column);
+    const nlohmann::json state = nlohmann::json::parse(r.statistics_state, nullptr, /*allow_exceptions=*/false);
+    if (absl::Status st = loaded.FromState(state); !st.ok()) return Annotate(st, in.task_names[j]);
+    result.statistics->Merge(loaded);
+  }
+  if (result.statistics->split(true).rows != result.test.rows ||
+      result.statistics->split(false).rows != result.train.rows)
+    return absl::InternalError(fmt::format("the statistics count {} test and {} train rows, the shards {} and {}",
+                                           result.statistics->split(true).rows, result.statistics->split(false).rows,
+                                           result.test.rows, result.train.rows));
   RETURN_IF_ERROR(ctx.Cancelled());
   // Into the staging folder (hard links, or copies across file systems:
   // the reduce tasks' files stay, so a failed finalize can simply be rerun),
@@ -96,8 +119,15 @@ absl::StatusOr<FinalizeResult> RunFinalize(const FinalizeInput& in, OutputTransa
       RETURN_IF_ERROR(env->LinkOrCopyFile(in.shard_dirs[j] + "/" + sh.file, txn->staging_dir() + "/" + sh.file));
     }
   }
-  MetadataInput meta{plan.options, *in.schema,  *in.encoder,  *in.ar_options,
-                     sp,           result.test, result.train, in.split->measurements};
+  MetadataInput meta{plan.options,
+                     *in.schema,
+                     *in.encoder,
+                     *in.ar_options,
+                     sp,
+                     result.test,
+                     result.train,
+                     in.split->measurements,
+                     result.statistics.get()};
   RETURN_IF_ERROR(WriteMetadata(env, txn->staging_dir(), meta));
   RETURN_IF_ERROR(txn->Commit());
   return result;

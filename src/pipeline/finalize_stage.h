@@ -6,6 +6,7 @@
 #ifndef PROBEROWS_PIPELINE_FINALIZE_STAGE_H_
 #define PROBEROWS_PIPELINE_FINALIZE_STAGE_H_
 
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,6 +42,8 @@ struct FinalizeInput {
 struct FinalizeResult {
   SplitStats test;
   SplitStats train;
+  // The reduce tasks' row statistics, merged (stats/dataset_stats.h).
+  std::shared_ptr<DatasetStatistics> statistics;
 };
 
 // Runs the stage; commits `txn` on success.

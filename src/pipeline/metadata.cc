@@ -241,6 +241,17 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
   if (!in.options.input_format.empty()) meta["input_format"] = in.options.input_format;
   meta["counts"] = {{"rows", in.plan.num_keys}, {"measurements", in.measurements}};
   meta["splits"] = {{"train", SplitJson(in.train, in.plan.num_train)}, {"test", SplitJson(in.test, in.plan.num_test)}};
+  if (in.statistics != nullptr) {
+    // Histograms beside the per-row figures, and the span of the order
+    // column per row (docs/output-format.md).
+    for (const bool test : {false, true}) {
+      Json& s = meta["splits"][test ? "test" : "train"];
+      Json rows = in.statistics->RowJson(test);
+      s["measurements_per_row"]["histogram"] = rows["measurements_per_row"]["histogram"];
+      s["row_bytes"]["histogram"] = rows["row_bytes"]["histogram"];
+      if (rows.contains("order_span")) s["order_span"] = rows["order_span"];
+    }
+  }
 
   // TFDS: dataset_info.json (the DatasetInfo proto as MessageToJson writes
   // it: camelCase names, int64 as strings, default values left out, keys
@@ -261,6 +272,8 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
     split["name"] = name;
     split["numBytes"] = std::to_string(st->file_bytes);
     split["shardLengths"] = lengths;
+    // tensorflow_metadata's DatasetFeatureStatistics (SplitInfo.statistics).
+    if (in.statistics != nullptr) split["statistics"] = in.statistics->Tfds(st == &in.test);
     splits.push_back(split);
   }
   info["splits"] = splits;

@@ -24,6 +24,7 @@
 #include "proberows/example.h"
 #include "proberows/pipeline.h"
 #include "source/input_source.h"
+#include "stats/dataset_stats.h"
 
 namespace proberows {
 
@@ -36,6 +37,8 @@ struct MetadataInput {
   const SplitStats& test;
   const SplitStats& train;
   uint64_t measurements;
+  // Row statistics (null: none are written).
+  const DatasetStatistics* statistics = nullptr;
 };
 
 // Writes the three files into `dir` (each atomically, through `env`).

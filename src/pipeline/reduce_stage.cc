@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -42,7 +43,20 @@ struct GroupWork {
   SpillReadScratch read;
   EncodedRows rows;
   GroupScratch scratch;
+  // The statistics of `rows` (every row counted as train), gathered on the
+  // worker; null when the build gathers none.
+  std::unique_ptr<DatasetStatistics> stats;
 };
+
+// The statistics of a partition's encoded rows, every row counted as train
+// (RowOutput::AddRows puts them where the rows land). Runs on the worker that
+// encoded them, so the writer thread does not parse every row again.
+absl::Status GatherStatistics(const EncodedRows& rows, DatasetStatistics* stats) {
+  stats->Clear();
+  for (size_t i = 0; i < rows.size(); ++i)
+    RETURN_IF_ERROR(stats->AddRow(/*test=*/false, rows.row(i), rows.measurements[i]));
+  return absl::OkStatus();
+}
 
 // One partition being grouped on a worker.
 struct GroupTask {
@@ -61,15 +75,31 @@ struct RowOutput {
   uint64_t next_row;
   uint64_t measurements = 0;  // of the rows written
 
-  absl::Status Add(std::string_view row, uint32_t measurements_in_row, BuildMonitor* monitor) {
+  absl::Status Add(std::string_view row, uint32_t measurements_in_row, BuildMonitor* monitor,
+                   bool gather_statistics = true) {
     const uint64_t g = next_row++;
     if (g < writer->first_row() || g >= writer->end_row()) return absl::OkStatus();
-    RETURN_IF_ERROR(writer->Add(row, measurements_in_row));
+    RETURN_IF_ERROR(writer->Add(row, measurements_in_row, gather_statistics));
     measurements += measurements_in_row;
     if (monitor != nullptr) {
       monitor->rows_written.fetch_add(1, std::memory_order_relaxed);
       monitor->measurements_written.fetch_add(measurements_in_row, std::memory_order_relaxed);
     }
+    return absl::OkStatus();
+  }
+
+  // Adds a partition's rows. `gathered` (may be null) holds their statistics,
+  // every row counted as train; they are merged at once when all the rows
+  // land in this writer and in one split (exact statistics: the same bytes
+  // as adding row by row), else the writer gathers them row by row.
+  absl::Status AddRows(const EncodedRows& rows, const DatasetStatistics* gathered, BuildMonitor* monitor) {
+    const uint64_t begin = next_row, end = next_row + rows.size();
+    const uint64_t num_test = writer->plan().num_test;
+    const bool whole = gathered != nullptr && writer->statistics() != nullptr && begin >= writer->first_row() &&
+                       end <= writer->end_row() && (end <= num_test || begin >= num_test);
+    for (size_t i = 0; i < rows.size(); ++i)
+      RETURN_IF_ERROR(Add(rows.row(i), rows.measurements[i], monitor, /*gather_statistics=*/!whole));
+    if (whole) writer->statistics()->MergeSplit(/*test=*/end <= num_test, gathered->split(/*test=*/false));
     return absl::OkStatus();
   }
 };
@@ -87,6 +117,8 @@ absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder
     std::vector<GroupWork*> free_works;
     for (auto& w : works) {
       w = std::make_unique<GroupWork>();
+      if (out->writer->statistics() != nullptr)
+        w->stats = std::make_unique<DatasetStatistics>(out->writer->statistics()->Empty());
       free_works.push_back(w.get());
     }
     ThreadPool pool(std::max(1, ctx.workers));
@@ -100,10 +132,7 @@ absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder
       }
       free_works.push_back(t->work);
       RETURN_IF_ERROR(t->status);
-      const EncodedRows& rows = t->work->rows;
-      for (size_t i = 0; i < rows.size(); ++i)
-        RETURN_IF_ERROR(out->Add(rows.row(i), rows.measurements[i], ctx.monitor));
-      return absl::OkStatus();
+      return out->AddRows(t->work->rows, t->work->stats.get(), ctx.monitor);
     };
     for (Partition& p : *parts) {
       if (!status.ok()) break;
@@ -131,6 +160,7 @@ absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder
           }
           if (w.rows.data.capacity() < data.size()) w.rows.data.reserve(data.size());
           if (st.ok()) st = GroupAndEncode(data, encoder, hasher, &w.rows, &w.scratch);
+          if (st.ok() && w.stats != nullptr) st = GatherStatistics(w.rows, w.stats.get());
           std::string().swap(task->part.data);
         }
         std::lock_guard<std::mutex> lock(task->mu);
@@ -275,6 +305,8 @@ absl::StatusOr<ReduceResult> RunReduce(const ReduceInput& in, int task, const st
   ASSIGN_OR_RETURN(std::unique_ptr<DatasetWriter> writer,
                    DatasetWriter::Open(ctx.env, shard_dir, plan.options.name, split.split, *in.ar_options,
                                        in.sequential ? 1 : ctx.workers, ShardRange{a.shard_begin, a.shard_end}));
+  result.statistics = std::make_shared<DatasetStatistics>(in.encoder->Features(), plan.options.order_column);
+  writer->set_statistics(result.statistics);
   const std::vector<uint64_t> begins = split.PartitionRowBegins();
   const size_t partitions = split.partition_keys.size();
   if (a.row_begin < a.row_end) {

@@ -8,6 +8,7 @@
 #define PROBEROWS_PIPELINE_REDUCE_STAGE_H_
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "proberows/example.h"
 #include "proberows/pipeline.h"
 #include "source/input_source.h"
+#include "stats/dataset_stats.h"
 
 namespace proberows {
 
@@ -33,6 +35,11 @@ struct ReduceResult {
   uint64_t rows = 0;
   uint64_t measurements = 0;
   int partitions = 0;  // partitions grouped (after re-splitting)
+  // Statistics of the rows written (stats/dataset_stats.h). A result loaded
+  // from a work folder holds the serialized state in `statistics_state`
+  // instead (WorkFolder::LoadReduce does not know the features).
+  std::shared_ptr<DatasetStatistics> statistics;
+  std::string statistics_state;
   double seconds = 0;
 };
 

@@ -341,6 +341,7 @@ absl::Status WorkFolder::SaveReduce(const ReduceResult& r, const std::string& at
   j["measurements"] = r.measurements;
   j["partitions"] = r.partitions;
   j["stats"] = StatsJson(stats);
+  if (r.statistics != nullptr) j["statistics"] = r.statistics->State();
   return Commit(task, attempt, j.dump() + "\n");
 }
 
@@ -358,6 +359,7 @@ absl::StatusOr<ReduceResult> WorkFolder::LoadReduce(const BuildPlan& plan, int t
     r.rows = j.at("rows").get<uint64_t>();
     r.measurements = j.at("measurements").get<uint64_t>();
     r.partitions = j.at("partitions").get<int>();
+    if (j.contains("statistics")) r.statistics_state = j.at("statistics").dump();
     for (const Json& s : j.at("shards")) {
       ShardStats sh;
       sh.file = s.at("file").get<std::string>();
