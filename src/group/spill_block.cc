@@ -191,6 +191,9 @@ bool SpillBlockEncoder::EncodeColumnar(std::string_view records) {
         uint64_t len = 0;
         if (q >= rec_end[i] || !ReadVarint(&q, rec_end[i], &len) || len > static_cast<size_t>(rec_end[i] - q))
           return false;
+        // A length written in more bytes than needed (never by our writers)
+        // would come back shorter: such data is kept as bytes.
+        if (q - cur[i] != 1 && static_cast<size_t>(q - cur[i]) != VarintLength(len)) return false;
         any_differs |= len ^ first;
         if (order_candidate) {
           char seg[kMaxVarint64Length];

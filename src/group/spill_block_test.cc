@@ -139,6 +139,15 @@ TEST(SpillBlockTest, BytesThatAreNotRecordsAreStoredAsTheyAre) {
   EXPECT_EQ(DecodeBlock(block), mixed);
   encoder.Encode("", true, &block);
   EXPECT_EQ(DecodeBlock(block), "");
+  // A length varint written in more bytes than needed (the fuzzer's input:
+  // key length 0 as 80 00) would shrink in columns: bytes too, and back whole.
+  const std::string padded("\x0a\x00\x00\x00\x00\xf4\x1e\x00\x00\x00\x00\x00\x80\x00", 14);
+  for (const SpillCodec codec : {SpillCodec::kNone, SpillCodec::kLz4, SpillCodec::kZstd}) {
+    SpillBlockEncoder columns(SpillBlockOptions{codec, 1, true});
+    columns.Encode(padded, true, &block);
+    EXPECT_EQ(HeaderOf(block).layout, SpillLayout::kBytes);
+    EXPECT_EQ(DecodeBlock(block), padded);
+  }
 }
 
 // Damaged plain columnar data (a valid checksum over bad content, as a bug
