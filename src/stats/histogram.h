@@ -35,11 +35,22 @@ class Pow2Histogram {
 
   // Adds one value. REQUIRES (double): finite.
   void Add(T v) {
-    // Any bucket of the window keeps the span within kMaxBuckets.
-    const uint64_t i = static_cast<uint64_t>(Bucket(v) - base_);
-    if (i < counts_.size()) {
-      ++counts_[i];
-      return;
+    // Any bucket of the window keeps the span within kMaxBuckets. The
+    // offset is taken where it cannot overflow: a value far outside the
+    // window (its bucket at this k beyond int64) goes the slow way, which
+    // widens k first.
+    if constexpr (kFloat) {
+      const double d = std::floor(v * scale_) - static_cast<double>(base_);
+      if (d >= 0 && d < static_cast<double>(counts_.size())) {
+        ++counts_[static_cast<size_t>(d)];
+        return;
+      }
+    } else {
+      const uint64_t i = static_cast<uint64_t>(Bucket(v)) - static_cast<uint64_t>(base_);
+      if (i < counts_.size()) {
+        ++counts_[i];
+        return;
+      }
     }
     AddSlow(v, 1);
   }
