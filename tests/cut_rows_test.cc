@@ -188,9 +188,9 @@ TEST_F(CutRowsTest, RowsAreCutByWindowThenCount) {
   EXPECT_EQ(meta["splits"]["test"]["keys"], 10);
   EXPECT_EQ(meta["splits"]["test"]["rows"], test_rows);
   EXPECT_EQ(meta["cut_rows"], nlohmann::json({{"max_measurements_per_row", kMax},
-                                               {"row_window", "15m"},
-                                               {"window_width", kWindow},
-                                               {"features", {"row_index", "window_start"}}}));
+                                              {"row_window", "15m"},
+                                              {"window_width", kWindow},
+                                              {"features", {"row_index", "window_start"}}}));
   const nlohmann::json features = nlohmann::json::parse(ReadFileOrDie(o.output_dir + "/features.json"));
   EXPECT_EQ(features["featuresDict"]["features"]["row_index"]["tensor"]["dtype"], "int64");
   EXPECT_EQ(features["featuresDict"]["features"]["window_start"]["tensor"]["dtype"], "int64");
@@ -199,8 +199,8 @@ TEST_F(CutRowsTest, RowsAreCutByWindowThenCount) {
   uint64_t lengths = 0;
   for (const auto& split : info["splits"]) {
     for (const auto& n : split["shardLengths"]) lengths += std::stoull(n.get<std::string>());
-    EXPECT_EQ(split["statistics"]["numExamples"], split["name"] == "test" ? std::to_string(test_rows)
-                                                                         : std::to_string(expected_rows - test_rows));
+    EXPECT_EQ(split["statistics"]["numExamples"],
+              split["name"] == "test" ? std::to_string(test_rows) : std::to_string(expected_rows - test_rows));
   }
   EXPECT_EQ(lengths, expected_rows);
 
@@ -260,8 +260,9 @@ TEST_F(CutRowsTest, SameBytesFromEveryStrategyLimitWorkersAndStages) {
     int workers;
     uint64_t memory;
   };
-  for (const Variant& v : {Variant{Strategy::kStreaming, 2, 1ull << 30}, Variant{Strategy::kInMemory, 2, 1ull << 30},
-                           Variant{Strategy::kInMemory, 1, 256ull << 20}, Variant{Strategy::kSequential, 1, 1ull << 30}}) {
+  for (const Variant& v :
+       {Variant{Strategy::kStreaming, 2, 1ull << 30}, Variant{Strategy::kInMemory, 2, 1ull << 30},
+        Variant{Strategy::kInMemory, 1, 256ull << 20}, Variant{Strategy::kSequential, 1, 1ull << 30}}) {
     SCOPED_TRACE(fmt::format("{} -j{} -m {}", StrategyName(v.strategy), v.workers, FormatBytes(v.memory)));
     BuildOptions o = ref;
     o.output_dir = tmp_.path() + fmt::format("/{}-{}-{}", StrategyName(v.strategy), v.workers, v.memory);
