@@ -305,6 +305,14 @@ TEST_F(CutRowsTest, UsageErrorsNameTheFlag) {
   const CommandResult r = RunProberows("build --max-measurements-per-row 0 -i x -o " + tmp_.path() + "/never");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "proberows: error: --max-measurements-per-row 0 must be at least 1\n");
+  // --dry-run says how rows would be cut.
+  const CommandResult dry = RunProberows("build --dry-run -o " + tmp_.path() + "/never -i " + Input() +
+                                         " --max-measurements-per-row 5 --row-window 1h");
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("\nrows cut: one per window of 1h, at most 5 measurements each; each row also holds "
+                         "row_index and window_start (int64)\n"),
+            std::string::npos)
+      << dry.out;
   // A column named like a row feature collides with it.
   BuildOptions c = Options("collide");
   c.inputs.clear();
