@@ -25,6 +25,11 @@ const char* StrategyName(Strategy s);
 // Parses sizes like "1GB", "512MiB", "100m", "4096" (bytes); KB/MB/GB are
 // powers of 1000, KiB/MiB/GiB and bare k/m/g powers of 1024.
 [[nodiscard]] absl::Status ParseByteSize(const std::string& text, uint64_t* bytes);
+// Parses --row-window's DURATION: "90s", "15m", "1h", "1d" (a positive
+// integer and one of s, m, h, d) into seconds in `*seconds` and false in
+// `*bare`, or a bare positive integer (in the order column's own unit) into
+// `*seconds` and true in `*bare`.
+[[nodiscard]] absl::Status ParseRowWindow(const std::string& text, int64_t* seconds, bool* bare);
 // 1536 -> "1.5 KiB".
 std::string FormatBytes(uint64_t bytes);
 
@@ -85,6 +90,21 @@ struct BuildOptions {
   int test_shards = 0;
   // Google's ArrayRecord options grammar.
   std::string array_record_options = "group_size:1,zstd:3";
+
+  // ---- long sequences cut into training rows (docs/output-format.md, "Cut
+  // rows"). Both off by default: one row per key.
+  // A key's measurements, in output order, cut into consecutive rows of at
+  // most this many; 0 = no limit.
+  uint64_t max_measurements_per_row = 0;
+  // One row per key per window of the order column: "90s", "15m", "1h",
+  // "1d" (s/m/h/d; converted to the order column's unit: TIMESTAMP columns
+  // are microseconds, DATE columns days, numbers seconds) or a bare positive
+  // integer in the order column's own unit; "" = no windows. With
+  // max_measurements_per_row, windows first, then each is cut.
+  std::string row_window;
+  // Whether either option above is set: rows carry `row_index` (and, with a
+  // window, `window_start`) features.
+  bool CutsRows() const { return max_measurements_per_row > 0 || !row_window.empty(); }
 
   Strategy strategy = Strategy::kStreaming;
   int workers = 0;                           // 0 = number of cores

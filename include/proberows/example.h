@@ -105,7 +105,13 @@ class ExampleEncoder {
   // feature names collide (a column literally named
   // "rtts/ragged_flat_values" next to a list column "rtts"). Static list
   // columns are allowed: their value is the one list of the key.
-  [[nodiscard]] static absl::StatusOr<ExampleEncoder> Create(std::vector<ColumnSpec> schema);
+  //
+  // `row_int64_features`: names of extra int64 features of one value per row
+  // that are not input columns (the `row_index` and `window_start` of cut
+  // rows); EncodeRow takes their values. A name colliding with a feature of
+  // the schema is an InvalidArgument error naming both.
+  [[nodiscard]] static absl::StatusOr<ExampleEncoder> Create(std::vector<ColumnSpec> schema,
+                                                             std::vector<std::string> row_int64_features = {});
 
   // Appends one serialized Example to `*out` (existing contents are kept;
   // on error `*out` is left exactly as it was).
@@ -129,8 +135,12 @@ class ExampleEncoder {
   // an error and never a crash, but not each segment's encoding (canonical
   // varints, bytes-element framing, list element counts of depth-1 lists).
   enum class Trust { kChecked, kOwnSegments };
+  //
+  // `row_values`: the values of the `row_int64_features` given to Create(),
+  // in that order (Internal error if the count differs).
   [[nodiscard]] absl::Status EncodeRow(std::string_view key_segment, std::span<const std::string_view> payloads,
-                                       std::string* out, Trust trust = Trust::kChecked) const;
+                                       std::string* out, Trust trust = Trust::kChecked,
+                                       std::span<const int64_t> row_values = {}) const;
 
   // The output features, sorted by name (the order they appear in a row).
   std::vector<FeatureDescription> Features() const;
@@ -152,6 +162,7 @@ class ExampleEncoder {
       kScalar,            // every measurement's segment
       kRaggedValues,      // list elements; static: measurement 0's only
       kRaggedRowLengths,  // element counts; static: measurement 0's only
+      kRowValue,          // row_values[payload_slot], one int64 value
     };
     std::string name;
     std::string entry_key;                   // 0x0a varint(name.size()) name: the map entry key field
@@ -177,6 +188,7 @@ class ExampleEncoder {
   std::vector<std::pair<size_t, size_t>> nested_slots_;
   size_t nested_bounds_ = 0;
   std::vector<OutputFeature> features_;  // sorted by name
+  size_t row_values_ = 0;                // row_int64_features given to Create()
 };
 
 // The values of one decoded feature. std::monostate is a Feature whose `kind`

@@ -33,6 +33,9 @@ const char* PhaseName(int phase);
 struct ShardStats {
   std::string file;  // file name inside the output folder
   uint64_t rows = 0;
+  // Keys whose rows the shard holds: `rows` unless rows are cut
+  // (--max-measurements-per-row, --row-window), where a key has several.
+  uint64_t keys = 0;
   uint64_t measurements = 0;
   uint64_t row_bytes = 0;  // sum of encoded row sizes
   uint64_t file_bytes = 0;
@@ -46,6 +49,7 @@ struct ShardStats {
 
 struct SplitStats {
   uint64_t rows = 0;
+  uint64_t keys = 0;  // `rows` unless rows are cut
   uint64_t measurements = 0;
   uint64_t row_bytes = 0;
   uint64_t min_row_bytes = 0;

@@ -53,6 +53,11 @@ void BuildFlags::AddOutputFlags(CLI::App* cmd) {
   cmd->add_option("--test-shards", test_shards, "test shards (default: from size, like TFDS)");
   cmd->add_option("--array-record-options", b.array_record_options, "ArrayRecord writer options")
       ->capture_default_str();
+  cmd->add_option("--max-measurements-per-row", max_measurements_per_row,
+                  "cut a key's measurements into consecutive rows of at most N (rows carry row_index)");
+  cmd->add_option("--row-window", b.row_window,
+                  "one row per key per window of the order column: DURATION such as 90s, 15m, 1h, 1d (rows carry "
+                  "row_index and window_start)");
   cmd->add_flag("--overwrite", b.overwrite, "replace a previous proberows output in --output");
   cmd->add_flag("--tfds-layout", b.tfds_layout,
                 "publish into OUTPUT/NAME/1.0.0/, where tfds.builder(NAME, data_dir=OUTPUT) looks");
@@ -110,6 +115,9 @@ absl::Status BuildFlags::Finish(const CLI::App* cmd) {
   RETURN_IF_ERROR(CheckCount("--workers", workers, &b.workers));
   RETURN_IF_ERROR(CheckCount("--train-shards", train_shards, &b.train_shards));
   RETURN_IF_ERROR(CheckCount("--test-shards", test_shards, &b.test_shards));
+  int max_per_row = 0;
+  RETURN_IF_ERROR(CheckCount("--max-measurements-per-row", max_measurements_per_row, &max_per_row));
+  b.max_measurements_per_row = static_cast<uint64_t>(max_per_row);
   return absl::OkStatus();
 }
 

@@ -22,6 +22,7 @@ struct BuildFlags {
   std::string memory = "2GB";
   std::optional<int64_t> workers;  // checked against int's range by Finish()
   std::optional<int64_t> train_shards, test_shards;
+  std::optional<int64_t> max_measurements_per_row;
 
   // --input, --sql, --key ... --preset: what is read, and how (shared with
   // `schema`).

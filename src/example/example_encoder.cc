@@ -127,7 +127,8 @@ std::string ColumnLabel(const ColumnSpec& c) {
 
 }  // namespace
 
-absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> schema) {
+absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> schema,
+                                                      std::vector<std::string> row_int64_features) {
   using Source = OutputFeature::Source;
   ExampleEncoder enc;
   enc.schema_ = std::move(schema);
@@ -200,7 +201,7 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
     f.level = level;
     f.depth = cols[column].list_depth;
     for (const auto& [nested_slot, offset] : enc.nested_slots_)
-      if (nested_slot == slot && source != Source::kKey) f.bounds_offset = offset;
+      if (nested_slot == slot && source != Source::kKey && source != Source::kRowValue) f.bounds_offset = offset;
     enc.features_.push_back(std::move(f));
   };
   make(cols[enc.key_index_].name, cols[enc.key_index_].type, Source::kKey, enc.key_index_, 0);
@@ -217,6 +218,9 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
       make(c.name, c.type, c.role == ColumnRole::kStatic ? Source::kStaticScalar : Source::kScalar, i, slot);
     }
   }
+  for (size_t v = 0; v < row_int64_features.size(); ++v)
+    make(row_int64_features[v], FeatureType::kInt64, Source::kRowValue, enc.key_index_, v);
+  enc.row_values_ = row_int64_features.size();
 
   // Feature names must be unique: a column literally named "x/ragged_flat_values"
   // next to a list column "x" would write that feature twice.
@@ -226,6 +230,14 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
     const OutputFeature& a = enc.features_[i - 1];
     const OutputFeature& b = enc.features_[i];
     if (a.name != b.name) continue;
+    if (a.source == Source::kRowValue || b.source == Source::kRowValue) {
+      const OutputFeature& col = a.source == Source::kRowValue ? b : a;
+      if (col.source == Source::kRowValue)
+        return absl::InvalidArgumentError(fmt::format("row feature {} is given twice", QuoteName(a.name)));
+      return absl::InvalidArgumentError(fmt::format(
+          "feature name collision: {}column {} and the row feature {} of cut rows both produce feature {}",
+          ListLabel(cols[col.column]), QuoteName(cols[col.column].name), QuoteName(a.name), QuoteName(a.name)));
+    }
     const ColumnSpec& ca = cols[std::min(a.column, b.column)];
     const ColumnSpec& cb = cols[std::max(a.column, b.column)];
     return absl::InvalidArgumentError(
@@ -245,12 +257,13 @@ std::vector<FeatureDescription> ExampleEncoder::Features() const {
     d.dtype = TypeName(f.type);
     switch (f.source) {
       case Source::kKey:
+      case Source::kRowValue:
       case Source::kStaticScalar: d.kind = "per_row"; break;
       case Source::kScalar: d.kind = "per_measurement"; break;
       case Source::kRaggedValues: d.kind = "ragged_values"; break;
       case Source::kRaggedRowLengths: d.kind = "ragged_row_lengths"; break;
     }
-    d.source_column = schema_[f.column].name;
+    d.source_column = f.source == Source::kRowValue ? f.name : schema_[f.column].name;
     d.level = f.level;
     out.push_back(std::move(d));
   }
@@ -258,8 +271,10 @@ std::vector<FeatureDescription> ExampleEncoder::Features() const {
 }
 
 absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<const std::string_view> payloads,
-                                       std::string* out, Trust trust) const {
+                                       std::string* out, Trust trust, std::span<const int64_t> row_values) const {
   const bool trusted = trust == Trust::kOwnSegments;
+  if (row_values.size() != row_values_)
+    return absl::InternalError(fmt::format("{} row values for {} row features", row_values.size(), row_values_));
   using Source = OutputFeature::Source;
   const ColumnSpec& key_column = schema_[key_index_];
   SegmentInfo info;
@@ -374,10 +389,12 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
   for (size_t i = 0; i < features_.size(); ++i) {
     const OutputFeature& f = features_[i];
     const size_t rows = f.is_static ? 1 : n;
-    const Segment* col = f.source == Source::kKey ? nullptr : segments + f.payload_slot;
+    const Segment* col =
+        f.source == Source::kKey || f.source == Source::kRowValue ? nullptr : segments + f.payload_slot;
     size_t content = 0;
     switch (f.source) {
       case Source::kKey: content = key_segment.size(); break;
+      case Source::kRowValue: content = VarintLength(static_cast<uint64_t>(row_values[f.payload_slot])); break;
       case Source::kStaticScalar: content = col->size; break;
       case Source::kScalar:
         for (size_t m = 0; m < n; ++m) content += col[m * num_slots].size;
@@ -434,7 +451,8 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
     const OutputFeature& f = features_[i];
     const FeatureSizes& s = sizes[i];
     const size_t rows = f.is_static ? 1 : n;
-    const Segment* col = f.source == Source::kKey ? nullptr : segments + f.payload_slot;
+    const Segment* col =
+        f.source == Source::kKey || f.source == Source::kRowValue ? nullptr : segments + f.payload_slot;
     *p++ = kField1Tag;  // Features.feature map entry
     p = EncodeVarint64(p, s.entry);
     std::memcpy(p, f.entry_key.data(), f.entry_key.size());  // entry key
@@ -452,6 +470,7 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
         std::memcpy(p, key_segment.data(), key_segment.size());
         p += key_segment.size();
         break;
+      case Source::kRowValue: p = EncodeVarint64(p, static_cast<uint64_t>(row_values[f.payload_slot])); break;
       case Source::kStaticScalar:
         std::memcpy(p, col->data, col->size);
         p += col->size;

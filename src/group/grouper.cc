@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -61,8 +62,53 @@ void KeySegment(bool key_is_string, std::string_view key_sort_bytes, std::string
   }
 }
 
+namespace {
+
+// Encodes the records refs[i, j) of one key as its cut rows.
+absl::Status EncodeCutRows(std::span<const GroupRef> refs, std::string_view key_segment, const ExampleEncoder& encoder,
+                           const RowCut& cut, bool has_static, EncodedRows* out, GroupScratch* scratch) {
+  std::vector<std::string_view>& payloads = scratch->payloads;
+  int64_t row_index = 0;
+  const std::string_view first = RecordView{refs[0].rec}.payload();
+  for (size_t a = 0; a < refs.size();) {
+    size_t b = refs.size();
+    int64_t window_start = 0;
+    if (cut.window > 0) {
+      window_start = cut.WindowStart(refs[a].order);
+      b = a + 1;
+      while (b < refs.size() && cut.WindowStart(refs[b].order) == window_start) ++b;
+    }
+    for (size_t c = a; c < b;) {
+      const size_t e = cut.max_measurements > 0 ? std::min<size_t>(b, c + cut.max_measurements) : b;
+      payloads.clear();
+      for (size_t k = c; k < e; ++k) payloads.push_back(RecordView{refs[k].rec}.payload());
+      const int64_t values[2] = {row_index, window_start};
+      const std::span<const int64_t> row_values(values, cut.window > 0 ? 2 : 1);
+      if (row_index > 0 && has_static) {
+        // Static columns agree within each row (EncodeRow checks); across
+        // the rows, each row's first measurement must agree with the key's.
+        const std::string_view pair[2] = {first, payloads[0]};
+        scratch->check.clear();
+        RETURN_IF_ERROR(
+            encoder.EncodeRow(key_segment, pair, &scratch->check, ExampleEncoder::Trust::kOwnSegments, row_values));
+      }
+      RETURN_IF_ERROR(
+          encoder.EncodeRow(key_segment, payloads, &out->data, ExampleEncoder::Trust::kOwnSegments, row_values));
+      out->ends.push_back(out->data.size());
+      out->measurements.push_back(static_cast<uint32_t>(e - c));
+      out->continues.push_back(row_index > 0 ? 1 : 0);
+      ++row_index;
+      c = e;
+    }
+    a = b;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& encoder, const KeyHasher& hasher,
-                            EncodedRows* out, GroupScratch* scratch) {
+                            EncodedRows* out, GroupScratch* scratch, const RowCut* cut) {
   const bool key_is_string = hasher.key_is_string;
   std::vector<GroupRef>& refs = scratch->refs;
   refs.clear();
@@ -83,6 +129,9 @@ absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& enco
 
   std::vector<std::string_view>& payloads = scratch->payloads;
   std::string& key_segment = scratch->key_segment;
+  const bool cutting = cut != nullptr && cut->enabled();
+  bool has_static = false;
+  for (const ColumnSpec& c : encoder.schema()) has_static |= c.role == ColumnRole::kStatic;
   // Records are visited in sorted order, i.e. at random places in `records`:
   // fetch the lines of the records a little ahead of the one being encoded so
   // that the misses overlap instead of stalling one by one.
@@ -100,9 +149,15 @@ absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& enco
       __builtin_prefetch(rec + 64);
       __builtin_prefetch(rec + 128);
     }
+    KeySegment(key_is_string, key, &key_segment);
+    if (cutting) {
+      RETURN_IF_ERROR(EncodeCutRows(std::span<const GroupRef>(refs.data() + i, j - i), key_segment, encoder, *cut,
+                                    has_static, out, scratch));
+      i = j;
+      continue;
+    }
     payloads.clear();
     for (size_t k = i; k < j; ++k) payloads.push_back(RecordView{refs[k].rec}.payload());
-    KeySegment(key_is_string, key, &key_segment);
     // The records are the converter's own, back from checksummed spill
     // blocks or memory: only their lengths need checking.
     absl::Status st = encoder.EncodeRow(key_segment, payloads, &out->data, ExampleEncoder::Trust::kOwnSegments);

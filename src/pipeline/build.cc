@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "group/row_cut.h"
 #include "pipeline/finalize_stage.h"
 #include "pipeline/map_stage.h"
 #include "pipeline/output_transaction.h"
@@ -150,7 +151,8 @@ absl::StatusOr<BuildSummary> Build(const BuildOptions& options, BuildMonitor* mo
   settings.reduce_memory_limit = ctx.memory_limit;
   settings.reduce_workers = ctx.workers;
   ASSIGN_OR_RETURN(BuildPlan plan, MakePlan(db.get(), env, options, settings, &schema));
-  absl::StatusOr<ExampleEncoder> encoder = ExampleEncoder::Create(schema.Specs());
+  ASSIGN_OR_RETURN(const RowCut cut, MakeRowCut(options, schema));
+  absl::StatusOr<ExampleEncoder> encoder = ExampleEncoder::Create(schema.Specs(), cut.Features());
   if (!encoder.ok()) return encoder.status();
   if (monitor != nullptr) monitor->total_measurements = plan.estimated_rows;
   clock.End("plan");

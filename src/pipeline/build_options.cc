@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "util/status_macros.h"
+
 namespace proberows {
 
 const char* StrategyName(Strategy s) {
@@ -75,6 +77,35 @@ absl::Status ParseByteSize(const std::string& text, uint64_t* bytes) {
   return absl::OkStatus();
 }
 
+absl::Status ParseRowWindow(const std::string& text, int64_t* seconds, bool* bare) {
+  auto bad = [&] {
+    return absl::InvalidArgumentError(fmt::format(
+        "--row-window '{}': expected a positive whole number of seconds, minutes, hours or days (90s, 15m, 1h, 1d) "
+        "or a positive integer in the order column's unit",
+        text));
+  };
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  if (i == 0 || i > 15) return bad();
+  const int64_t n = std::stoll(text.substr(0, i));
+  const std::string unit = text.substr(i);
+  int64_t mult = 1;
+  *bare = unit.empty();
+  if (unit.empty() || unit == "s")
+    mult = 1;
+  else if (unit == "m")
+    mult = 60;
+  else if (unit == "h")
+    mult = 3600;
+  else if (unit == "d")
+    mult = 86400;
+  else
+    return bad();
+  if (n <= 0) return bad();
+  *seconds = n * mult;  // at most 10^15 * 86400 < 2^63
+  return absl::OkStatus();
+}
+
 std::string FormatBytes(uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);
@@ -122,6 +153,11 @@ absl::Status BuildOptions::Validate() const {
     return absl::InvalidArgumentError(
         fmt::format("--memory-limit {} is too small to make progress: proberows needs at least 128 MiB",
                     FormatBytes(memory_limit_bytes)));
+  if (!row_window.empty()) {
+    int64_t unused = 0;
+    bool bare = false;
+    RETURN_IF_ERROR(ParseRowWindow(row_window, &unused, &bare));
+  }
   for (const std::string& c : static_columns) {
     if (c == key_column) return absl::InvalidArgumentError(fmt::format("--static-columns: '{}' is the key column", c));
     if (c == order_column)

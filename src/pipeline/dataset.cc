@@ -332,9 +332,14 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
   uint64_t last_hash = 0;
   std::string last_key;
   uint64_t test_rows = 0;
+  // Cut rows (--max-measurements-per-row, --row-window): a key's rows follow
+  // each other in one shard, row_index 0, 1, ...; the split counts keys.
+  const bool cut = meta.contains("cut_rows");
+  int64_t last_index = -1;
+  uint64_t keys_total = 0, test_keys = 0;
   for (const char* split : {"test", "train"}) {
     const Json& s = meta["splits"][split];
-    uint64_t split_rows = 0, split_meas = 0;
+    uint64_t split_rows = 0, split_meas = 0, split_keys = 0;
     for (const Json& sh : s["shards"]) {
       ++files;
       const std::string file = sh.value("file", "");
@@ -377,13 +382,29 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
           return Annotate(shaped, fmt::format("{} record {}", file, index));
         shard_meas += n;
         const uint64_t h = HashKey(key_is_string, key, seed);
-        if (global_row > 0 && (h < last_hash || (h == last_hash && key <= last_key)))
+        const bool same_key = cut && global_row > 0 && h == last_hash && key == last_key;
+        if (cut) {
+          auto ri = ex->find("row_index");
+          const auto* values = ri == ex->end() ? nullptr : std::get_if<std::vector<int64_t>>(&ri->second);
+          if (values == nullptr || values->size() != 1)
+            return absl::DataLossError(fmt::format("{} record {}: no int64 row_index", file, index));
+          const int64_t want = same_key ? last_index + 1 : 0;
+          if ((*values)[0] != want)
+            return absl::DataLossError(fmt::format("{} record {}: key {} has row_index {}, expected {}", file, index,
+                                                   RenderKey(key_is_string, key), (*values)[0], want));
+          if (same_key && index == 0)
+            return absl::DataLossError(fmt::format("{} record {}: the rows of key {} are in two shards", file, index,
+                                                   RenderKey(key_is_string, key)));
+          last_index = (*values)[0];
+        }
+        if (!same_key && global_row > 0 && (h < last_hash || (h == last_hash && key <= last_key)))
           return absl::DataLossError(
               fmt::format("{} record {}: key {} is out of hash order", file, index, RenderKey(key_is_string, key)));
         last_hash = h;
         last_key = key;
         ++global_row;
-        if (!options.inputs.empty() || !options.sql.empty()) key_counts[key] = n;
+        if (!same_key) ++split_keys;
+        if (!options.inputs.empty() || !options.sql.empty()) key_counts[key] = same_key ? key_counts[key] + n : n;
         return absl::OkStatus();
       });
       if (!st.ok()) problem(StatusMessage(st));
@@ -395,14 +416,25 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
     }
     if (split_rows != s.value("rows", uint64_t{0}))
       problem(fmt::format("split {}: {} rows, metadata says {}", split, split_rows, s.value("rows", uint64_t{0})));
-    if (std::string(split) == "test") test_rows = split_rows;
+    if (std::string(split) == "test") {
+      test_rows = split_rows;
+      test_keys = split_keys;
+    }
     rows_total += split_rows;
     meas_total += split_meas;
+    keys_total += split_keys;
   }
-  const uint64_t expected_test = SplitPlan::Make(rows_total, meas_total, test_fraction, 1, 1).num_test;
-  if (test_rows != expected_test)
-    problem(fmt::format("test split holds {} rows; round({} * {}) = {}", test_rows, test_fraction, rows_total,
-                        expected_test));
+  if (cut) {
+    const uint64_t expected_test = SplitPlan::Make(keys_total, meas_total, test_fraction, 1, 1).num_test;
+    if (test_keys != expected_test)
+      problem(fmt::format("test split holds {} keys; round({} * {}) = {}", test_keys, test_fraction, keys_total,
+                          expected_test));
+  } else {
+    const uint64_t expected_test = SplitPlan::Make(rows_total, meas_total, test_fraction, 1, 1).num_test;
+    if (test_rows != expected_test)
+      problem(fmt::format("test split holds {} rows; round({} * {}) = {}", test_rows, test_fraction, rows_total,
+                          expected_test));
+  }
   result.report = fmt::format("checked {} shard file(s): {} rows, {} measurements\n", files, rows_total, meas_total);
 
   if (!options.inputs.empty() || !options.sql.empty()) {

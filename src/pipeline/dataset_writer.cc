@@ -98,11 +98,16 @@ absl::Status DatasetWriter::NextShard() {
   return OpenShard(next);
 }
 
-absl::Status DatasetWriter::Add(std::string_view row, uint32_t measurements, bool gather_statistics) {
-  if (next_row_ >= end_row_)
-    return absl::InternalError(fmt::format("more rows than the {} this writer's shards hold", end_row_ - first_row_));
-  // Shards are visited in order, empty ones included.
-  while (!writer_ || next_row_ >= shard_end_) RETURN_IF_ERROR(NextShard());
+absl::Status DatasetWriter::Add(std::string_view row, uint32_t measurements, bool gather_statistics,
+                                bool continues_key) {
+  if (continues_key) {
+    if (!writer_ || next_row_ == first_row_) return absl::InternalError("a continued row before any row of its key");
+  } else {
+    if (next_row_ >= end_row_)
+      return absl::InternalError(fmt::format("more rows than the {} this writer's shards hold", end_row_ - first_row_));
+    // Shards are visited in order, empty ones included.
+    while (!writer_ || next_row_ >= shard_end_) RETURN_IF_ERROR(NextShard());
+  }
   RETURN_IF_ERROR(writer_->Write(row));
   if (stats_ != nullptr && gather_statistics)
     RETURN_IF_ERROR(stats_->AddRow(plan_.SplitOfShard(shard_) == Split::kTest, row, measurements));
@@ -119,6 +124,8 @@ absl::Status DatasetWriter::Add(std::string_view row, uint32_t measurements, boo
   ++s.rows;
   s.measurements += measurements;
   s.row_bytes += row.size();
+  if (continues_key) return absl::OkStatus();
+  ++s.keys;
   ++next_row_;
   return absl::OkStatus();
 }

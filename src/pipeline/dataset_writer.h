@@ -51,7 +51,13 @@ class DatasetWriter {
   // Adds the next row in global order. Fails once all the range's rows are in.
   // With `gather_statistics` false the row is not added to statistics(): the
   // caller gathered its statistics and merges them itself.
-  [[nodiscard]] absl::Status Add(std::string_view row, uint32_t measurements, bool gather_statistics = true);
+  //
+  // "Rows" of the plan are keys: with cut rows (group/row_cut.h) a key has
+  // several rows, all in the shard of the key. `continues_key`: the row is
+  // one more row of the key added last (it takes no global row index of its
+  // own); REQUIRES: a row of that key was added.
+  [[nodiscard]] absl::Status Add(std::string_view row, uint32_t measurements, bool gather_statistics = true,
+                                 bool continues_key = false);
   // Closes the last shards (creating empty ones); fails unless exactly the
   // range's rows were added.
   [[nodiscard]] absl::Status Finish();

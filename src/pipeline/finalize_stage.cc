@@ -26,6 +26,7 @@ void AddShard(const ShardStats& sh, SplitStats* s) {
     }
   }
   s->rows += sh.rows;
+  s->keys += sh.keys;
   s->measurements += sh.measurements;
   s->row_bytes += sh.row_bytes;
   s->file_bytes += sh.file_bytes;
@@ -40,7 +41,7 @@ absl::StatusOr<FinalizeResult> RunFinalize(const FinalizeInput& in, OutputTransa
   Env* env = ctx.env;
   FinalizeResult result;
   int next_shard = 0;
-  uint64_t rows = 0, measurements = 0;
+  uint64_t keys = 0, measurements = 0;
   for (size_t j = 0; j < in.reduces.size(); ++j) {
     const ReduceResult& r = *in.reduces[j];
     const std::string& who = in.task_names[j];
@@ -57,9 +58,12 @@ absl::StatusOr<FinalizeResult> RunFinalize(const FinalizeInput& in, OutputTransa
       const Split split = sp.SplitOfShard(g);
       const std::string expected = ShardFileName(plan.options.name, split, sp.IndexInSplit(g), sp.shards(split));
       const uint64_t planned = sp.GlobalShardBegin(g + 1) - sp.GlobalShardBegin(g);
-      if (sh.file != expected || sh.rows != planned)
-        return absl::FailedPreconditionError(fmt::format("{}: shard {} is '{}' with {} rows, expected '{}' with {}",
-                                                         who, g, sh.file, sh.rows, expected, planned));
+      // The plan's rows are keys (several rows each when rows are cut).
+      const bool cut = plan.options.CutsRows();
+      if (sh.file != expected || sh.keys != planned || (!cut && sh.rows != sh.keys))
+        return absl::FailedPreconditionError(fmt::format("{}: shard {} is '{}' with {} {}, expected '{}' with {}", who,
+                                                         g, sh.file, cut ? sh.keys : sh.rows, cut ? "keys" : "rows",
+                                                         expected, planned));
       const std::string path = in.shard_dirs[j] + "/" + sh.file;
       absl::StatusOr<uint64_t> size = env->GetFileSize(path);
       if (!size.ok())
@@ -76,15 +80,15 @@ absl::StatusOr<FinalizeResult> RunFinalize(const FinalizeInput& in, OutputTransa
                                                  who, path, xxh3, sh.xxh3));
       }
       AddShard(sh, split == Split::kTest ? &result.test : &result.train);
-      rows += sh.rows;
+      keys += sh.keys;
       measurements += sh.measurements;
     }
   }
   if (next_shard != sp.total_shards())
     return absl::FailedPreconditionError(
         fmt::format("the reduce tasks wrote {} of the {} shards", next_shard, sp.total_shards()));
-  if (rows != in.split->keys || measurements != in.split->measurements)
-    return absl::InternalError(fmt::format("the shards hold {} rows and {} measurements, the input {} and {}", rows,
+  if (keys != in.split->keys || measurements != in.split->measurements)
+    return absl::InternalError(fmt::format("the shards hold {} keys and {} measurements, the input {} and {}", keys,
                                            measurements, in.split->keys, in.split->measurements));
   // The row statistics: every reduce task's, merged (exact, so the task
   // count does not show in the result).

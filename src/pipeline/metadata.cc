@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "group/row_cut.h"
 #include "util/status_macros.h"
 
 namespace proberows {
@@ -33,9 +34,10 @@ const char* FeatureTypeName(FeatureType t) {
   return "?";
 }
 
-Json SplitJson(const SplitStats& s, uint64_t planned_rows) {
+Json SplitJson(const SplitStats& s, uint64_t planned_rows, bool cut) {
   Json j;
   j["rows"] = s.rows;
+  if (cut) j["keys"] = s.keys;
   j["measurements"] = s.measurements;
   (void)planned_rows;
   j["row_bytes"] = {{"min", s.min_row_bytes},
@@ -55,6 +57,7 @@ Json SplitJson(const SplitStats& s, uint64_t planned_rows) {
                       {"row_bytes", sh.row_bytes},
                       {"file_bytes", sh.file_bytes},
                       {"xxh3_64", sh.xxh3}});
+    if (cut) shards.back()["keys"] = sh.keys;
   }
   j["shards"] = shards;
   return j;
@@ -162,7 +165,7 @@ bool HasLists(const Node& n) {
 //   static STRUCT of scalars       FeaturesDict of Tensor(shape=())
 // so that TFDS's serializer names and shapes the features exactly as the
 // rows hold them (a leaf of rank r > 1 as flat values + r - 1 row-lengths).
-Json TfdsFeatures(const SourceSchema& schema) {
+Json TfdsFeatures(const SourceSchema& schema, const RowCut& cut) {
   std::map<std::string, std::pair<Node, ColumnRole>> columns;
   for (const SourceColumn& c : schema.columns) {
     auto& [root, role] = columns[c.path[0].name];
@@ -185,6 +188,8 @@ Json TfdsFeatures(const SourceSchema& schema) {
       members[name] = HasLists(node) ? SequenceFeature(NodeFeature(node), 1) : NodeFeature(node);
     }
   }
+  // Cut rows: their index within the key and window start, one int64 each.
+  for (const std::string& name : cut.Features()) members[name] = TensorFeature("int64", false);
   return DictFeature(std::move(members));
 }
 
@@ -192,6 +197,8 @@ Json TfdsFeatures(const SourceSchema& schema) {
 
 absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput& in) {
   const std::vector<FeatureDescription> features = in.encoder.Features();
+  ASSIGN_OR_RETURN(const RowCut cut, MakeRowCut(in.options, in.schema));
+  const bool cutting = cut.enabled();
 
   Json meta;
   meta["format"] = "proberows/1";
@@ -235,12 +242,31 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
                    {"key_hash", "XXH3_64bits_withSeed(key, seed); int keys as 8-byte little-endian"},
                    {"test_rows", in.plan.num_test},
                    {"train_rows", in.plan.num_train}};
+  if (cutting) {
+    // The split is by key: every row of a key is in the key's split.
+    meta["split"]["test_rows"] = in.test.rows;
+    meta["split"]["train_rows"] = in.train.rows;
+    meta["split"]["test_keys"] = in.plan.num_test;
+    meta["split"]["train_keys"] = in.plan.num_train;
+    Json c;
+    c["max_measurements_per_row"] = in.options.max_measurements_per_row;
+    if (cut.window > 0) {
+      c["row_window"] = in.options.row_window;
+      c["window_width"] = cut.window;  // in the order column's unit
+    }
+    c["features"] = cut.Features();
+    meta["cut_rows"] = c;
+  }
   meta["array_record_options"] = in.ar_options.ToString();
   meta["null_lists_as_empty"] = in.options.null_lists_as_empty;
   if (!in.schema.preset.empty()) meta["preset"] = in.schema.preset;
   if (!in.options.input_format.empty()) meta["input_format"] = in.options.input_format;
   meta["counts"] = {{"rows", in.plan.num_keys}, {"measurements", in.measurements}};
-  meta["splits"] = {{"train", SplitJson(in.train, in.plan.num_train)}, {"test", SplitJson(in.test, in.plan.num_test)}};
+  if (cutting)
+    meta["counts"] = {
+        {"rows", in.test.rows + in.train.rows}, {"keys", in.plan.num_keys}, {"measurements", in.measurements}};
+  meta["splits"] = {{"train", SplitJson(in.train, in.plan.num_train, cutting)},
+                    {"test", SplitJson(in.test, in.plan.num_test, cutting)}};
   if (in.statistics != nullptr) {
     // Histograms beside the per-row figures, and the span of the order
     // column per row (docs/output-format.md).
@@ -260,6 +286,17 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
   info["description"] =
       fmt::format("One row per '{}' holding all its measurements ordered by '{}'; written by proberows.",
                   in.options.key_column, in.options.order_column);
+  if (cutting) {
+    std::string how;
+    if (cut.window > 0) how = fmt::format(" per window of {} of '{}'", in.options.row_window, in.options.order_column);
+    if (cut.max_measurements > 0)
+      how += fmt::format("{} of at most {} measurements", cut.window > 0 ? " cut into rows" : "", cut.max_measurements);
+    info["description"] = fmt::format(
+        "Rows of each '{}'{}, ordered by '{}', with {}; every row of a key in the key's split; written by "
+        "proberows.",
+        in.options.key_column, how, in.options.order_column,
+        cut.window > 0 ? "row_index and window_start" : "row_index");
+  }
   info["fileFormat"] = "array_record";
   info["moduleName"] = "proberows";
   info["name"] = in.options.name;
@@ -279,7 +316,7 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
   info["splits"] = splits;
   info["version"] = kTfdsVersion;
 
-  const Json tfds = TfdsFeatures(in.schema);
+  const Json tfds = TfdsFeatures(in.schema, cut);
 
   RETURN_IF_ERROR(WriteStringToFileAtomic(env, meta.dump(2) + "\n", dir + "/proberows.json"));
   RETURN_IF_ERROR(WriteStringToFileAtomic(env, info.dump(2) + "\n", dir + "/dataset_info.json"));

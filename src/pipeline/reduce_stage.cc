@@ -11,6 +11,7 @@
 
 #include "group/grouper.h"
 #include "group/key_list.h"
+#include "group/row_cut.h"
 #include "pipeline/dataset_writer.h"
 #include "source/key_codec.h"
 #include "source/locate_input.h"
@@ -70,16 +71,18 @@ struct GroupTask {
 
 // Where grouped rows go: the global row index of the next row, and the
 // writer, which takes the rows in [writer->first_row(), writer->end_row()).
+// Global rows are keys: a cut row continuing its key (group/row_cut.h) goes
+// where the key's first row went.
 struct RowOutput {
   DatasetWriter* writer;
   uint64_t next_row;
   uint64_t measurements = 0;  // of the rows written
 
   absl::Status Add(std::string_view row, uint32_t measurements_in_row, BuildMonitor* monitor,
-                   bool gather_statistics = true) {
-    const uint64_t g = next_row++;
+                   bool gather_statistics = true, bool continues_key = false) {
+    const uint64_t g = continues_key ? next_row - 1 : next_row++;
     if (g < writer->first_row() || g >= writer->end_row()) return absl::OkStatus();
-    RETURN_IF_ERROR(writer->Add(row, measurements_in_row, gather_statistics));
+    RETURN_IF_ERROR(writer->Add(row, measurements_in_row, gather_statistics, continues_key));
     measurements += measurements_in_row;
     if (monitor != nullptr) {
       monitor->rows_written.fetch_add(1, std::memory_order_relaxed);
@@ -93,12 +96,13 @@ struct RowOutput {
   // land in this writer and in one split (exact statistics: the same bytes
   // as adding row by row), else the writer gathers them row by row.
   absl::Status AddRows(const EncodedRows& rows, const DatasetStatistics* gathered, BuildMonitor* monitor) {
-    const uint64_t begin = next_row, end = next_row + rows.size();
+    const uint64_t begin = next_row, end = next_row + rows.keys();
     const uint64_t num_test = writer->plan().num_test;
     const bool whole = gathered != nullptr && writer->statistics() != nullptr && begin >= writer->first_row() &&
                        end <= writer->end_row() && (end <= num_test || begin >= num_test);
     for (size_t i = 0; i < rows.size(); ++i)
-      RETURN_IF_ERROR(Add(rows.row(i), rows.measurements[i], monitor, /*gather_statistics=*/!whole));
+      RETURN_IF_ERROR(
+          Add(rows.row(i), rows.measurements[i], monitor, /*gather_statistics=*/!whole, rows.continues_key(i)));
     if (whole) writer->statistics()->MergeSplit(/*test=*/end <= num_test, gathered->split(/*test=*/false));
     return absl::OkStatus();
   }
@@ -108,7 +112,7 @@ struct RowOutput {
 // `max_inflight` partitions in memory at once, and hands the rows in order
 // to `out`.
 absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder& encoder, const KeyHasher& hasher,
-                             size_t max_inflight, RowOutput* out, const TaskContext& ctx) {
+                             const RowCut* cut, size_t max_inflight, RowOutput* out, const TaskContext& ctx) {
   std::atomic<bool> abort{false};
   absl::Status status;
   Env* env = ctx.env;
@@ -145,7 +149,7 @@ absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder
       task->work = free_works.back();  // inflight < max_inflight: one is free
       free_works.pop_back();
       inflight.push_back(task);
-      pool.Schedule([task, env, &encoder, &hasher, &abort] {
+      pool.Schedule([task, env, &encoder, &hasher, cut, &abort] {
         absl::Status st;
         if (!abort.load()) {
           GroupWork& w = *task->work;
@@ -159,7 +163,7 @@ absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder
             data = std::string_view(w.spilled.data(), used);
           }
           if (w.rows.data.capacity() < data.size()) w.rows.data.reserve(data.size());
-          if (st.ok()) st = GroupAndEncode(data, encoder, hasher, &w.rows, &w.scratch);
+          if (st.ok()) st = GroupAndEncode(data, encoder, hasher, &w.rows, &w.scratch, cut);
           if (st.ok() && w.stats != nullptr) st = GatherStatistics(w.rows, w.stats.get());
           std::string().swap(task->part.data);
         }
@@ -219,7 +223,8 @@ absl::StatusOr<std::vector<Partition>> GatherPartitions(const ReduceInput& in, s
 }
 
 // Sequential: one DuckDB query per key, in output order.
-absl::Status QueryPartitions(const ReduceInput& in, size_t first, size_t last, RowOutput* out, const TaskContext& ctx) {
+absl::Status QueryPartitions(const ReduceInput& in, const RowCut* cut, size_t first, size_t last, RowOutput* out,
+                             const TaskContext& ctx) {
   const SourceSchema& schema = *in.schema;
   ASSIGN_OR_RETURN(std::unique_ptr<DuckDb> db, OpenTaskDuckDb(ctx));
   // Like the original script: the converted input as one table indexed by
@@ -280,9 +285,10 @@ absl::Status QueryPartitions(const ReduceInput& in, size_t first, size_t last, R
         RETURN_IF_ERROR(AddInputFile(schema, converter.Convert(chunk, &sink)));
       }
       rows.Clear();
-      RETURN_IF_ERROR(GroupAndEncode(sink.data, *in.encoder, Hasher(in), &rows, &scratch));
-      if (rows.size() != 1) return absl::InternalError("a key query did not yield exactly one row");
-      RETURN_IF_ERROR(out->Add(rows.row(0), rows.measurements[0], ctx.monitor));
+      RETURN_IF_ERROR(GroupAndEncode(sink.data, *in.encoder, Hasher(in), &rows, &scratch, cut));
+      if (rows.keys() != 1) return absl::InternalError("a key query did not yield exactly one key");
+      for (size_t i = 0; i < rows.size(); ++i)
+        RETURN_IF_ERROR(out->Add(rows.row(i), rows.measurements[i], ctx.monitor, true, rows.continues_key(i)));
     }
   }
   return absl::OkStatus();
@@ -307,6 +313,7 @@ absl::StatusOr<ReduceResult> RunReduce(const ReduceInput& in, int task, const st
                                        in.sequential ? 1 : ctx.workers, ShardRange{a.shard_begin, a.shard_end}));
   result.statistics = std::make_shared<DatasetStatistics>(in.encoder->Features(), plan.options.order_column);
   writer->set_statistics(result.statistics);
+  ASSIGN_OR_RETURN(const RowCut cut, MakeRowCut(plan.options, *in.schema));
   const std::vector<uint64_t> begins = split.PartitionRowBegins();
   const size_t partitions = split.partition_keys.size();
   if (a.row_begin < a.row_end) {
@@ -317,7 +324,7 @@ absl::StatusOr<ReduceResult> RunReduce(const ReduceInput& in, int task, const st
     while (last + 1 < partitions && begins[last + 1] < a.row_end) ++last;
     RowOutput out{writer.get(), begins[first]};
     if (in.sequential) {
-      RETURN_IF_ERROR(QueryPartitions(in, first, last, &out, ctx));
+      RETURN_IF_ERROR(QueryPartitions(in, &cut, first, last, &out, ctx));
     } else {
       const uint64_t target = TargetPartitionBytes(ctx.memory_limit, ctx.workers);
       ASSIGN_OR_RETURN(std::vector<Partition> parts, GatherPartitions(in, first, last, target, ctx));
@@ -335,7 +342,7 @@ absl::StatusOr<ReduceResult> RunReduce(const ReduceInput& in, int task, const st
       }
       result.partitions = static_cast<int>(parts.size());
       RETURN_IF_ERROR(
-          GroupPartitions(&parts, *in.encoder, Hasher(in), static_cast<size_t>(ctx.workers) + 1, &out, ctx));
+          GroupPartitions(&parts, *in.encoder, Hasher(in), &cut, static_cast<size_t>(ctx.workers) + 1, &out, ctx));
     }
     if (out.next_row != begins[last + 1])
       return absl::DataLossError(fmt::format(
@@ -345,7 +352,8 @@ absl::StatusOr<ReduceResult> RunReduce(const ReduceInput& in, int task, const st
   }
   RETURN_IF_ERROR(writer->Finish());
   result.shards = writer->shards();
-  result.rows = a.row_end - a.row_begin;
+  result.rows = 0;  // the keys a.row_end - a.row_begin, unless rows are cut
+  for (const ShardStats& sh : result.shards) result.rows += sh.rows;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "group/row_cut.h"
 #include "pipeline/finalize_stage.h"
 #include "pipeline/map_stage.h"
 #include "pipeline/output_transaction.h"
@@ -122,7 +123,8 @@ absl::StatusOr<Schema> ResolveSchema(const BuildPlan& plan, const TaskContext& c
     ASSIGN_OR_RETURN(std::unique_ptr<DuckDb> db, OpenTaskDuckDb(ctx));
     ASSIGN_OR_RETURN(s.source, ResolvePlannedSource(db.get(), ctx.env, plan));
   }
-  ASSIGN_OR_RETURN(ExampleEncoder encoder, ExampleEncoder::Create(s.source.Specs()));
+  ASSIGN_OR_RETURN(const RowCut cut, MakeRowCut(plan.options, s.source));
+  ASSIGN_OR_RETURN(ExampleEncoder encoder, ExampleEncoder::Create(s.source.Specs(), cut.Features()));
   s.encoder = std::make_unique<ExampleEncoder>(std::move(encoder));
   absl::StatusOr<ArrayRecordWriterOptions> ar = ArrayRecordWriterOptions::FromString(plan.options.array_record_options);
   if (!ar.ok()) return Annotate(ar.status(), "--array-record-options");

@@ -319,6 +319,7 @@ absl::Status WorkFolder::SaveReduce(const ReduceResult& r, const std::string& at
   for (const ShardStats& sh : r.shards) {
     shards.push_back({{"file", sh.file},
                       {"rows", sh.rows},
+                      {"keys", sh.keys},
                       {"measurements", sh.measurements},
                       {"row_bytes", sh.row_bytes},
                       {"file_bytes", sh.file_bytes},
@@ -364,6 +365,7 @@ absl::StatusOr<ReduceResult> WorkFolder::LoadReduce(const BuildPlan& plan, int t
       ShardStats sh;
       sh.file = s.at("file").get<std::string>();
       sh.rows = s.at("rows").get<uint64_t>();
+      sh.keys = s.value("keys", sh.rows);  // absent before cut rows: one key per row
       sh.measurements = s.at("measurements").get<uint64_t>();
       sh.row_bytes = s.at("row_bytes").get<uint64_t>();
       sh.file_bytes = s.at("file_bytes").get<uint64_t>();

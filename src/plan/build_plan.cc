@@ -50,6 +50,9 @@ Json OptionsToJson(const BuildOptions& o) {
   j["train_shards"] = o.train_shards;
   j["test_shards"] = o.test_shards;
   j["array_record_options"] = o.array_record_options;
+  // Only when set, so that the plans (and ids) of uncut builds are unchanged.
+  if (o.max_measurements_per_row > 0) j["max_measurements_per_row"] = o.max_measurements_per_row;
+  if (!o.row_window.empty()) j["row_window"] = o.row_window;
   return j;
 }
 
@@ -75,6 +78,8 @@ void OptionsFromJson(const Json& j, BuildOptions* o) {
   o->train_shards = j.at("train_shards").get<int>();
   o->test_shards = j.at("test_shards").get<int>();
   o->array_record_options = j.at("array_record_options").get<std::string>();
+  o->max_measurements_per_row = j.value("max_measurements_per_row", uint64_t{0});
+  o->row_window = j.value("row_window", std::string());
 }
 
 // Everything but the id, in a fixed order: the id is a hash of this.

@@ -73,6 +73,15 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
                      max_rows > 0 ? fmt::format("looked at (--rows {})", max_rows) : "read");
   out += fmt::format("one row per '{}', measurements ordered by '{}'\n", schema.columns[0].name,
                      schema.order_index >= 0 ? schema.columns[schema.order_index].name : "?");
+  if (options.CutsRows()) {
+    // --max-measurements-per-row / --row-window (group/row_cut.h).
+    std::string how;
+    if (!options.row_window.empty()) how = fmt::format("one per window of {}", options.row_window);
+    if (options.max_measurements_per_row > 0)
+      how += fmt::format("{}at most {} measurements each", how.empty() ? "" : ", ", options.max_measurements_per_row);
+    out += fmt::format("rows cut: {}; each row also holds row_index{} (int64)\n", how,
+                       options.row_window.empty() ? "" : " and window_start");
+  }
   report.input = input;
   report.preset = schema.preset;
   report.rows = rows;
