@@ -1,12 +1,14 @@
 #include "pipeline/work_folder.h"
 
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <random>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "util/json_check.h"
 #include "util/status_macros.h"
 
 namespace proberows {
@@ -15,8 +17,8 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr const char* kMapFormat = "proberows-map/2";  // 2: spill blocks of docs/spill-format.md "PRS2"
-constexpr const char* kSplitFormat = "proberows-split/1";
+constexpr const char* kMapFormat = "proberows-map/2";      // 2: spill blocks of docs/spill-format.md "PRS2"
+constexpr const char* kSplitFormat = "proberows-split/2";  // 2: with its checksum, "xxh3_64"
 constexpr const char* kReduceFormat = "proberows-reduce/1";
 
 Json StatsJson(const TaskStats& s) {
@@ -24,6 +26,19 @@ Json StatsJson(const TaskStats& s) {
           {"peak_rss_bytes", s.peak_rss_bytes},
           {"bytes_read", s.bytes_read},
           {"bytes_written", s.bytes_written}};
+}
+
+// The checksum split.json carries of what the reduce tasks and finalize take
+// from it (all of it but the task's timing "stats"): XXH3 of those members
+// as compact JSON, 16 hex digits. Integers and strings only, so a parse and
+// dump give the same text.
+std::string SplitChecksum(const Json& j) {
+  Json content;
+  for (const char* key :
+       {"format", "plan", "measurements", "keys", "partition_keys", "partition_records", "split", "reduce"})
+    content[key] = j.contains(key) ? j[key] : Json();
+  const std::string text = content.dump();
+  return fmt::format("{:016x}", XXH3_64bits(text.data(), text.size()));
 }
 
 // Files named relative to the work folder; blocks refer to them by index.
@@ -54,11 +69,7 @@ class FileTable {
 absl::StatusOr<Json> ReadJson(Env* env, const std::string& path, const std::string& missing) {
   if (!env->FileExists(path)) return absl::FailedPreconditionError(missing);
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(env, path));
-  try {
-    return Json::parse(text);
-  } catch (const std::exception& e) {
-    return absl::DataLossError(fmt::format("'{}' is damaged ({})", path, e.what()));
-  }
+  return ParseJsonFile(text, path);
 }
 
 // Reads the manifest of a map or reduce task and checks its format, its plan
@@ -268,6 +279,7 @@ absl::Status WorkFolder::SaveSplit(const SplitResult& s, const TaskStats& stats)
     reduce.push_back({{"shards", {a.shard_begin, a.shard_end}}, {"rows", {a.row_begin, a.row_end}}});
   j["reduce"] = reduce;
   j["stats"] = StatsJson(stats);
+  j["xxh3_64"] = SplitChecksum(j);
   return WriteStringToFileAtomic(env_, j.dump() + "\n", Path("split.json"));
 }
 
@@ -280,7 +292,18 @@ absl::StatusOr<SplitResult> WorkFolder::LoadSplit(const BuildPlan& plan) const {
   SplitResult s;
   try {
     if (j.at("format").get<std::string>() != kSplitFormat)
-      return absl::DataLossError(fmt::format("'{}' is not a split manifest", path));
+      return absl::DataLossError(
+          fmt::format("'{}' is not a split manifest this proberows reads (format {}, not {}); "
+                      "rerun `proberows split`",
+                      path, j.at("format").dump(), kSplitFormat));
+    // Edited by hand or damaged: the reduce tasks would write, and finalize
+    // publish, another split than the one the keys were counted for.
+    const std::string checksum = j.at("xxh3_64").get<std::string>();
+    if (checksum != SplitChecksum(j))
+      return absl::DataLossError(fmt::format(
+          "'{}' was edited or damaged after the split stage wrote it (its checksum {} does not match its contents); "
+          "rerun `proberows split`",
+          path, checksum));
     s.plan_id = j.at("plan").get<std::string>();
     if (s.plan_id != plan.id)
       return absl::FailedPreconditionError(
@@ -307,9 +330,9 @@ absl::StatusOr<SplitResult> WorkFolder::LoadSplit(const BuildPlan& plan) const {
   } catch (const std::exception& e) {
     return absl::DataLossError(fmt::format("'{}' is damaged ({}); rerun `proberows split`", path, e.what()));
   }
-  if (s.partition_keys.size() != (size_t{1} << plan.partition_bits) ||
-      s.reduce.size() != static_cast<size_t>(plan.reduce_tasks))
-    return absl::DataLossError(fmt::format("'{}' does not match the plan; rerun `proberows split`", path));
+  if (const std::string problem = SplitInconsistency(plan, s); !problem.empty())
+    return absl::DataLossError(
+        fmt::format("'{}' does not match the plan ({}); rerun `proberows split`", path, problem));
   return s;
 }
 

@@ -12,6 +12,7 @@
 
 #include "plan/memory_budget.h"
 #include "source/row_converter.h"
+#include "util/json_check.h"
 #include "util/status_macros.h"
 #include "util/varint.h"
 
@@ -291,6 +292,11 @@ std::string BuildPlan::ToJson() const {
 
 absl::StatusOr<BuildPlan> BuildPlan::FromJson(std::string_view json, const std::string& where) {
   BuildPlan p;
+  if (absl::Status st = CheckJsonDepth(json); !st.ok())
+    return absl::DataLossError(
+        fmt::format("{}: not a plan this proberows can read ({}); make a new plan with "
+                    "`proberows plan --replace`",
+                    where, StatusMessage(st)));
   try {
     const Json j = Json::parse(json);
     if (j.at("format").get<std::string>() != kFormat)
