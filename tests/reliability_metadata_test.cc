@@ -77,7 +77,10 @@ TEST_F(DamagedMetadataTest, WrongJsonTypesAreNamedByField) {
     std::string problem;
   };
   const Case cases[] = {
-      {"splits-list", [](Json* j) { (*j)["splits"] = Json::array({1, 2}); },
+      {"splits-list",
+       [](Json* j) {
+         (*j)["splits"] = Json::array({1, 2});
+       },
        "field 'splits' is an array, expected an object"},
       {"rows-string", [](Json* j) { (*j)["splits"]["train"]["rows"] = "12"; },
        "field 'splits.train.rows' is the string \"12\", expected an integer >= 0"},
@@ -113,12 +116,15 @@ TEST_F(DamagedMetadataTest, DeepNestingIsRefusedBeforeParsing) {
   const std::string deep = Edited("deep", "proberows.json", [](std::string* text) {
     *text = "{\"splits\": {\"train\": " + std::string(100000, '[') + std::string(100000, ']') + "}}";
   });
-  const std::string open = Edited("open", "proberows.json", [](std::string* text) { *text = std::string(100000, '['); });
+  const std::string open =
+      Edited("open", "proberows.json", [](std::string* text) { *text = std::string(100000, '['); });
   for (const char* command : {"inspect", "verify", "report -o /nonexistent/r.html"}) {
-    ExpectError(command, deep,
-                fmt::format("'{}/proberows.json' is not valid JSON: nested deeper than 512 levels (at byte 531)", deep));
-    ExpectError(command, open,
-                fmt::format("'{}/proberows.json' is not valid JSON: nested deeper than 512 levels (at byte 512)", open));
+    ExpectError(
+        command, deep,
+        fmt::format("'{}/proberows.json' is not valid JSON: nested deeper than 512 levels (at byte 531)", deep));
+    ExpectError(
+        command, open,
+        fmt::format("'{}/proberows.json' is not valid JSON: nested deeper than 512 levels (at byte 512)", open));
   }
   // 512 levels are read (and then refused for their content).
   const std::string deepest = Edited("deepest", "proberows.json", [](std::string* text) {
@@ -141,14 +147,16 @@ TEST_F(DamagedMetadataTest, VerifyChecksTheTfdsFilesAndSizes) {
   const std::string info = Edited("info-cut", "dataset_info.json", half);
   const CommandResult r = RunProberows("verify " + info);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(r.err.starts_with("proberows: problem: '" + info + "/dataset_info.json' is not valid JSON: parse error at "))
+  EXPECT_TRUE(
+      r.err.starts_with("proberows: problem: '" + info + "/dataset_info.json' is not valid JSON: parse error at "))
       << r.err;
   EXPECT_TRUE(r.err.ends_with("\nproberows: error: verification failed with 1 problem(s)\n")) << r.err;
 
   const std::string features = Edited("features-cut", "features.json", [](std::string* text) { text->resize(200); });
   const CommandResult f = RunProberows("verify " + features);
   EXPECT_EQ(f.exit_code, 1);
-  EXPECT_TRUE(f.err.starts_with("proberows: problem: '" + features + "/features.json' is not valid JSON: parse error at "))
+  EXPECT_TRUE(
+      f.err.starts_with("proberows: problem: '" + features + "/features.json' is not valid JSON: parse error at "))
       << f.err;
 
   const std::string dropped = Edited("feature-dropped", "features.json", [](std::string* text) {
@@ -169,11 +177,12 @@ TEST_F(DamagedMetadataTest, VerifyChecksTheTfdsFilesAndSizes) {
     j["splits"][0]["numBytes"] = "7";
     *text = j.dump(2);
   });
-  expect_problems(num_bytes,
-                  fmt::format("proberows: problem: {}/dataset_info.json: split 'train' numBytes is \"7\", proberows.json "
-                              "says {}\n",
-                              num_bytes, train_bytes),
-                  1);
+  expect_problems(
+      num_bytes,
+      fmt::format("proberows: problem: {}/dataset_info.json: split 'train' numBytes is \"7\", proberows.json "
+                  "says {}\n",
+                  num_bytes, train_bytes),
+      1);
 
   uint64_t size = 0, split_bytes = 0;
   std::string file;
@@ -184,11 +193,12 @@ TEST_F(DamagedMetadataTest, VerifyChecksTheTfdsFilesAndSizes) {
     split_bytes = (*j)["splits"]["train"]["file_bytes"].get<uint64_t>();
     sh["file_bytes"] = size + 1;
   });
-  expect_problems(sizes,
-                  fmt::format("proberows: problem: {}: {} bytes, metadata says {}\n"
-                              "proberows: problem: split train: its shards' file_bytes add up to {}, metadata says {}\n",
-                              file, size, size + 1, split_bytes + 1, split_bytes),
-                  2);
+  expect_problems(
+      sizes,
+      fmt::format("proberows: problem: {}: {} bytes, metadata says {}\n"
+                  "proberows: problem: split train: its shards' file_bytes add up to {}, metadata says {}\n",
+                  file, size, size + 1, split_bytes + 1, split_bytes),
+      2);
 }
 
 // The stage commands' task argument and the environment variables of `auto`.
@@ -285,6 +295,28 @@ TEST_F(SplitManifestTest, EditedSplitIsRefused) {
                           "`proberows split`",
                           split_, records[0].get<uint64_t>() + 1, records[0].get<uint64_t>()));
   EXPECT_FALSE(fs::exists(out_));
+}
+
+// Was: nlohmann's message alone ("[json.exception.type_error.302] type must
+// be number, but is string"), naming no field.
+TEST_F(SplitManifestTest, WrongTypesInTaskManifestsAndThePlanNameTheField) {
+  const std::string map = work_ + "/map-00000-of-00001.json";
+  Json j = Json::parse(ReadFileOrDie(map));
+  j["rows"] = "many";
+  WriteFileOrDie(map, j.dump());
+  ExpectError("split -w", work_,
+              fmt::format("map task 0 ('{}'): damaged manifest (field 'rows': type must be number, but is string); "
+                          "rerun map task 0",
+                          map));
+  const std::string plan = work_ + "/plan.json";
+  Json p = Json::parse(ReadFileOrDie(plan));
+  p["map_tasks"] = Json::array();
+  WriteFileOrDie(plan, p.dump());
+  ExpectError("status -w", work_,
+              fmt::format("{}: not a plan this proberows can read (field 'map_tasks': type must be number, but is "
+                          "array); damaged, or made by another version: make a new plan with `proberows plan "
+                          "--replace`",
+                          plan));
 }
 
 // Was: "pass --overwrite to replace it", a flag finalize refuses.

@@ -78,14 +78,18 @@ absl::StatusOr<Json> ParseJsonFile(std::string_view text, const std::string& pat
   try {
     return Json::parse(text);
   } catch (const Json::exception& e) {
-    // "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
-    std::string what = e.what();
-    if (what.starts_with("[json.exception.")) {
-      const size_t end = what.find("] ");
-      if (end != std::string::npos) what = what.substr(end + 2);
-    }
-    return absl::DataLossError(fmt::format("'{}' is not valid JSON: {}", path, what));
+    return absl::DataLossError(fmt::format("'{}' is not valid JSON: {}", path, JsonErrorMessage(e)));
   }
+}
+
+std::string JsonErrorMessage(const std::exception& e) {
+  // "[json.exception.parse_error.101] parse error at line 1, column 5: ..."
+  std::string what = e.what();
+  if (what.starts_with("[json.exception.")) {
+    const size_t end = what.find("] ");
+    if (end != std::string::npos) what = what.substr(end + 2);
+  }
+  return what;
 }
 
 bool JsonFieldCheck::Field(const Json& parent, const std::string& parent_path, const std::string& key, JsonKind kind,

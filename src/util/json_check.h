@@ -8,6 +8,8 @@
 #ifndef PROBEROWS_UTIL_JSON_CHECK_H_
 #define PROBEROWS_UTIL_JSON_CHECK_H_
 
+#include <exception>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -66,6 +68,22 @@ class JsonFieldCheck {
  private:
   std::string problem_;
 };
+
+// nlohmann's exception message without its "[json.exception.type_error.302] "
+// prefix.
+std::string JsonErrorMessage(const std::exception& e);
+
+// `j.at(key).get<T>()` for readers that catch std::exception around many
+// reads: a missing field or one of another type throws std::runtime_error
+// naming the field ("field 'rows': type must be number, but is string").
+template <typename T, typename J>
+T GetField(const J& j, const char* key) {
+  try {
+    return j.at(key).template get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(std::string("field '") + key + "': " + JsonErrorMessage(e));
+  }
+}
 
 }  // namespace proberows
 

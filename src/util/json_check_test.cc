@@ -26,9 +26,10 @@ TEST(ParseJsonFile, NamesTheFileAndNeverThrows) {
   absl::StatusOr<Json> j = ParseJsonFile(R"({"a": [1, 2]})", "f.json");
   ASSERT_TRUE(j.ok()) << j.status();
   EXPECT_EQ((*j)["a"][1], 2);
-  EXPECT_EQ(StatusMessage(ParseJsonFile("{\"a\": ", "f.json").status()),
-            "'f.json' is not valid JSON: parse error at line 1, column 7: syntax error while parsing value - unexpected "
-            "end of input; expected '[', '{', or a literal");
+  EXPECT_EQ(
+      StatusMessage(ParseJsonFile("{\"a\": ", "f.json").status()),
+      "'f.json' is not valid JSON: parse error at line 1, column 7: syntax error while parsing value - unexpected "
+      "end of input; expected '[', '{', or a literal");
   absl::StatusOr<Json> deep = ParseJsonFile(std::string(100000, '[') + std::string(100000, ']'), "d.json");
   EXPECT_EQ(deep.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(StatusMessage(deep.status()), "'d.json' is not valid JSON: nested deeper than 512 levels (at byte 512)");
