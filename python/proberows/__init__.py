@@ -171,8 +171,10 @@ class Dataset(_proberows.Reader):
                 splits = json.loads(f.read())["splits"]
         except FileNotFoundError:
             raise NotFoundError(f"'{info_path}' is missing") from None
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nested too deeply for json
             raise DataLossError(f"'{info_path}' is not valid TFDS metadata") from None
+        if not isinstance(splits, list) or not all(isinstance(split, dict) for split in splits):
+            raise DataLossError(f"'{info_path}' is not valid TFDS metadata (splits)")
         for split in splits:
             if split.get("name") == self._split:
                 if "statistics" not in split:

@@ -166,6 +166,21 @@ def test_deeply_nested_metadata_is_data_loss(tmp_path):
         proberows.open(str(out))
 
 
+def test_deeply_nested_dataset_info_is_data_loss(out, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    ds = proberows.open(str(copy))
+    info = copy / "dataset_info.json"
+    info.write_text('{"splits": ' + "[" * 100_000 + "]" * 100_000 + "}")  # was: RecursionError
+    with pytest.raises(proberows.DataLossError) as e:
+        ds.statistics
+    assert str(e.value) == f"'{info}' is not valid TFDS metadata"
+    info.write_text('{"splits": [1, 2]}')  # was: AttributeError
+    with pytest.raises(proberows.DataLossError) as e:
+        ds.statistics
+    assert str(e.value) == f"'{info}' is not valid TFDS metadata (splits)"
+
+
 SIGINT_SCRIPT = r"""
 import os, signal, sys, threading, time
 import proberows

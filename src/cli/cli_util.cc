@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 
 #include <fmt/format.h>
 
@@ -43,6 +44,17 @@ void InstallSignalHandlers(std::atomic<bool>* flag) {
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "proberows: error: %s\n", StatusMessage(status).c_str());
   return status.code() == absl::StatusCode::kCancelled ? 130 : 1;
+}
+
+int CatchExceptions(const std::function<int()>& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {  // nlohmann::json::exception is one too
+    std::fprintf(stderr, "proberows: error: internal error (please report it): %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "proberows: error: internal error (please report it): an unknown C++ exception\n");
+  }
+  return 1;
 }
 
 bool ShowProgress(bool enabled) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,6 +27,11 @@ void InstallSignalHandlers(std::atomic<bool>* flag);
 // Prints "proberows: error: MESSAGE" and returns the exit code: 130 for a
 // cancelled run, else 1.
 int Fail(const absl::Status& status);
+
+// Runs `fn` (a subcommand) and returns its exit code; an exception escaping
+// it (a bug: library code returns statuses) is printed as "proberows: error:
+// internal error (please report it): WHAT" and gives 1, never an abort.
+int CatchExceptions(const std::function<int()>& fn);
 
 // Whether to draw a live progress line: asked for, stderr is a terminal and
 // not under CI.

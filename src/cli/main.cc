@@ -240,4 +240,6 @@ int Main(int argc, char** argv) {
 
 }  // namespace proberows
 
-int main(int argc, char** argv) { return proberows::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return proberows::CatchExceptions([&] { return proberows::Main(argc, argv); });
+}

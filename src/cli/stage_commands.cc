@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -47,8 +49,28 @@ void StageCommands::Add(CLI::App* app) {
   status_->add_option("--work,-w", work_, work_help)->required();
 }
 
+namespace {
+
+// A task number as schedulers write it: decimal digits only, no sign, space
+// or leading zero ("1abc", "0x1", " 1", "-0", "01" are refused, never read
+// as 1 or 0). False when `text` is not one or is above INT_MAX.
+bool ParseTaskNumber(std::string_view text, int* out) {
+  if (text.empty() || text.size() > 10 || (text.size() > 1 && text[0] == '0')) return false;
+  int64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + (c - '0');
+  }
+  if (n > std::numeric_limits<int>::max()) return false;
+  *out = static_cast<int>(n);
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<int> StageCommands::TaskIndex(const std::string& stage, Env* env) const {
   std::string text = task_;
+  std::string source;  // the environment variable it came from
   if (text == "auto") {
     text.clear();
     for (const char* var :
@@ -56,6 +78,7 @@ absl::StatusOr<int> StageCommands::TaskIndex(const std::string& stage, Env* env)
       const char* v = std::getenv(var);
       if (v != nullptr && *v != 0) {
         text = v;
+        source = var;
         break;
       }
     }
@@ -64,12 +87,19 @@ absl::StatusOr<int> StageCommands::TaskIndex(const std::string& stage, Env* env)
           "task 'auto': none of JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, CLOUD_RUN_TASK_INDEX, "
           "AWS_BATCH_JOB_ARRAY_INDEX is set");
   }
+  const size_t slash = text.find('/');
   int index = -1, of = -1;
-  char rest = 0;
-  const int n = std::sscanf(text.c_str(), "%d/%d%c", &index, &of, &rest);
-  if (!((n == 1 && text.find('/') == std::string::npos) || n == 2) || index < 0)
-    return absl::InvalidArgumentError(fmt::format("task '{}': expected I or I/N, e.g. 3 or 3/8", text));
-  if (n == 2) {
+  const bool with_count = slash != std::string::npos;
+  if (!ParseTaskNumber(std::string_view(text).substr(0, slash), &index) ||
+      (with_count && !ParseTaskNumber(std::string_view(text).substr(slash + 1), &of))) {
+    if (!source.empty())
+      return absl::InvalidArgumentError(
+          fmt::format("task 'auto': {}='{}' is not a task index: expected I or I/N in decimal digits, e.g. 3 or 3/8",
+                      source, text));
+    return absl::InvalidArgumentError(
+        fmt::format("task '{}': expected I or I/N in decimal digits, e.g. 3 or 3/8", text));
+  }
+  if (with_count) {
     ASSIGN_OR_RETURN(int planned, PlannedTasks(work_, stage, env));
     if (of != planned)
       return absl::InvalidArgumentError(

@@ -6,12 +6,14 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "example/row_shape.h"
 #include "pipeline/dataset_writer.h"
+#include "pipeline/metadata_reader.h"
 #include "pipeline/output_transaction.h"
 #include "plan/split_plan.h"
 #include "proberows/array_record_reader.h"
@@ -27,18 +29,6 @@ namespace proberows {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-absl::StatusOr<Json> ReadMetadata(Env* env, const std::string& dir) {
-  const std::string path = dir + "/" + kMetadataFileName;
-  if (!env->FileExists(dir)) return absl::NotFoundError(fmt::format("'{}' does not exist", dir));
-  if (!env->FileExists(path))
-    return absl::NotFoundError(fmt::format("'{}' is not a proberows output ({} missing)", dir, kMetadataFileName));
-  ASSIGN_OR_RETURN(std::string text, ReadFileToString(env, path));
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("splits"))
-    return absl::DataLossError(fmt::format("'{}' is not valid proberows metadata", path));
-  return j;
-}
 
 std::string Mean(uint64_t total, uint64_t n) {
   return n ? fmt::format("{:.1f}", static_cast<double>(total) / static_cast<double>(n)) : "-";
@@ -64,7 +54,7 @@ absl::StatusOr<std::string> KeyOf(const DecodedExample& ex, const std::string& k
 }  // namespace
 
 absl::StatusOr<std::string> InspectDataset(Env* env, const std::string& dir) {
-  ASSIGN_OR_RETURN(Json meta, ReadMetadata(env, dir));
+  ASSIGN_OR_RETURN(Json meta, ReadMetadataFile(env, dir));
   std::string out;
   out += fmt::format("dataset '{}' in {}\n", meta.value("name", "?"), dir);
   out += fmt::format("  key '{}', measurements ordered by '{}'\n", meta.value("key", "?"), meta.value("order_by", "?"));
@@ -163,12 +153,9 @@ std::string HistogramLine(const Json& buckets) {
 }  // namespace
 
 absl::StatusOr<std::string> InspectStatistics(Env* env, const std::string& dir) {
-  ASSIGN_OR_RETURN(Json meta, ReadMetadata(env, dir));
+  ASSIGN_OR_RETURN(Json meta, ReadMetadataFile(env, dir));
   const std::string info_path = dir + "/dataset_info.json";
-  ASSIGN_OR_RETURN(std::string text, ReadFileToString(env, info_path));
-  const Json info = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (info.is_discarded() || !info.contains("splits"))
-    return absl::DataLossError(fmt::format("'{}' is not valid JSON", info_path));
+  ASSIGN_OR_RETURN(const Json info, ReadDatasetInfoFile(env, dir));
   std::string out = "  statistics (TFDS DatasetFeatureStatistics in dataset_info.json):\n";
   out += fmt::format("    {:<30} {:<5} {:>11} {:>8} {:>7} {:>12} {:>12} {:>12} {:>12} {:>9}\n", "feature", "split",
                      "values", "missing", "NaN", "min", "mean", "std", "max", "distinct");
@@ -259,7 +246,7 @@ absl::Status CatDataset(Env* env, const std::string& dir, const std::string& spl
                         std::string* out) {
   if (!split.empty() && split != "train" && split != "test")
     return absl::InvalidArgumentError(fmt::format("--split '{}': expected train or test", split));
-  ASSIGN_OR_RETURN(Json meta, ReadMetadata(env, dir));
+  ASSIGN_OR_RETURN(Json meta, ReadMetadataFile(env, dir));
   const std::string meta_path = dir + "/" + kMetadataFileName;
   std::vector<std::string> files;
   for (const char* name : {"train", "test"}) {
@@ -300,8 +287,76 @@ absl::Status CatDataset(Env* env, const std::string& dir, const std::string& spl
   return absl::OkStatus();
 }
 
+namespace {
+
+// The problems of dataset_info.json and features.json: unreadable, or not
+// describing the shards and columns proberows.json (already checked) lists.
+std::vector<std::string> CheckTfdsFiles(Env* env, const std::string& dir, const Json& meta) {
+  std::vector<std::string> problems;
+  absl::StatusOr<Json> info = ReadDatasetInfoFile(env, dir);
+  if (!info.ok()) {
+    problems.push_back(StatusMessage(info.status()));
+  } else {
+    const std::string path = dir + "/dataset_info.json";
+    if ((*info)["fileFormat"] != "array_record")
+      problems.push_back(fmt::format("{}: fileFormat is {}, not \"array_record\"", path, (*info)["fileFormat"].dump()));
+    if (meta.contains("name") && (*info)["name"] != meta["name"])
+      problems.push_back(
+          fmt::format("{}: name is {}, proberows.json's {}", path, (*info)["name"].dump(), meta["name"].dump()));
+    for (const char* name : {"train", "test"}) {
+      const Json* split = nullptr;
+      for (const Json& s : (*info)["splits"])
+        if (s["name"] == name) split = &s;
+      const Json& want = meta["splits"][name];
+      if (split == nullptr) {
+        problems.push_back(fmt::format("{}: no split '{}'", path, name));
+        continue;
+      }
+      const std::string bytes = std::to_string(want["file_bytes"].get<uint64_t>());
+      if ((*split)["numBytes"] != bytes)
+        problems.push_back(fmt::format("{}: split '{}' numBytes is {}, proberows.json says {}", path, name,
+                                       (*split)["numBytes"].dump(), bytes));
+      Json lengths = Json::array();
+      for (const Json& sh : want["shards"]) lengths.push_back(std::to_string(sh["rows"].get<uint64_t>()));
+      if ((*split)["shardLengths"] != lengths)
+        problems.push_back(fmt::format("{}: split '{}' shardLengths is {}, proberows.json's shards hold {}", path, name,
+                                       (*split)["shardLengths"].dump(), lengths.dump()));
+    }
+  }
+  absl::StatusOr<Json> features = ReadFeaturesFile(env, dir);
+  if (!features.ok()) {
+    problems.push_back(StatusMessage(features.status()));
+  } else {
+    const std::string path = dir + "/features.json";
+    std::set<std::string> columns, listed;
+    for (const Json& c : meta["columns"])
+      columns.insert(c.contains("path") ? c["path"][0]["name"].get<std::string>() : c["name"].get<std::string>());
+    // Cut rows add their own features (row_index, window_start).
+    if (meta.contains("cut_rows") && meta["cut_rows"].contains("features") && meta["cut_rows"]["features"].is_array())
+      for (const Json& f : meta["cut_rows"]["features"])
+        if (f.is_string()) columns.insert(f.get<std::string>());
+    for (const auto& [name, f] : (*features)["featuresDict"]["features"].items()) listed.insert(name);
+    if ((*features)["pythonClassName"] != "tensorflow_datasets.core.features.features_dict.FeaturesDict")
+      problems.push_back(
+          fmt::format("{}: pythonClassName is {}, not a FeaturesDict", path, (*features)["pythonClassName"].dump()));
+    if (listed != columns) {
+      std::string missing, extra;
+      for (const std::string& c : columns)
+        if (!listed.count(c)) missing += fmt::format("{}'{}'", missing.empty() ? "" : ", ", c);
+      for (const std::string& c : listed)
+        if (!columns.count(c)) extra += fmt::format("{}'{}'", extra.empty() ? "" : ", ", c);
+      problems.push_back(
+          fmt::format("{}: features do not match proberows.json's columns (missing: {}; not columns: {})", path,
+                      missing.empty() ? "none" : missing, extra.empty() ? "none" : extra));
+    }
+  }
+  return problems;
+}
+
+}  // namespace
+
 absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, const VerifyOptions& options) {
-  ASSIGN_OR_RETURN(Json meta, ReadMetadata(env, dir));
+  ASSIGN_OR_RETURN(Json meta, ReadMetadataFile(env, dir));
   VerifyResult result;
   auto problem = [&](std::string p) {
     result.ok = false;
@@ -339,15 +394,19 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
   uint64_t keys_total = 0, test_keys = 0;
   for (const char* split : {"test", "train"}) {
     const Json& s = meta["splits"][split];
-    uint64_t split_rows = 0, split_meas = 0, split_keys = 0;
+    uint64_t split_rows = 0, split_meas = 0, split_keys = 0, split_bytes = 0;
     for (const Json& sh : s["shards"]) {
       ++files;
       const std::string file = sh.value("file", "");
       const std::string path = dir + "/" + file;
+      split_bytes += sh.value("file_bytes", uint64_t{0});
       if (!env->FileExists(path)) {
         problem(fmt::format("{}: missing", file));
         continue;
       }
+      if (absl::StatusOr<uint64_t> size = env->GetFileSize(path);
+          size.ok() && *size != sh.value("file_bytes", uint64_t{0}))
+        problem(fmt::format("{}: {} bytes, metadata says {}", file, *size, sh.value("file_bytes", uint64_t{0})));
       absl::StatusOr<std::string> xxh = FileXxh3(env, path);
       if (!xxh.ok()) {
         problem(fmt::format("{}: {}", file, StatusMessage(xxh.status())));
@@ -416,6 +475,16 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
     }
     if (split_rows != s.value("rows", uint64_t{0}))
       problem(fmt::format("split {}: {} rows, metadata says {}", split, split_rows, s.value("rows", uint64_t{0})));
+    if (split_meas != s.value("measurements", uint64_t{0}))
+      problem(fmt::format("split {}: {} measurements, metadata says {}", split, split_meas,
+                          s.value("measurements", uint64_t{0})));
+    if (split_bytes != s.value("file_bytes", uint64_t{0}))
+      problem(fmt::format("split {}: its shards' file_bytes add up to {}, metadata says {}", split, split_bytes,
+                          s.value("file_bytes", uint64_t{0})));
+    if (const char* field = std::string(split) == "test" ? "test_rows" : "train_rows";
+        meta["split"].contains(field) && meta["split"][field].get<uint64_t>() != split_rows)
+      problem(fmt::format("split {}: {} rows, metadata's split.{} says {}", split, split_rows, field,
+                          meta["split"][field].get<uint64_t>()));
     if (std::string(split) == "test") {
       test_rows = split_rows;
       test_keys = split_keys;
@@ -435,6 +504,15 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
       problem(fmt::format("test split holds {} rows; round({} * {}) = {}", test_rows, test_fraction, rows_total,
                           expected_test));
   }
+  if (meta.contains("counts")) {
+    if (meta["counts"]["rows"].get<uint64_t>() != rows_total)
+      problem(fmt::format("{} rows in all, metadata's counts.rows says {}", rows_total,
+                          meta["counts"]["rows"].get<uint64_t>()));
+    if (meta["counts"]["measurements"].get<uint64_t>() != meas_total)
+      problem(fmt::format("{} measurements in all, metadata's counts.measurements says {}", meas_total,
+                          meta["counts"]["measurements"].get<uint64_t>()));
+  }
+  for (const std::string& p : CheckTfdsFiles(env, dir, meta)) problem(p);
   result.report = fmt::format("checked {} shard file(s): {} rows, {} measurements\n", files, rows_total, meas_total);
 
   if (!options.inputs.empty() || !options.sql.empty()) {

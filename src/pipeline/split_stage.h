@@ -51,6 +51,16 @@ struct SplitResult {
 [[nodiscard]] absl::StatusOr<SplitResult> RunSplit(const BuildPlan& plan, std::span<const MapResult* const> maps,
                                                    const TaskContext& ctx);
 
+// Sets `r->split` and `r->reduce` from `r->keys` and `r->measurements`, as
+// the split stage plans them for `plan`.
+void PlanSplitAndReduce(const BuildPlan& plan, SplitResult* r);
+
+// "" when `s` is consistent: as many partition counts as `plan` has
+// partitions, no partition with more keys than measurements, the counts
+// adding up to `keys` and `measurements`, and the split and reduce
+// assignments the ones PlanSplitAndReduce gives. Else what is not.
+[[nodiscard]] std::string SplitInconsistency(const BuildPlan& plan, const SplitResult& s);
+
 }  // namespace proberows
 
 #endif  // PROBEROWS_PIPELINE_SPLIT_STAGE_H_

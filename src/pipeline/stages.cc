@@ -21,6 +21,7 @@
 #include "plan/build_plan.h"
 #include "proberows/array_record_options.h"
 #include "proberows/example.h"
+#include "util/json_check.h"
 #include "util/status_macros.h"
 
 namespace proberows {
@@ -290,6 +291,18 @@ absl::StatusOr<BuildSummary> FinalizeStage(const std::string& work_dir, const Fi
   const auto start = Clock::now();
   WorkFolder wf(env, work_dir);
   ASSIGN_OR_RETURN(BuildPlan plan, wf.LoadPlan());
+  // Finalized already: the published output is this plan's (finalize takes
+  // no --overwrite; the plan's own --overwrite is for another output).
+  if (env->FileExists(wf.Path("finalized.json"))) {
+    absl::StatusOr<std::string> text = ReadFileToString(env, wf.Path("finalized.json"));
+    absl::StatusOr<nlohmann::ordered_json> done = text.ok() ? ParseJsonFile(*text, wf.Path("finalized.json"))
+                                                            : absl::StatusOr<nlohmann::ordered_json>(text.status());
+    if (done.ok() && done->is_object() && done->value("plan", nlohmann::ordered_json()) == plan.id)
+      return absl::FailedPreconditionError(fmt::format(
+          "work folder '{}' is finalized already: plan {} was published to '{}'; to build again, make a new plan "
+          "with `proberows plan --replace` (and --overwrite to replace that output)",
+          work_dir, plan.id, plan.options.PublishedDir()));
+  }
   ASSIGN_OR_RETURN(SplitResult split, wf.LoadSplit(plan));
   std::vector<ReduceResult> reduces;
   FinalizeInput in;
@@ -306,8 +319,15 @@ absl::StatusOr<BuildSummary> FinalizeStage(const std::string& work_dir, const Fi
   RETURN_IF_ERROR(run.Start(options, monitor, &ctx));
   ctx.SetPhase(BuildMonitor::kFinishing);
   ASSIGN_OR_RETURN(Schema schema, ResolveSchema(plan, ctx));
-  ASSIGN_OR_RETURN(std::unique_ptr<OutputTransaction> txn,
-                   OutputTransaction::Begin(env, plan.options.PublishedDir(), plan.options.overwrite));
+  absl::StatusOr<std::unique_ptr<OutputTransaction>> began =
+      OutputTransaction::Begin(env, plan.options.PublishedDir(), plan.options.overwrite);
+  if (began.status().code() == absl::StatusCode::kAlreadyExists)
+    return absl::AlreadyExistsError(fmt::format(
+        "output folder '{}' already holds a dataset and the plan does not replace it: make the plan with --overwrite "
+        "(`proberows plan --replace --overwrite ...`), or remove the folder",
+        plan.options.PublishedDir()));
+  if (!began.ok()) return began.status();
+  std::unique_ptr<OutputTransaction> txn = std::move(*began);
   std::vector<const ReduceResult*> ptrs;
   for (const ReduceResult& r : reduces) ptrs.push_back(&r);
   in.plan = &plan;

@@ -1,12 +1,14 @@
 #include "pipeline/work_folder.h"
 
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <random>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "util/json_check.h"
 #include "util/status_macros.h"
 
 namespace proberows {
@@ -15,8 +17,8 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr const char* kMapFormat = "proberows-map/2";  // 2: spill blocks of docs/spill-format.md "PRS2"
-constexpr const char* kSplitFormat = "proberows-split/1";
+constexpr const char* kMapFormat = "proberows-map/2";      // 2: spill blocks of docs/spill-format.md "PRS2"
+constexpr const char* kSplitFormat = "proberows-split/2";  // 2: with its checksum, "xxh3_64"
 constexpr const char* kReduceFormat = "proberows-reduce/1";
 
 Json StatsJson(const TaskStats& s) {
@@ -24,6 +26,19 @@ Json StatsJson(const TaskStats& s) {
           {"peak_rss_bytes", s.peak_rss_bytes},
           {"bytes_read", s.bytes_read},
           {"bytes_written", s.bytes_written}};
+}
+
+// The checksum split.json carries of what the reduce tasks and finalize take
+// from it (all of it but the task's timing "stats"): XXH3 of those members
+// as compact JSON, 16 hex digits. Integers and strings only, so a parse and
+// dump give the same text.
+std::string SplitChecksum(const Json& j) {
+  Json content;
+  for (const char* key :
+       {"format", "plan", "measurements", "keys", "partition_keys", "partition_records", "split", "reduce"})
+    content[key] = j.contains(key) ? j[key] : Json();
+  const std::string text = content.dump();
+  return fmt::format("{:016x}", XXH3_64bits(text.data(), text.size()));
 }
 
 // Files named relative to the work folder; blocks refer to them by index.
@@ -54,11 +69,7 @@ class FileTable {
 absl::StatusOr<Json> ReadJson(Env* env, const std::string& path, const std::string& missing) {
   if (!env->FileExists(path)) return absl::FailedPreconditionError(missing);
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(env, path));
-  try {
-    return Json::parse(text);
-  } catch (const std::exception& e) {
-    return absl::DataLossError(fmt::format("'{}' is damaged ({})", path, e.what()));
-  }
+  return ParseJsonFile(text, path);
 }
 
 // Reads the manifest of a map or reduce task and checks its format, its plan
@@ -70,16 +81,17 @@ absl::StatusOr<Json> ReadTaskManifest(Env* env, const std::string& path, const c
       Json j,
       ReadJson(env, path, fmt::format("{} task {} has no output ('{}' is missing); run it", stage, task, path)));
   try {
-    if (j.at("format").get<std::string>() != format)
+    if (GetField<std::string>(j, "format") != format)
       return absl::DataLossError(fmt::format("{}: not a {} task manifest", *who, stage));
-    const std::string made_for = j.at("plan").get<std::string>();
+    const std::string made_for = GetField<std::string>(j, "plan");
     if (made_for != plan_id)
       return absl::FailedPreconditionError(
           fmt::format("{} was made for another plan ({}, not {}); rerun it", *who, made_for, plan_id));
-    if (j.at("task").get<int>() != task || j.at("tasks").get<int>() != tasks)
+    if (GetField<int>(j, "task") != task || GetField<int>(j, "tasks") != tasks)
       return absl::DataLossError(fmt::format("{}: manifest does not match the plan", *who));
   } catch (const std::exception& e) {
-    return absl::DataLossError(fmt::format("{}: damaged manifest ({}); rerun {} task {}", *who, e.what(), stage, task));
+    return absl::DataLossError(
+        fmt::format("{}: damaged manifest ({}); rerun {} task {}", *who, JsonErrorMessage(e), stage, task));
   }
   return j;
 }
@@ -207,13 +219,13 @@ absl::StatusOr<MapResult> WorkFolder::LoadMap(const BuildPlan& plan, int task) c
   r.task = task;
   r.tasks = plan.map_tasks;
   try {
-    r.rows = j.at("rows").get<uint64_t>();
-    if (j.at("partition_count").get<size_t>() != (size_t{1} << plan.partition_bits))
+    r.rows = GetField<uint64_t>(j, "rows");
+    if (GetField<size_t>(j, "partition_count") != (size_t{1} << plan.partition_bits))
       return absl::DataLossError(fmt::format("{}: manifest does not match the plan", who));
     std::vector<std::string> paths;
     for (const Json& f : j.at("files")) {
-      const std::string file = Path(f.at("name").get<std::string>());
-      const uint64_t want = f.at("bytes").get<uint64_t>();
+      const std::string file = Path(GetField<std::string>(f, "name"));
+      const uint64_t want = GetField<uint64_t>(f, "bytes");
       absl::StatusOr<uint64_t> size = env_->GetFileSize(file);
       if (!size.ok())
         return absl::FailedPreconditionError(
@@ -238,14 +250,15 @@ absl::StatusOr<MapResult> WorkFolder::LoadMap(const BuildPlan& plan, int task) c
       r.partitions[i].index = i;
     }
     for (const Json& p : j.at("partitions")) {
-      Partition& part = r.partitions.at(p.at("p").get<size_t>());
-      part.records = p.at("records").get<uint64_t>();
-      part.bytes = p.at("bytes").get<uint64_t>();
+      Partition& part = r.partitions.at(GetField<size_t>(p, "p"));
+      part.records = GetField<uint64_t>(p, "records");
+      part.bytes = GetField<uint64_t>(p, "bytes");
       part.blocks = blocks(p.at("blocks"));
       part.key_runs = blocks(p.at("keys"));
     }
   } catch (const std::exception& e) {
-    return absl::DataLossError(fmt::format("{}: damaged manifest ({}); rerun map task {}", who, e.what(), task));
+    return absl::DataLossError(
+        fmt::format("{}: damaged manifest ({}); rerun map task {}", who, JsonErrorMessage(e), task));
   }
   return r;
 }
@@ -268,6 +281,7 @@ absl::Status WorkFolder::SaveSplit(const SplitResult& s, const TaskStats& stats)
     reduce.push_back({{"shards", {a.shard_begin, a.shard_end}}, {"rows", {a.row_begin, a.row_end}}});
   j["reduce"] = reduce;
   j["stats"] = StatsJson(stats);
+  j["xxh3_64"] = SplitChecksum(j);
   return WriteStringToFileAtomic(env_, j.dump() + "\n", Path("split.json"));
 }
 
@@ -279,23 +293,34 @@ absl::StatusOr<SplitResult> WorkFolder::LoadSplit(const BuildPlan& plan) const {
                                                 path)));
   SplitResult s;
   try {
-    if (j.at("format").get<std::string>() != kSplitFormat)
-      return absl::DataLossError(fmt::format("'{}' is not a split manifest", path));
-    s.plan_id = j.at("plan").get<std::string>();
+    if (GetField<std::string>(j, "format") != kSplitFormat)
+      return absl::DataLossError(
+          fmt::format("'{}' is not a split manifest this proberows reads (format {}, not {}); "
+                      "rerun `proberows split`",
+                      path, j.at("format").dump(), kSplitFormat));
+    // Edited by hand or damaged: the reduce tasks would write, and finalize
+    // publish, another split than the one the keys were counted for.
+    const std::string checksum = GetField<std::string>(j, "xxh3_64");
+    if (checksum != SplitChecksum(j))
+      return absl::DataLossError(fmt::format(
+          "'{}' was edited or damaged after the split stage wrote it (its checksum {} does not match its contents); "
+          "rerun `proberows split`",
+          path, checksum));
+    s.plan_id = GetField<std::string>(j, "plan");
     if (s.plan_id != plan.id)
       return absl::FailedPreconditionError(
           fmt::format("the split stage's output ('{}') was made for another plan ({}, not {}); rerun it", path,
                       s.plan_id, plan.id));
-    s.measurements = j.at("measurements").get<uint64_t>();
-    s.keys = j.at("keys").get<uint64_t>();
-    s.partition_keys = j.at("partition_keys").get<std::vector<uint64_t>>();
-    s.partition_records = j.at("partition_records").get<std::vector<uint64_t>>();
+    s.measurements = GetField<uint64_t>(j, "measurements");
+    s.keys = GetField<uint64_t>(j, "keys");
+    s.partition_keys = GetField<std::vector<uint64_t>>(j, "partition_keys");
+    s.partition_records = GetField<std::vector<uint64_t>>(j, "partition_records");
     const Json& sp = j.at("split");
-    s.split.num_keys = sp.at("num_keys").get<uint64_t>();
-    s.split.num_test = sp.at("num_test").get<uint64_t>();
-    s.split.num_train = sp.at("num_train").get<uint64_t>();
-    s.split.test_shards = sp.at("test_shards").get<int>();
-    s.split.train_shards = sp.at("train_shards").get<int>();
+    s.split.num_keys = GetField<uint64_t>(sp, "num_keys");
+    s.split.num_test = GetField<uint64_t>(sp, "num_test");
+    s.split.num_train = GetField<uint64_t>(sp, "num_train");
+    s.split.test_shards = GetField<int>(sp, "test_shards");
+    s.split.train_shards = GetField<int>(sp, "train_shards");
     for (const Json& a : j.at("reduce")) {
       ReduceAssignment r;
       r.shard_begin = a.at("shards").at(0).get<int>();
@@ -305,11 +330,11 @@ absl::StatusOr<SplitResult> WorkFolder::LoadSplit(const BuildPlan& plan) const {
       s.reduce.push_back(r);
     }
   } catch (const std::exception& e) {
-    return absl::DataLossError(fmt::format("'{}' is damaged ({}); rerun `proberows split`", path, e.what()));
+    return absl::DataLossError(fmt::format("'{}' is damaged ({}); rerun `proberows split`", path, JsonErrorMessage(e)));
   }
-  if (s.partition_keys.size() != (size_t{1} << plan.partition_bits) ||
-      s.reduce.size() != static_cast<size_t>(plan.reduce_tasks))
-    return absl::DataLossError(fmt::format("'{}' does not match the plan; rerun `proberows split`", path));
+  if (const std::string problem = SplitInconsistency(plan, s); !problem.empty())
+    return absl::DataLossError(
+        fmt::format("'{}' does not match the plan ({}); rerun `proberows split`", path, problem));
   return s;
 }
 
@@ -355,29 +380,30 @@ absl::StatusOr<ReduceResult> WorkFolder::LoadReduce(const BuildPlan& plan, int t
   r.task = task;
   r.tasks = plan.reduce_tasks;
   try {
-    *shard_dir = Path(j.at("dir").get<std::string>());
-    r.shard_begin = j.at("shard_begin").get<int>();
-    r.rows = j.at("rows").get<uint64_t>();
-    r.measurements = j.at("measurements").get<uint64_t>();
-    r.partitions = j.at("partitions").get<int>();
+    *shard_dir = Path(GetField<std::string>(j, "dir"));
+    r.shard_begin = GetField<int>(j, "shard_begin");
+    r.rows = GetField<uint64_t>(j, "rows");
+    r.measurements = GetField<uint64_t>(j, "measurements");
+    r.partitions = GetField<int>(j, "partitions");
     if (j.contains("statistics")) r.statistics_state = j.at("statistics").dump();
     for (const Json& s : j.at("shards")) {
       ShardStats sh;
-      sh.file = s.at("file").get<std::string>();
-      sh.rows = s.at("rows").get<uint64_t>();
-      sh.keys = s.value("keys", sh.rows);  // absent before cut rows: one key per row
-      sh.measurements = s.at("measurements").get<uint64_t>();
-      sh.row_bytes = s.at("row_bytes").get<uint64_t>();
-      sh.file_bytes = s.at("file_bytes").get<uint64_t>();
-      sh.xxh3 = s.at("xxh3_64").get<std::string>();
-      sh.min_row_bytes = s.at("min_row_bytes").get<uint64_t>();
-      sh.max_row_bytes = s.at("max_row_bytes").get<uint64_t>();
-      sh.min_measurements = s.at("min_measurements").get<uint64_t>();
-      sh.max_measurements = s.at("max_measurements").get<uint64_t>();
+      sh.file = GetField<std::string>(s, "file");
+      sh.rows = GetField<uint64_t>(s, "rows");
+      sh.keys = GetFieldOr<uint64_t>(s, "keys", sh.rows);  // absent before cut rows: one key per row
+      sh.measurements = GetField<uint64_t>(s, "measurements");
+      sh.row_bytes = GetField<uint64_t>(s, "row_bytes");
+      sh.file_bytes = GetField<uint64_t>(s, "file_bytes");
+      sh.xxh3 = GetField<std::string>(s, "xxh3_64");
+      sh.min_row_bytes = GetField<uint64_t>(s, "min_row_bytes");
+      sh.max_row_bytes = GetField<uint64_t>(s, "max_row_bytes");
+      sh.min_measurements = GetField<uint64_t>(s, "min_measurements");
+      sh.max_measurements = GetField<uint64_t>(s, "max_measurements");
       r.shards.push_back(std::move(sh));
     }
   } catch (const std::exception& e) {
-    return absl::DataLossError(fmt::format("{}: damaged manifest ({}); rerun reduce task {}", who, e.what(), task));
+    return absl::DataLossError(
+        fmt::format("{}: damaged manifest ({}); rerun reduce task {}", who, JsonErrorMessage(e), task));
   }
   return r;
 }
@@ -387,12 +413,12 @@ absl::StatusOr<TaskStats> WorkFolder::LoadStats(const std::string& manifest) con
   TaskStats s;
   try {
     const Json& st = j.at("stats");
-    s.seconds = st.at("seconds").get<double>();
-    s.peak_rss_bytes = st.at("peak_rss_bytes").get<uint64_t>();
-    s.bytes_read = st.at("bytes_read").get<uint64_t>();
-    s.bytes_written = st.at("bytes_written").get<uint64_t>();
+    s.seconds = GetField<double>(st, "seconds");
+    s.peak_rss_bytes = GetField<uint64_t>(st, "peak_rss_bytes");
+    s.bytes_read = GetField<uint64_t>(st, "bytes_read");
+    s.bytes_written = GetField<uint64_t>(st, "bytes_written");
   } catch (const std::exception& e) {
-    return absl::DataLossError(fmt::format("'{}' is damaged ({})", Path(manifest), e.what()));
+    return absl::DataLossError(fmt::format("'{}' is damaged ({})", Path(manifest), JsonErrorMessage(e)));
   }
   return s;
 }

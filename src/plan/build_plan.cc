@@ -12,6 +12,7 @@
 
 #include "plan/memory_budget.h"
 #include "source/row_converter.h"
+#include "util/json_check.h"
 #include "util/status_macros.h"
 #include "util/varint.h"
 
@@ -57,29 +58,29 @@ Json OptionsToJson(const BuildOptions& o) {
 }
 
 void OptionsFromJson(const Json& j, BuildOptions* o) {
-  o->inputs = j.at("inputs").get<std::vector<std::string>>();
-  o->sql = j.at("sql").get<std::string>();
-  o->output_dir = j.at("output").get<std::string>();
-  o->name = j.at("name").get<std::string>();
-  o->overwrite = j.at("overwrite").get<bool>();
-  o->tfds_layout = j.at("tfds_layout").get<bool>();
-  o->key_column = j.at("key").get<std::string>();
-  o->order_column = j.at("order_by").get<std::string>();
-  o->static_columns = j.at("static_columns").get<std::vector<std::string>>();
-  o->include_columns = j.at("include").get<std::vector<std::string>>();
-  o->exclude_columns = j.at("exclude").get<std::vector<std::string>>();
-  o->null_lists_as_empty = j.at("null_lists_as_empty").get<bool>();
-  o->fill_nulls = j.at("fill_nulls").get<std::vector<std::string>>();
-  o->null_mask = j.at("null_mask").get<bool>();
-  o->input_format = j.at("input_format").get<std::string>();
-  o->preset = j.at("preset").get<std::string>();
-  o->test_fraction = j.at("test_fraction").get<double>();
-  o->seed = j.at("seed").get<uint64_t>();
-  o->train_shards = j.at("train_shards").get<int>();
-  o->test_shards = j.at("test_shards").get<int>();
-  o->array_record_options = j.at("array_record_options").get<std::string>();
-  o->max_measurements_per_row = j.value("max_measurements_per_row", uint64_t{0});
-  o->row_window = j.value("row_window", std::string());
+  o->inputs = GetField<std::vector<std::string>>(j, "inputs");
+  o->sql = GetField<std::string>(j, "sql");
+  o->output_dir = GetField<std::string>(j, "output");
+  o->name = GetField<std::string>(j, "name");
+  o->overwrite = GetField<bool>(j, "overwrite");
+  o->tfds_layout = GetField<bool>(j, "tfds_layout");
+  o->key_column = GetField<std::string>(j, "key");
+  o->order_column = GetField<std::string>(j, "order_by");
+  o->static_columns = GetField<std::vector<std::string>>(j, "static_columns");
+  o->include_columns = GetField<std::vector<std::string>>(j, "include");
+  o->exclude_columns = GetField<std::vector<std::string>>(j, "exclude");
+  o->null_lists_as_empty = GetField<bool>(j, "null_lists_as_empty");
+  o->fill_nulls = GetField<std::vector<std::string>>(j, "fill_nulls");
+  o->null_mask = GetField<bool>(j, "null_mask");
+  o->input_format = GetField<std::string>(j, "input_format");
+  o->preset = GetField<std::string>(j, "preset");
+  o->test_fraction = GetField<double>(j, "test_fraction");
+  o->seed = GetField<uint64_t>(j, "seed");
+  o->train_shards = GetField<int>(j, "train_shards");
+  o->test_shards = GetField<int>(j, "test_shards");
+  o->array_record_options = GetField<std::string>(j, "array_record_options");
+  o->max_measurements_per_row = GetFieldOr<uint64_t>(j, "max_measurements_per_row", 0);
+  o->row_window = GetFieldOr<std::string>(j, "row_window", "");
 }
 
 // Everything but the id, in a fixed order: the id is a hash of this.
@@ -296,32 +297,37 @@ std::string BuildPlan::ToJson() const {
 
 absl::StatusOr<BuildPlan> BuildPlan::FromJson(std::string_view json, const std::string& where) {
   BuildPlan p;
+  if (absl::Status st = CheckJsonDepth(json); !st.ok())
+    return absl::DataLossError(
+        fmt::format("{}: not a plan this proberows can read ({}); make a new plan with "
+                    "`proberows plan --replace`",
+                    where, StatusMessage(st)));
   try {
     const Json j = Json::parse(json);
-    if (j.at("format").get<std::string>() != kFormat)
+    if (GetField<std::string>(j, "format") != kFormat)
       return absl::FailedPreconditionError(
-          fmt::format("{}: format '{}' is not {}", where, j.at("format").get<std::string>(), kFormat));
-    p.id = j.at("id").get<std::string>();
+          fmt::format("{}: format '{}' is not {}", where, GetField<std::string>(j, "format"), kFormat));
+    p.id = GetField<std::string>(j, "id");
     OptionsFromJson(j.at("options"), &p.options);
     for (const Json& e : j.at("inputs")) {
       InputFile f;
-      f.path = e.at("path").get<std::string>();
-      f.size = e.at("size").get<uint64_t>();
-      f.mtime_ns = e.at("mtime_ns").get<int64_t>();
-      f.footer_xxh3 = e.at("footer_xxh3").get<std::string>();
-      f.rows = e.at("rows").get<uint64_t>();
-      f.rows_known = e.at("rows_known").get<bool>();
+      f.path = GetField<std::string>(e, "path");
+      f.size = GetField<uint64_t>(e, "size");
+      f.mtime_ns = GetField<int64_t>(e, "mtime_ns");
+      f.footer_xxh3 = GetField<std::string>(e, "footer_xxh3");
+      f.rows = GetField<uint64_t>(e, "rows");
+      f.rows_known = GetField<bool>(e, "rows_known");
       p.inputs.push_back(std::move(f));
     }
-    p.columns = j.at("columns").get<std::string>();
-    p.map_tasks = j.at("map_tasks").get<int>();
-    p.reduce_tasks = j.at("reduce_tasks").get<int>();
-    p.partition_bits = j.at("partition_bits").get<int>();
+    p.columns = GetField<std::string>(j, "columns");
+    p.map_tasks = GetField<int>(j, "map_tasks");
+    p.reduce_tasks = GetField<int>(j, "reduce_tasks");
+    p.partition_bits = GetField<int>(j, "partition_bits");
     for (const Json& m : j.at("maps")) {
       std::vector<InputUnit> units;
       for (const Json& u : m) {
         InputUnit unit;
-        unit.file = u.at("file").get<int>();
+        unit.file = GetField<int>(u, "file");
         if (u.contains("rows")) {
           unit.whole = false;
           unit.row_begin = u.at("rows").at(0).get<uint64_t>();
@@ -334,14 +340,14 @@ absl::StatusOr<BuildPlan> BuildPlan::FromJson(std::string_view json, const std::
       }
       p.maps.push_back(std::move(units));
     }
-    p.estimated_rows = j.at("estimated_rows").get<uint64_t>();
-    p.rows_exact = j.at("rows_exact").get<bool>();
-    p.record_bytes = j.at("record_bytes").get<double>();
+    p.estimated_rows = GetField<uint64_t>(j, "estimated_rows");
+    p.rows_exact = GetField<bool>(j, "rows_exact");
+    p.record_bytes = GetField<double>(j, "record_bytes");
   } catch (const std::exception& e) {
     return absl::DataLossError(fmt::format(
         "{}: not a plan this proberows can read ({}); damaged, or made by another version: make a new plan with "
         "`proberows plan --replace`",
-        where, e.what()));
+        where, JsonErrorMessage(e)));
   }
   if (p.map_tasks < 1 || p.reduce_tasks < 1 || p.maps.size() != static_cast<size_t>(p.map_tasks) ||
       p.partition_bits < 0 || p.partition_bits > 16)

@@ -11,8 +11,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/metadata_reader.h"
 #include "pipeline/output_transaction.h"
 #include "proberows/dataset.h"
+#include "util/json_check.h"
 #include "util/status_macros.h"
 
 namespace proberows {
@@ -32,18 +34,15 @@ constexpr std::string_view kChartMark = "/*__PROBEROWS_CHART_JS__*/";
 absl::StatusOr<Json> ReadJson(Env* env, const std::string& path) {
   if (!env->FileExists(path)) return absl::NotFoundError(fmt::format("'{}' is missing", path));
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(env, path));
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return absl::DataLossError(fmt::format("'{}' is not valid JSON", path));
+  ASSIGN_OR_RETURN(Json j, ParseJsonFile(text, path));
+  if (!j.is_object()) return absl::DataLossError(fmt::format("'{}' is not valid JSON (not an object)", path));
   return j;
 }
 
 }  // namespace
 
 absl::StatusOr<std::string> RenderReport(Env* env, const std::string& dir) {
-  if (!env->FileExists(dir)) return absl::NotFoundError(fmt::format("'{}' does not exist", dir));
-  if (!env->FileExists(dir + "/" + kMetadataFileName))
-    return absl::NotFoundError(fmt::format("'{}' is not a proberows output ({} missing)", dir, kMetadataFileName));
-  ASSIGN_OR_RETURN(Json meta, ReadJson(env, dir + "/" + kMetadataFileName));
+  ASSIGN_OR_RETURN(Json meta, ReadMetadataFile(env, dir));
   ASSIGN_OR_RETURN(Json info, ReadJson(env, dir + "/dataset_info.json"));
   Json tfds = Json::object();
   try {
