@@ -258,6 +258,32 @@ TEST_F(RipeAtlasTest, PresetErrors) {
             "proberows: error: reading input: Invalid Input Error: --preset ripe-atlas-ping: field 'sent' holds 3.5, "
             "which is not an "
             "integer (prb_id 7)\n");
+  // A result of another type is refused, never built as NaN rtts and -1
+  // counts; old firmware without `type` is read as before.
+  WriteFileOrDie(
+      root_.path() + "/mixed.jsonl",
+      R"({"fw":4790,"prb_id":7,"timestamp":1700000000,"msm_id":1,"sent":3,"rcvd":3,"result":[]})"
+      "\n"
+      R"({"fw":5020,"type":"ping","prb_id":7,"timestamp":1700000001,"msm_id":1,"sent":3,"rcvd":3,"result":[]})"
+      "\n"
+      R"({"fw":5020,"type":"traceroute","prb_id":8,"timestamp":1700000000,"msm_id":2,"result":[]})"
+      "\n");
+  EXPECT_EQ(BuildError("-i " + ShellQuote(root_.path() + "/mixed.jsonl") + " --preset ripe-atlas-ping"),
+            "proberows: error: reading input: Invalid Input Error: --preset ripe-atlas-ping reads RIPE Atlas results "
+            "of type 'ping'; the input holds a result of type 'traceroute' (prb_id 8); use --preset "
+            "ripe-atlas-traceroute for them (a file mixing types must be split by type first)\n");
+  // Which probe is named first depends on the scan's threads: the rest is exact.
+  const std::string other =
+      "proberows: error: reading input: Invalid Input Error: --preset ripe-atlas-traceroute reads "
+      "RIPE Atlas results of type 'traceroute'; the input holds a result of type 'ping' (prb_id ";
+  EXPECT_EQ(BuildError("-i " + Sample("ping.ndjson.gz") + " --preset ripe-atlas-traceroute").substr(0, other.size()),
+            other);
+  WriteFileOrDie(root_.path() + "/dns.jsonl", R"({"fw":5020,"type":"dns","prb_id":9,"timestamp":1700000000,"msm_id":3})"
+                                              "\n");
+  EXPECT_EQ(BuildError("-i " + ShellQuote(root_.path() + "/dns.jsonl") + " --preset ripe-atlas-ping"),
+            "proberows: error: reading input: Invalid Input Error: --preset ripe-atlas-ping reads RIPE Atlas results "
+            "of type 'ping'; the input holds a result of type 'dns' (prb_id 9); no preset reads them (a file mixing "
+            "types must be split by type first)\n");
 }
 
 }  // namespace

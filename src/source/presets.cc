@@ -51,12 +51,30 @@ std::string Micros(const std::string& seconds) { return fmt::format("CAST(round(
 constexpr char kNativeCommon[] =
     "'fw': 'DOUBLE', 'prb_id': 'DOUBLE', 'msm_id': 'DOUBLE', 'timestamp': 'DOUBLE', 'af': 'DOUBLE', 'mode': "
     "'VARCHAR', 'proto': 'VARCHAR', 'dst_addr': 'VARCHAR', 'addr': 'VARCHAR', 'dst_name': 'VARCHAR', 'name': "
-    "'VARCHAR', 'src_addr': 'VARCHAR', 'srcaddr': 'VARCHAR', 'from': 'VARCHAR', 'size': 'DOUBLE', 'lts': 'DOUBLE'";
+    "'VARCHAR', 'src_addr': 'VARCHAR', 'srcaddr': 'VARCHAR', 'from': 'VARCHAR', 'size': 'DOUBLE', 'lts': 'DOUBLE', "
+    "'type': 'VARCHAR'";
 
-PresetPlan NativeCommon(const Sql& s) {
+// The key, or an error for a result of another type than the preset reads:
+// a ping preset on traceroute results would otherwise build rows of NaN rtts
+// and -1 counts without a word. Old firmware wrote no `type`: taken as is.
+std::string KeyOfType(const Sql& s, const std::string& preset, const std::string& type) {
+  const std::string ours = QuoteLiteral(type);
+  return fmt::format(
+      "CASE WHEN r.\"type\" IS NOT NULL AND r.\"type\" <> {0} THEN error({1} || r.\"type\" || {2} || "
+      "COALESCE(CAST(TRY_CAST(r.prb_id AS BIGINT) AS VARCHAR), 'NULL') || ')' || CASE r.\"type\" WHEN 'ping' THEN "
+      "'; use --preset ripe-atlas-ping for them' WHEN 'traceroute' THEN '; use --preset ripe-atlas-traceroute for "
+      "them' ELSE '; no preset reads them' END || {3}) ELSE {4} END",
+      ours,
+      QuoteLiteral(fmt::format("--preset {} reads RIPE Atlas results of type '{}'; the input holds a result of type '",
+                               preset, type)),
+      QuoteLiteral("' (prb_id "), QuoteLiteral(" (a file mixing types must be split by type first)"),
+      s.Int("r.prb_id", "prb_id"));
+}
+
+PresetPlan NativeCommon(const Sql& s, const std::string& preset, const std::string& type) {
   PresetPlan p;
   p.columns = {
-      {"prb_id", s.Int("r.prb_id", "prb_id")},
+      {"prb_id", KeyOfType(s, preset, type)},
       {"timestamp", Micros(s.Num("r.\"timestamp\""))},
       {"msm_id", s.Int("r.msm_id", "msm_id")},
       {"fw", fmt::format("COALESCE({}, -1)", s.Int("r.fw", "fw"))},
@@ -82,7 +100,7 @@ absl::StatusOr<PresetPlan> NativePing(InputFormat format, bool sql) {
         "--preset ripe-atlas-ping reads RIPE Atlas result JSON (.json, .jsonl, .ndjson, optionally .gz/.zst); for "
         "BigQuery exports use --preset ripe-atlas-bigquery-ping");
   const Sql s("ripe-atlas-ping");
-  PresetPlan p = NativeCommon(s);
+  PresetPlan p = NativeCommon(s, "ripe-atlas-ping", "ping");
   p.json_columns = fmt::format(
       "columns = {{{}, 'ttl': 'DOUBLE', 'sent': 'DOUBLE', 'rcvd': 'DOUBLE', 'dup': 'DOUBLE', 'min': 'DOUBLE', 'avg': "
       "'DOUBLE', 'max': 'DOUBLE', 'result': 'STRUCT(rtt DOUBLE, x VARCHAR, dup DOUBLE, error VARCHAR)[]'}}",
@@ -115,7 +133,7 @@ absl::StatusOr<PresetPlan> NativeTraceroute(InputFormat format, bool sql) {
         "--preset ripe-atlas-traceroute reads RIPE Atlas result JSON (.json, .jsonl, .ndjson, optionally "
         ".gz/.zst)");
   const Sql s("ripe-atlas-traceroute");
-  PresetPlan p = NativeCommon(s);
+  PresetPlan p = NativeCommon(s, "ripe-atlas-traceroute", "traceroute");
   p.json_columns = fmt::format(
       "columns = {{{}, 'endtime': 'DOUBLE', 'paris_id': 'DOUBLE', 'result': 'STRUCT(hop DOUBLE, error VARCHAR, "
       "result STRUCT(\"from\" VARCHAR, rtt DOUBLE, size DOUBLE, ttl DOUBLE, err VARCHAR, x VARCHAR, dup DOUBLE, late "
