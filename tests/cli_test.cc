@@ -212,6 +212,18 @@ TEST_F(CliTest, RuntimeErrorsExitOne) {
   EXPECT_EQ(bad_workers.exit_code, 1);
   EXPECT_EQ(bad_workers.err, "proberows: error: --workers 0 must be at least 1\n");
 
+  // A name that would publish outside --output (--tfds-layout puts NAME/1.0.0
+  // beside the output folder) is refused before any work, and nothing is written.
+  for (const std::string name : {"..", ".", "a/b"}) {
+    const CommandResult bad_name =
+        RunProberows("build -i " + Dir() + "/tiny.parquet -o " + Dir() + "/tl/out --tfds-layout --name '" + name + "'");
+    EXPECT_EQ(bad_name.exit_code, 1);
+    EXPECT_EQ(bad_name.err, "proberows: error: --name '" + name +
+                                "': must be non-empty, not '.' or '..', without '/', '\\', '-' or control "
+                                "characters\n");
+    EXPECT_FALSE(std::filesystem::exists(Dir() + "/tl")) << name;
+  }
+
   const CommandResult past_end =
       RunProberows("cat " + Dir() + "/tiny/probes-test.array_record-00000-of-00001 --index 5");
   EXPECT_EQ(past_end.exit_code, 1);
@@ -290,6 +302,30 @@ TEST_F(CliTest, BuildsLeaveNoLockFileBehind) {
   EXPECT_EQ(failed.exit_code, 1);
   for (const auto& e : fs::directory_iterator(Dir()))
     EXPECT_FALSE(e.path().filename().string().ends_with(".proberows.lock")) << e.path();
+}
+
+// -o LINK --overwrite where LINK is a symbolic link to a dataset replaces the
+// dataset it names and keeps the link (was: the link became a folder and the
+// old dataset stayed); a dangling link is refused, naming it.
+TEST_F(CliTest, AnOutputThatIsASymbolicLinkIsFollowed) {
+  const std::string real = Dir() + "/linked-real", link = Dir() + "/linked";
+  ASSERT_EQ(RunProberows("build -i " + Dir() + "/tiny.parquet -o " + real).exit_code, 0);
+  fs::create_directory_symlink("linked-real", link);
+  const CommandResult again = RunProberows("build -i " + Dir() + "/tiny.parquet -o " + link + " --overwrite --seed 5");
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(fs::read_symlink(link), "linked-real");
+  EXPECT_NE(ReadFileOrDie(real + "/proberows.json").find("\"seed\": 5"), std::string::npos);
+  for (const auto& e : fs::directory_iterator(Dir()))
+    EXPECT_EQ(e.path().filename().string().find(".proberows-staging-"), std::string::npos) << e.path();
+
+  fs::create_directory_symlink("nowhere", Dir() + "/dangling");
+  const CommandResult dangling = RunProberows("build -i " + Dir() + "/tiny.parquet -o " + Dir() + "/dangling");
+  EXPECT_EQ(dangling.exit_code, 1);
+  EXPECT_EQ(dangling.err, "proberows: error: --output '" + Dir() +
+                              "/dangling' is a symbolic link to 'nowhere', which cannot be followed (No such file or "
+                              "directory); give the folder itself\n");
+  EXPECT_FALSE(fs::exists(Dir() + "/nowhere"));
 }
 
 TEST_F(CliTest, GenerateAndBuildSummaries) {

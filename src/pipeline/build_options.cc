@@ -1,5 +1,6 @@
 #include "proberows/build_options.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <thread>
@@ -136,8 +137,13 @@ absl::Status BuildOptions::Validate() const {
     return absl::InvalidArgumentError("no input: give --input FILE_OR_GLOB... or --sql QUERY");
   if (!inputs.empty() && !sql.empty()) return absl::InvalidArgumentError("--input and --sql are mutually exclusive");
   if (output_dir.empty()) return absl::InvalidArgumentError("--output is required");
-  if (name.empty() || name.find('/') != std::string::npos || name.find('-') != std::string::npos)
-    return absl::InvalidArgumentError(fmt::format("--name '{}': must be non-empty without '/' or '-'", name));
+  // The name is a file-name prefix and, with --tfds-layout, a folder beside
+  // the output: "." or ".." would publish outside --output.
+  if (name.empty() || name == "." || name == ".." || std::any_of(name.begin(), name.end(), [](char c) {
+        return c == '/' || c == '-' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+      }))
+    return absl::InvalidArgumentError(fmt::format(
+        "--name '{}': must be non-empty, not '.' or '..', without '/', '\\', '-' or control characters", name));
   if (key_column.empty()) return absl::InvalidArgumentError("--key must not be empty");
   if (order_column.empty()) return absl::InvalidArgumentError("--order-by must not be empty");
   if (order_column == key_column)

@@ -65,6 +65,19 @@ absl::StatusOr<std::unique_ptr<OutputTransaction>> OutputTransaction::Begin(Env*
   std::unique_ptr<OutputTransaction> t(new OutputTransaction());
   t->env_ = env;
   t->output_ = Normalize(output_dir);
+  // A symbolic link to a dataset is followed: the dataset it names is
+  // replaced and the link stays (renaming over the link itself would turn it
+  // into a folder and leave the old dataset where it was).
+  if (std::error_code ec; std::filesystem::is_symlink(t->output_, ec)) {
+    const std::filesystem::path target = std::filesystem::canonical(t->output_, ec);
+    if (ec) {
+      const std::string why = ec.message();
+      return absl::FailedPreconditionError(
+          fmt::format("--output '{}' is a symbolic link to '{}', which cannot be followed ({}); give the folder itself",
+                      output_dir, std::filesystem::read_symlink(t->output_, ec).string(), why));
+    }
+    t->output_ = target.string();
+  }
   const std::filesystem::path out_path(t->output_);
   std::string parent = out_path.parent_path().string();
   if (parent.empty()) parent = ".";
