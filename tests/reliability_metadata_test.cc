@@ -2,6 +2,9 @@
 // arguments, end to end through the real binary (issue 18): every case gives
 // one `proberows: error:` line naming the file and the field (or the value),
 // exit 1, never an abort or a silent success.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <filesystem>
@@ -335,6 +338,24 @@ TEST_F(SplitManifestTest, FinalizeTwiceAndOverAnotherDataset) {
               fmt::format("work folder '{}' is finalized already: plan {} was published to '{}'; to build again, make "
                           "a new plan with `proberows plan --replace` (and --overwrite to replace that output)",
                           work_, id, out_));
+}
+
+// Was: two `map -w W 0` at once both exited 0 and left the task broken (each
+// removed the other's attempt as stale). Now a task runs in one process at a
+// time: a second one is refused while the first holds the task's lock, and
+// the lock file is gone once the task ends.
+TEST_F(SplitManifestTest, ATaskRunsInOneProcessAtATime) {
+  const std::string lock = work_ + "/.reduce-00000-of-00002.lock";
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // as a running `reduce -w W 0` holds it
+  ExpectError("reduce -w", work_ + " 0",
+              fmt::format("reduce task 0 is already running in another process (lock file '{}' is held)", lock));
+  Run("reduce -w " + work_ + " 1");  // another task is not held up
+  ::close(fd);
+  Run("reduce -w " + work_ + " 0");
+  for (const auto& e : fs::directory_iterator(work_))
+    EXPECT_FALSE(e.path().filename().string().ends_with(".lock")) << e.path();
 }
 
 }  // namespace

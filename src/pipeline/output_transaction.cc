@@ -28,36 +28,6 @@ bool IsDir(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// Creates (if needed) and locks `lock_path` with flock, and returns the
-// descriptor. Lock files are unlinked by their holder when it is done, so a
-// file we opened may have been unlinked before our flock succeeded: then the
-// lock guards nothing and we start over with a fresh file. Holding the lock
-// on the file that is at `lock_path` is what excludes other builds.
-absl::StatusOr<int> LockFile(const std::string& lock_path, const std::string& output) {
-  for (int attempt = 0;; ++attempt) {
-    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return ErrnoToStatus(errno, fmt::format("create lock file '{}'", lock_path));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      const int err = errno;
-      ::close(fd);
-      if (err == EWOULDBLOCK)
-        return absl::UnavailableError(
-            fmt::format("another proberows build is writing to '{}' (lock file '{}' is held)", output, lock_path));
-      return ErrnoToStatus(err, fmt::format("lock '{}'", lock_path));
-    }
-    struct stat held, current;
-    if (::fstat(fd, &held) == 0 && ::stat(lock_path.c_str(), &current) == 0 && held.st_dev == current.st_dev &&
-        held.st_ino == current.st_ino)
-      return fd;
-    ::close(fd);
-    // Each retry means another run released its lock in between; a run that
-    // keeps losing this race is sharing the output with a stream of others.
-    if (attempt == 100)
-      return absl::UnavailableError(
-          fmt::format("another proberows build is writing to '{}' (lock file '{}' keeps changing)", output, lock_path));
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<OutputTransaction>> OutputTransaction::Begin(Env* env, const std::string& output_dir,
@@ -101,8 +71,8 @@ absl::StatusOr<std::unique_ptr<OutputTransaction>> OutputTransaction::Begin(Env*
   }
   if (absl::Status st = env->CreateDirs(parent); !st.ok()) return Annotate(st, "--output");
 
-  t->lock_path_ = fmt::format("{}/.{}.proberows.lock", parent, base);
-  ASSIGN_OR_RETURN(t->lock_fd_, LockFile(t->lock_path_, t->output_));
+  ASSIGN_OR_RETURN(t->lock_, FileLock::Acquire(fmt::format("{}/.{}.proberows.lock", parent, base),
+                                               fmt::format("another proberows build is writing to '{}'", t->output_)));
   // We hold the lock: any staging folder for this output is a leftover.
   ASSIGN_OR_RETURN(std::vector<std::string> siblings, env->GetChildren(parent));
   const std::string stale_prefix = fmt::format(".{}.proberows-staging-", base);
@@ -117,12 +87,7 @@ absl::StatusOr<std::unique_ptr<OutputTransaction>> OutputTransaction::Begin(Env*
 
 OutputTransaction::~OutputTransaction() {
   if (!committed_ && !staging_.empty()) (void)env_->RemoveAll(staging_);
-  // Unlink the lock file while still holding the lock, then release it: a
-  // run waiting on the unlinked file notices (LockFile) and starts over.
-  if (lock_fd_ >= 0) {
-    ::unlink(lock_path_.c_str());
-    ::close(lock_fd_);
-  }
+  // lock_ goes last: its file is unlinked while still held, then released.
 }
 
 absl::Status OutputTransaction::Commit() {

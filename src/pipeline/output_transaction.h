@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "proberows/env.h"
+#include "util/file_lock.h"
 
 namespace proberows {
 
@@ -46,8 +47,7 @@ class OutputTransaction {
   Env* env_ = nullptr;
   std::string output_;
   std::string staging_;
-  std::string lock_path_;
-  int lock_fd_ = -1;
+  std::unique_ptr<FileLock> lock_;
   bool committed_ = false;
 };
 

@@ -21,6 +21,7 @@
 #include "plan/build_plan.h"
 #include "proberows/array_record_options.h"
 #include "proberows/example.h"
+#include "util/file_lock.h"
 #include "util/json_check.h"
 #include "util/status_macros.h"
 
@@ -35,15 +36,25 @@ using Clock = std::chrono::steady_clock;
 // leaves nothing behind.
 class TaskRun {
  public:
-  TaskRun(Env* env, const std::string& work_dir, std::string name)
-      : env_(env), wf_(env, work_dir), name_(std::move(name)), attempt_(WorkFolder::NewAttempt()) {}
+  // `label` names the task in messages ("map task 0", "split").
+  TaskRun(Env* env, const std::string& work_dir, std::string name, std::string label)
+      : env_(env),
+        wf_(env, work_dir),
+        name_(std::move(name)),
+        label_(std::move(label)),
+        attempt_(WorkFolder::NewAttempt()) {}
   ~TaskRun() {
     if (!scratch_.empty()) (void)env_->RemoveAll(scratch_);
     if (!committed_ && !attempt_dir_.empty()) (void)env_->RemoveAll(attempt_dir_);
   }
 
-  // Sets up `ctx` for this task: workers, memory, a scratch folder.
+  // Sets up `ctx` for this task: the task's lock, workers, memory, a scratch
+  // folder.
   absl::Status Start(const StageOptions& options, BuildMonitor* monitor, TaskContext* ctx) {
+    // One process per task: two running the same task would each remove the
+    // other's attempt as stale and leave the task broken.
+    ASSIGN_OR_RETURN(lock_, FileLock::Acquire(wf_.Path("." + name_ + ".lock"),
+                                              fmt::format("{} is already running in another process", label_)));
     if (options.memory_limit_bytes < (128ull << 20))
       return absl::InvalidArgumentError(
           fmt::format("--memory-limit {} is too small to make progress: proberows needs at least 128 MiB",
@@ -80,10 +91,12 @@ class TaskRun {
   Env* env_;
   WorkFolder wf_;
   std::string name_;
+  std::string label_;
   std::string attempt_;
   std::string scratch_;
   std::string attempt_dir_;
   bool committed_ = false;
+  std::unique_ptr<FileLock> lock_;  // last: released after the folders are removed
 };
 
 std::string AbsolutePath(const std::string& path) {
@@ -204,7 +217,7 @@ absl::StatusOr<StageSummary> MapStage(const std::string& work_dir, int task, con
   WorkFolder wf(env, work_dir);
   ASSIGN_OR_RETURN(BuildPlan plan, wf.LoadPlan());
   RETURN_IF_ERROR(CheckTask("map", task, plan.map_tasks));
-  TaskRun run(env, work_dir, WorkFolder::TaskName("map", task, plan.map_tasks));
+  TaskRun run(env, work_dir, WorkFolder::TaskName("map", task, plan.map_tasks), fmt::format("map task {}", task));
   TaskContext ctx;
   RETURN_IF_ERROR(run.Start(options, monitor, &ctx));
   ASSIGN_OR_RETURN(std::string out_dir, run.AttemptDir());
@@ -232,7 +245,7 @@ absl::StatusOr<StageSummary> SplitStage(const std::string& work_dir, const Stage
   const uint64_t read_before = ProcessBytesRead();
   WorkFolder wf(env, work_dir);
   ASSIGN_OR_RETURN(BuildPlan plan, wf.LoadPlan());
-  TaskRun run(env, work_dir, "split");
+  TaskRun run(env, work_dir, "split", "the split stage");
   TaskContext ctx;
   RETURN_IF_ERROR(run.Start(options, monitor, &ctx));
   ctx.SetPhase(BuildMonitor::kCounting);
@@ -257,7 +270,8 @@ absl::StatusOr<StageSummary> ReduceStage(const std::string& work_dir, int task, 
   RETURN_IF_ERROR(CheckTask("reduce", task, plan.reduce_tasks));
   ASSIGN_OR_RETURN(SplitResult split, wf.LoadSplit(plan));
   ASSIGN_OR_RETURN(std::vector<MapResult> maps, LoadMaps(wf, plan));
-  TaskRun run(env, work_dir, WorkFolder::TaskName("reduce", task, plan.reduce_tasks));
+  TaskRun run(env, work_dir, WorkFolder::TaskName("reduce", task, plan.reduce_tasks),
+              fmt::format("reduce task {}", task));
   TaskContext ctx;
   RETURN_IF_ERROR(run.Start(options, monitor, &ctx));
   ASSIGN_OR_RETURN(Schema schema, ResolveSchema(plan, ctx));
@@ -314,7 +328,7 @@ absl::StatusOr<BuildSummary> FinalizeStage(const std::string& work_dir, const Fi
     in.task_names.push_back(fmt::format("reduce task {} ('{}')", j,
                                         wf.Path(WorkFolder::TaskName("reduce", j, plan.reduce_tasks) + ".json")));
   }
-  TaskRun run(env, work_dir, "finalize");
+  TaskRun run(env, work_dir, "finalize", "finalize");
   TaskContext ctx;
   RETURN_IF_ERROR(run.Start(options, monitor, &ctx));
   ctx.SetPhase(BuildMonitor::kFinishing);
