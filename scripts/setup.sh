@@ -23,7 +23,7 @@ APT_PACKAGES=(
   nodejs
   python3-distributed slurm-wlm munge
   zstd bzip2 lbzip2  # tests compress inputs (tests/input_formats_test.cc)
-  libsimdjson-dev libbz2-dev liblz4-dev
+  libsimdjson-dev libbz2-dev liblz4-dev zlib1g-dev
   chromium fonts-dejavu-core  # the report's browser test (tests/report_browser_test.mjs)
 )
 

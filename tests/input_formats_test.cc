@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "gtest/gtest.h"
 #include "tests/reliability_util.h"
 #include "tests/test_util.h"
@@ -75,6 +77,26 @@ TEST_F(InputFormatsTest, FoldersOfCompressedFiles) {
              "--rm day/part-01.jsonl && touch day/.hidden && echo notes > day/README.txt");
   // part-00.jsonl.gz, part-01.jsonl.zst, part-02.jsonl; the README is not input.
   EXPECT_EQ(Shards(Build(In("day"), "day")), reference_);
+}
+
+// A compressed input cut short is refused before DuckDB reads it (it read a
+// .gz cut at a flush point, or a .zst cut at a block end, as a shorter file);
+// one bad file among good ones in a folder is named; nothing is written.
+TEST_F(InputFormatsTest, CompressedInputsCutShortAreRefusedNamingTheFile) {
+  fs::create_directories(in_ + "/cut");
+  RunCommand("cd " + ShellQuote(in_) + " && gzip -c m.jsonl > cut/a.jsonl.gz && zstd -q -c m.jsonl > cut/b.jsonl.zst");
+  const uintmax_t gz = fs::file_size(in_ + "/cut/a.jsonl.gz"), zst = fs::file_size(in_ + "/cut/b.jsonl.zst");
+  fs::resize_file(in_ + "/cut/b.jsonl.zst", zst - 2);
+  EXPECT_EQ(BuildError(In("cut")),
+            fmt::format("proberows: error: input '{}/cut/b.jsonl.zst': zstd frame 1 (from byte 0) ends early at byte "
+                        "{}; the file is truncated or damaged; download or copy it again\n",
+                        in_, zst - 2));
+  fs::resize_file(in_ + "/cut/a.jsonl.gz", gz - 8);  // the trailer (CRC-32, size) gone
+  EXPECT_EQ(BuildError(In("cut/a.jsonl.gz")),
+            fmt::format("proberows: error: input '{}/cut/a.jsonl.gz': gzip member 1 (from byte 0) ends early at byte "
+                        "{}; the file is truncated or damaged; download or copy it again\n",
+                        in_, gz - 8));
+  EXPECT_FALSE(fs::exists(root_.path() + "/failed"));
 }
 
 TEST_F(InputFormatsTest, Bzip2IsRefusedWithWhatToDo) {

@@ -525,7 +525,7 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
     bo.preset = meta.value("preset", "");
     bo.input_format = meta.value("input_format", "");
     ASSIGN_OR_RETURN(std::unique_ptr<DuckDb> db, DuckDb::Open(DuckDbOptions{0, options.threads, ""}));
-    ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db.get(), bo));
+    ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db.get(), bo, nullptr, CompressedInputs::kCheckEnds));
     ASSIGN_OR_RETURN(QueryResult r, db->Stream(fmt::format("SELECT {} AS k, count(*) FROM {} AS t GROUP BY 1",
                                                            schema.key_expr, schema.from_clause)));
     uint64_t input_keys = 0, input_meas = 0;

@@ -373,7 +373,7 @@ absl::StatusOr<BuildPlan> MakePlan(DuckDb* db, Env* env, const BuildOptions& opt
   plan.map_tasks = settings.map_tasks;
   plan.reduce_tasks = settings.reduce_tasks;
 
-  ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db, options));
+  ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db, options, nullptr, CompressedInputs::kCheckEnds));
   plan.columns = ColumnsText(schema);
 
   std::vector<Piece> pieces;

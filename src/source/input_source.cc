@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "absl/strings/str_join.h"
+#include "source/compressed_check.h"
 #include "source/feature_names.h"
 #include "source/json_types.h"
 #include "source/key_codec.h"
@@ -165,7 +166,7 @@ const char kSupportedTypes[] =
     "holding values of one type, and LISTs, STRUCTs and MAPs of these";
 
 absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& options,
-                                           std::vector<ColumnProblem>* problems_out) {
+                                           std::vector<ColumnProblem>* problems_out, CompressedInputs compressed) {
   SourceSchema schema;
   schema.null_lists_as_empty = options.null_lists_as_empty;
   schema.preset = options.preset;
@@ -186,6 +187,10 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     }
     ASSIGN_OR_RETURN(schema.files,
                      ExpandInputFiles(options.inputs, options.input_format.empty() ? nullptr : &forced, &format));
+    // Before DuckDB reads a byte: it would read a .gz/.zst cut short as a
+    // shorter, valid file.
+    if (compressed == CompressedInputs::kCheckEnds)
+      RETURN_IF_ERROR(CheckCompressedInputs(schema.files, options.EffectiveWorkers()));
   }
   if (!options.preset.empty()) {
     plan = PlanPreset(options.preset, format, !options.sql.empty());

@@ -115,8 +115,14 @@ struct ColumnProblem {
 // type, a '/' in a name) is reported in one error, with the flag that drops
 // it; or, if `problems` is not null, listed there and left out of the schema
 // (for `proberows schema`).
+//
+// With kCheckEnds, every .gz/.zst input is first checked to its end
+// (source/compressed_check.h): a plan, `schema` and `verify` do it; map
+// tasks, which read files the plan checked (and fingerprinted), do not.
+enum class CompressedInputs { kTrust, kCheckEnds };
 [[nodiscard]] absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& options,
-                                                         std::vector<ColumnProblem>* problems = nullptr);
+                                                         std::vector<ColumnProblem>* problems = nullptr,
+                                                         CompressedInputs compressed = CompressedInputs::kTrust);
 
 // The types proberows encodes, for messages.
 extern const char kSupportedTypes[];

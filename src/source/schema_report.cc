@@ -55,7 +55,7 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
   db_options.memory_limit_bytes = std::max<uint64_t>(options.memory_limit_bytes / 2, 256ull << 20);
   ASSIGN_OR_RETURN(std::unique_ptr<DuckDb> db, DuckDb::Open(db_options));
   std::vector<ColumnProblem> problems;
-  ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db.get(), options, &problems));
+  ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db.get(), options, &problems, CompressedInputs::kCheckEnds));
   uint64_t rows = 0;
   absl::StatusOr<std::vector<NullCount>> counts = CountNulls(db.get(), schema, &rows, max_rows);
   if (!counts.ok()) return Annotate(counts.status(), "reading input");

@@ -20,7 +20,7 @@ class FileLock {
   // Creates (if needed) and locks `path`. When another process holds it:
   // UnavailableError "`busy` (lock file 'PATH' is held)".
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<FileLock>> Acquire(const std::string& path,
-                                                                        const std::string& busy);
+                                                                         const std::string& busy);
   // Unlinks the file while still holding the lock, then releases it.
   ~FileLock();
 
