@@ -84,7 +84,9 @@ TEST_F(InputFormatsTest, FoldersOfCompressedFiles) {
 // one bad file among good ones in a folder is named; nothing is written.
 TEST_F(InputFormatsTest, CompressedInputsCutShortAreRefusedNamingTheFile) {
   fs::create_directories(in_ + "/cut");
-  RunCommand("cd " + ShellQuote(in_) + " && gzip -c m.jsonl > cut/a.jsonl.gz && zstd -q -c m.jsonl > cut/b.jsonl.zst");
+  // In a subshell: RunCommand redirects the last command's output.
+  RunCommand("(cd " + ShellQuote(in_) +
+             " && gzip -c m.jsonl > cut/a.jsonl.gz && zstd -q -c m.jsonl > cut/b.jsonl.zst)");
   const uintmax_t gz = fs::file_size(in_ + "/cut/a.jsonl.gz"), zst = fs::file_size(in_ + "/cut/b.jsonl.zst");
   fs::resize_file(in_ + "/cut/b.jsonl.zst", zst - 2);
   EXPECT_EQ(BuildError(In("cut")),
@@ -96,6 +98,12 @@ TEST_F(InputFormatsTest, CompressedInputsCutShortAreRefusedNamingTheFile) {
             fmt::format("proberows: error: input '{}/cut/a.jsonl.gz': gzip member 1 (from byte 0) ends early at byte "
                         "{}; the file is truncated or damaged; download or copy it again\n",
                         in_, gz - 8));
+  // Was: "Malformed JSON at byte 1" (DuckDB took the .GZ for plain text).
+  fs::copy_file(in_ + "/cut/a.jsonl.gz", in_ + "/U.jsonl.GZ");
+  EXPECT_EQ(BuildError(In("U.jsonl.GZ")),
+            fmt::format("proberows: error: input '{0}/U.jsonl.GZ': compressed files are recognized by a lowercase "
+                        "extension; rename it to '{0}/U.jsonl.gz'\n",
+                        in_));
   EXPECT_FALSE(fs::exists(root_.path() + "/failed"));
 }
 

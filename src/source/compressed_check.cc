@@ -71,9 +71,9 @@ absl::Status CheckZstd(const std::string& path, const Mapped& m) {
       if (code == ZSTD_error_prefix_unknown && frame == 1)
         return absl::DataLossError(fmt::format("input '{}': not zstd data (no zstd frame header)", path));
       if (code == ZSTD_error_prefix_unknown)
-        return absl::DataLossError(fmt::format(
-            "input '{}': the bytes after zstd frame {} (from byte {}) are not zstd data; {}", path, frame - 1, at,
-            kRedownload));
+        return absl::DataLossError(
+            fmt::format("input '{}': the bytes after zstd frame {} (from byte {}) are not zstd data; {}", path,
+                        frame - 1, at, kRedownload));
       if (code == ZSTD_error_srcSize_wrong)
         return absl::DataLossError(fmt::format("input '{}': zstd frame {} (from byte {}) ends early at byte {}; {}",
                                                path, frame, at, m.size(), kRedownload));
@@ -121,8 +121,9 @@ absl::Status CheckGzip(const std::string& path, const Mapped& m) {
                                                path, member, at, pos, kRedownload));
       break;
     }
-    result = absl::DataLossError(fmt::format("input '{}': gzip member {} (from byte {}) is damaged before byte {} ({}); {}",
-                                             path, member, at, pos, z.msg != nullptr ? z.msg : "zlib error", kRedownload));
+    result =
+        absl::DataLossError(fmt::format("input '{}': gzip member {} (from byte {}) is damaged before byte {} ({}); {}",
+                                        path, member, at, pos, z.msg != nullptr ? z.msg : "zlib error", kRedownload));
     break;
   }
   inflateEnd(&z);

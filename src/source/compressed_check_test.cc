@@ -65,9 +65,9 @@ TEST_F(CompressedCheckTest, WholeFilesPass) {
   EXPECT_TRUE(Check("two.jsonl.ZST", z + Zstd(Lines(3))).ok());  // concatenated frames, any case
   const std::string g = Gzip(Lines(1000), Lines(1000));
   EXPECT_TRUE(Check("a.csv.gz", g).ok());
-  EXPECT_TRUE(Check("two.json.gz", g + Gzip("", Lines(5))).ok());     // concatenated members
+  EXPECT_TRUE(Check("two.json.gz", g + Gzip("", Lines(5))).ok());         // concatenated members
   EXPECT_TRUE(Check("padded.json.gz", g + std::string(512, '\0')).ok());  // zero padding, as gzip -t
-  EXPECT_TRUE(Check("plain.jsonl", "not compressed at all").ok());       // not ours to check
+  EXPECT_TRUE(Check("plain.jsonl", "not compressed at all").ok());        // not ours to check
 }
 
 TEST_F(CompressedCheckTest, ZstdCutShortOrDamagedNamesTheFileAndTheByte) {
@@ -79,10 +79,11 @@ TEST_F(CompressedCheckTest, ZstdCutShortOrDamagedNamesTheFileAndTheByte) {
                                               P("cut.jsonl.zst"), cut)));
   }
   const std::string two = z + Zstd(Lines(50));
-  EXPECT_EQ(Check("cut2.jsonl.zst", two.substr(0, two.size() - 3)),
-            absl::DataLossError(fmt::format("input '{}': zstd frame 2 (from byte {}) ends early at byte {}; the file is "
-                                            "truncated or damaged; download or copy it again",
-                                            P("cut2.jsonl.zst"), z.size(), two.size() - 3)));
+  EXPECT_EQ(
+      Check("cut2.jsonl.zst", two.substr(0, two.size() - 3)),
+      absl::DataLossError(fmt::format("input '{}': zstd frame 2 (from byte {}) ends early at byte {}; the file is "
+                                      "truncated or damaged; download or copy it again",
+                                      P("cut2.jsonl.zst"), z.size(), two.size() - 3)));
   EXPECT_EQ(Check("junk.jsonl.zst", z + "junk\n"),
             absl::DataLossError(fmt::format("input '{}': the bytes after zstd frame 1 (from byte {}) are not zstd "
                                             "data; the file is truncated or damaged; download or copy it again",
@@ -113,8 +114,8 @@ TEST_F(CompressedCheckTest, GzipCutAtAFlushPointIsAnError) {
   const absl::Status damaged = Check("crc.jsonl.gz", flipped);
   EXPECT_EQ(damaged.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(damaged.message().substr(0, path_.size() + 55),
-            fmt::format("input '{}': gzip member 1 (from byte 0) is damaged before byte", path_).substr(
-                0, path_.size() + 55));
+            fmt::format("input '{}': gzip member 1 (from byte 0) is damaged before byte", path_)
+                .substr(0, path_.size() + 55));
   EXPECT_EQ(Check("empty.json.gz", ""),
             absl::DataLossError(fmt::format("input '{}': the file is empty, not gzip data", P("empty.json.gz"))));
 }

@@ -192,6 +192,13 @@ absl::StatusOr<std::vector<std::string>> ExpandInputFiles(const std::vector<std:
   for (const std::string& f : out) {
     const std::string ext = ExtensionOf(f);
     if (UnreadableCompressions().count(ext)) return FormatOfPath(f).status();
+    // DuckDB tells compression by the extension as written: a .GZ would be
+    // read as plain text ("Malformed JSON at byte 1").
+    for (const std::string z : {".gz", ".zst"})
+      if (absl::EndsWithIgnoreCase(f, z) && !absl::EndsWith(f, z))
+        return absl::InvalidArgumentError(
+            fmt::format("input '{}': compressed files are recognized by a lowercase extension; rename it to '{}{}'", f,
+                        f.substr(0, f.size() - z.size()), z));
     if (forced != nullptr) {
       formats.push_back(*forced);
       continue;
