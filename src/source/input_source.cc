@@ -298,6 +298,13 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     std::vector<Leaf> leaves = FlattenColumn(c.name, type.get(), base);
     for (Leaf& l : leaves) all.push_back(std::move(l));
   }
+  // Deeper lists than an Example can hold are refused here, before any SQL
+  // is built over them: the conversions nest once per level and DuckDB's
+  // planning of them grew exponentially (depth 24: minutes, not interruptible).
+  for (const Leaf& l : all)
+    if (l.depth > kMaxListDepth)
+      return absl::InvalidArgumentError(
+          fmt::format("column '{}' nests {} lists; at most {} are supported", l.name, l.depth, kMaxListDepth));
   // JSON objects have no column order: DuckDB orders fields as it first
   // meets them, which depends on how the rows are split into files. Sort
   // the leaves by name so that the metadata does not.
