@@ -289,6 +289,30 @@ TEST_F(NestedInputTest, SlashInAColumnNameIsRefusedWithTheFix) {
                 "and LISTs, STRUCTs and MAPs of these); drop them with --exclude a/b,s/c/d"));
 }
 
+// Was: JSON keys `rtt` and `RTT` built `rtt` and an all-NaN `RTT_1` (values
+// lost); Parquet/CSV columns `a` and `A` became `a` and `A_1`, without a word.
+// A real column that only looks like such a rename (`rtt_1` beside `rtt`)
+// builds as before.
+TEST_F(NestedInputTest, NamesDifferingOnlyInCaseAreRefused) {
+  WriteFileOrDie(in_ + "/c.jsonl", R"({"prb_id": 1, "ts": 1, "rtt": 1.5, "RTT": 2.5})"
+                                   "\n");
+  EXPECT_EQ(BuildError("-i " + In("c.jsonl") + " --order-by ts"),
+            Err("input keys 'rtt' and 'RTT' differ only in case: DuckDB's names are case-insensitive, so it would "
+                "read 'RTT' as a column 'RTT_1' holding only NULLs (its values lost); rename one of the keys in the "
+                "input"));
+  RunDuckDbOrDie("COPY (SELECT 1 AS prb_id, 1 AS ts, 3.5 AS a, 4.5 AS \"A\") TO '" + in_ +
+                 "/c.parquet' (FORMAT PARQUET)");
+  EXPECT_EQ(
+      BuildError("-i " + In("c.parquet") + " --order-by ts"),
+      Err("input columns 'a' and 'A' differ only in case: DuckDB's names are case-insensitive and it renames "
+          "'A' to 'A_1'; name it yourself with --sql, e.g. --sql \"SELECT * EXCLUDE (\\\"A_1\\\"), \\\"A_1\\\" AS "
+          "\\\"A_2nd\\\" FROM read_parquet(...)\""));
+  WriteFileOrDie(in_ + "/ok.csv", "prb_id,ts,rtt,rtt_1\n1,2,3.5,4.5\n");
+  const CommandResult ok =
+      RunProberows("build --no-progress --order-by ts -i " + In("ok.csv") + " -o " + ShellQuote(in_ + "/ok"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
 // ------------------------------------------------------------- schema
 
 TEST_F(NestedInputTest, SchemaShowsFeaturesAndEveryProblemInOneRun) {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "source/compressed_check.h"
 #include "source/feature_names.h"
@@ -165,6 +166,40 @@ const char kSupportedTypes[] =
     "BOOLEAN, integers that fit in int64, TIMESTAMP, DATE, FLOAT, DOUBLE, DECIMAL, VARCHAR, BLOB, UUID, ENUM, JSON "
     "holding values of one type, and LISTs, STRUCTs and MAPs of these";
 
+namespace {
+
+// DuckDB's names are case-insensitive: input columns (or JSON keys) that
+// differ only in case come out as "rtt" and "RTT_1". From JSON the second
+// reads as NULL (its key "RTT_1" is in no object): values lost; from
+// Parquet and CSV it keeps its values under a name nobody gave it. Either
+// way the user is told instead. A column is taken for such a rename when it
+// is NAME_<digits> and another column spells NAME in another case.
+absl::Status CheckCaseOnlyNames(const std::vector<std::string>& names, InputFormat format) {
+  for (const std::string& n : names) {
+    const size_t us = n.rfind('_');
+    if (us == std::string::npos || us == 0 || us + 1 == n.size() ||
+        !std::all_of(n.begin() + us + 1, n.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    const std::string stem = n.substr(0, us);
+    for (const std::string& other : names) {
+      if (other == stem || !absl::EqualsIgnoreCase(other, stem)) continue;
+      if (format == InputFormat::kJson)
+        return absl::InvalidArgumentError(fmt::format(
+            "input keys '{0}' and '{1}' differ only in case: DuckDB's names are case-insensitive, so it would read "
+            "'{1}' as a column '{2}' holding only NULLs (its values lost); rename one of the keys in the input",
+            other, stem, n));
+      return absl::InvalidArgumentError(fmt::format(
+          "input columns '{0}' and '{1}' differ only in case: DuckDB's names are case-insensitive and it renames "
+          "'{1}' to '{2}'; name it yourself with --sql, e.g. --sql \"SELECT * EXCLUDE (\\\"{2}\\\"), \\\"{2}\\\" AS "
+          "\\\"{1}_2nd\\\" FROM {3}(...)\"",
+          other, stem, n, format == InputFormat::kParquet ? "read_parquet" : "read_csv"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& options,
                                            std::vector<ColumnProblem>* problems_out, CompressedInputs compressed) {
   SourceSchema schema;
@@ -250,6 +285,7 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
   const std::vector<ResultColumn>& cols = described->columns();
   std::vector<std::string> available;
   for (const ResultColumn& c : cols) available.push_back(c.name);
+  if (options.sql.empty() && !plan.ok()) RETURN_IF_ERROR(CheckCaseOnlyNames(available, format));
   auto find = [&](const std::string& name) -> const ResultColumn* {
     for (const ResultColumn& c : cols)
       if (c.name == name) return &c;
