@@ -96,6 +96,11 @@ TEST_F(DamagedMetadataTest, WrongJsonTypesAreNamedByField) {
        "field 'columns[1].role' is \"primary\", expected one of key, static, per_measurement"},
       {"shard-outside", [](Json* j) { (*j)["splits"]["train"]["shards"][0]["file"] = "../good/x"; },
        "field 'splits.train.shards[0].file' is \"../good/x\", expected a file name in the folder"},
+      {"cut-rows-feature",
+       [](Json* j) {
+         (*j)["cut_rows"] = {{"features", Json::array({"row_index", 3})}};
+       },
+       "field 'cut_rows.features[1]' is the number 3, expected a string"},
       {"top-level-array", [](Json* j) { *j = Json::array(); }, "the top level is an array, expected an object"},
   };
   bool first = true;

@@ -332,9 +332,8 @@ std::vector<std::string> CheckTfdsFiles(Env* env, const std::string& dir, const 
     for (const Json& c : meta["columns"])
       columns.insert(c.contains("path") ? c["path"][0]["name"].get<std::string>() : c["name"].get<std::string>());
     // Cut rows add their own features (row_index, window_start).
-    if (meta.contains("cut_rows") && meta["cut_rows"].contains("features") && meta["cut_rows"]["features"].is_array())
-      for (const Json& f : meta["cut_rows"]["features"])
-        if (f.is_string()) columns.insert(f.get<std::string>());
+    if (meta.contains("cut_rows"))
+      for (const Json& f : meta["cut_rows"]["features"]) columns.insert(f.get<std::string>());
     for (const auto& [name, f] : (*features)["featuresDict"]["features"].items()) listed.insert(name);
     if ((*features)["pythonClassName"] != "tensorflow_datasets.core.features.features_dict.FeaturesDict")
       problems.push_back(

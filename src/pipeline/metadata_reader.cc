@@ -92,6 +92,11 @@ std::string CheckMetadata(const Json& m) {
   }
   if (c.Field(m, "", "counts", K::kObject, /*required=*/false))
     for (const char* f : {"rows", "measurements"}) c.Field(m["counts"], "counts", f, K::kCount);
+  // Cut rows (--max-measurements-per-row, --row-window): the features they add.
+  if (c.Field(m, "", "cut_rows", K::kObject, /*required=*/false) &&
+      c.Field(m["cut_rows"], "cut_rows", "features", K::kArray))
+    for (size_t i = 0; i < m["cut_rows"]["features"].size(); ++i)
+      c.Value(m["cut_rows"]["features"][i], JsonFieldCheck::Element("cut_rows.features", i), K::kString);
   if (c.Field(m, "", "columns", K::kArray)) {
     for (size_t i = 0; i < m["columns"].size(); ++i) {
       const Json& col = m["columns"][i];
