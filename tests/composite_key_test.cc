@@ -118,9 +118,7 @@ std::vector<Row> ReadRows(const std::string& dir) {
                       Row r;
                       r.file = file;
                       auto ints = [&](const char* name) { return std::get<std::vector<int64_t>>(ex.at(name)); };
-                      auto strings = [&](const char* name) {
-                        return std::get<std::vector<std::string>>(ex.at(name));
-                      };
+                      auto strings = [&](const char* name) { return std::get<std::vector<std::string>>(ex.at(name)); };
                       EXPECT_EQ(ints("a").size(), 1u);
                       EXPECT_EQ(strings("b").size(), 1u);
                       r.a = ints("a").at(0);
@@ -191,7 +189,7 @@ TEST_F(CompositeKeyTest, RowsPerTupleInTheDocumentedOrderAndSplit) {
   const nlohmann::json meta = nlohmann::json::parse(ReadFileOrDie(o.output_dir + "/proberows.json"));
   EXPECT_EQ(meta["key"], "a,b");
   EXPECT_EQ(meta["key_columns"], nlohmann::json({"a", "b"}));
-  EXPECT_EQ(meta["counts"], nlohmann::json({{"rows", kKeys}, {"keys", kKeys}, {"measurements", kMeasurements}}));
+  EXPECT_EQ(meta["counts"], nlohmann::json({{"rows", kKeys}, {"measurements", kMeasurements}}));
   std::map<std::string, std::string> roles;
   for (const auto& c : meta["columns"]) roles[c["name"]] = c["role"];
   EXPECT_EQ(roles, (std::map<std::string, std::string>{{"a", "key"},
@@ -207,8 +205,7 @@ TEST_F(CompositeKeyTest, RowsPerTupleInTheDocumentedOrderAndSplit) {
   // `verify` checks the hash order and split and recounts the tuples.
   const CommandResult v = RunProberows("verify " + o.output_dir + " -i " + Input());
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
-  EXPECT_NE(v.out.find("recounted the input with DuckDB: 24 keys, 140 measurements\nOK\n"), std::string::npos)
-      << v.out;
+  EXPECT_NE(v.out.find("recounted the input with DuckDB: 24 keys, 140 measurements\nOK\n"), std::string::npos) << v.out;
 }
 
 TEST_F(CompositeKeyTest, SameBytesFromEveryStrategyLimitWorkersAndStages) {
@@ -253,8 +250,8 @@ TEST_F(CompositeKeyTest, SameBytesFromEveryStrategyLimitWorkersAndStages) {
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(MapStage(work, i, t).ok());
     ASSERT_TRUE(SplitStage(work, t).ok());
     for (int j = 0; j < 2; ++j) {
-      absl::Status st = ReduceStage(work, j, t);
-      ASSERT_TRUE(st.ok()) << st;
+      auto st = ReduceStage(work, j, t);
+      ASSERT_TRUE(st.ok()) << st.status();
     }
     FinalizeStageOptions f;
     f.memory_limit_bytes = t.memory_limit_bytes;
@@ -283,9 +280,13 @@ TEST_F(CompositeKeyTest, UsageErrorsAreExact) {
   EXPECT_EQ(message("a,timestamp"), "--order-by 'timestamp' is a key column");
   EXPECT_EQ(message("a,country"), "--static-columns: 'country' is the key column");
   EXPECT_EQ(message("a,b", "SELECT * FROM (VALUES (1, 'x', 1), (2, NULL, 2), (3, NULL, 3)) AS t(a, b, timestamp)"),
-            "key column 'b' is NULL in 2 of 3 rows");
+            "NULL values the output cannot hold (only float features hold NULL, as NaN): key column 'b' is NULL in 2 "
+            "of 3 rows; to fix: rows without 'b' must be dropped, e.g. with --sql \"SELECT * FROM ... WHERE \"b\" "
+            "IS NOT NULL\"");
   EXPECT_EQ(message("a,b", "SELECT * FROM (VALUES (1, 'x', 1), (NULL, 'y', 2)) AS t(a, b, timestamp)"),
-            "key column 'a' is NULL in 1 of 2 rows");
+            "NULL values the output cannot hold (only float features hold NULL, as NaN): key column 'a' is NULL in 1 "
+            "of 2 rows; to fix: rows without 'a' must be dropped, e.g. with --sql \"SELECT * FROM ... WHERE \"a\" "
+            "IS NOT NULL\"");
 
   // The CLI: the same messages, and --dry-run names the key columns.
   const CommandResult r = RunProberows("build --key a,a -i " + Input() + " -o " + tmp_.path() + "/never");
