@@ -54,6 +54,8 @@ struct BuildOptions {
   // output_dir itself.
   bool tfds_layout = false;
 
+  // The grouping key: one column, or several separated by ',' (a composite
+  // key: rows group by the tuple, each part is written as its own feature).
   std::string key_column = "prb_id";
   std::string order_column = "timestamp";
   // Columns written once per row; all measurements of a key must agree.
@@ -117,6 +119,9 @@ struct BuildOptions {
 
   // Checks ranges and combinations; the message names the flag.
   [[nodiscard]] absl::Status Validate() const;
+  // The key's columns: key_column split at ',' ("a,b" -> {"a", "b"}; empty
+  // parts are kept for Validate() to refuse).
+  std::vector<std::string> KeyColumns() const;
   int EffectiveWorkers() const;
 };
 

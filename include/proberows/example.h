@@ -58,6 +58,9 @@ struct ColumnSpec {
   // kMaxListDepth.
   int list_depth = 0;
   ColumnRole role = ColumnRole::kPerMeasurement;
+  // A kKey column that groups the rows but is written as no feature: the
+  // composite key of `--key a,b`, whose parts are kStatic columns.
+  bool hidden = false;
 };
 
 // One output feature, as the pipeline's metadata describes it.

@@ -24,7 +24,8 @@ void BuildFlags::AddInputFlags(CLI::App* cmd) {
   BuildOptions& b = options;
   cmd->add_option("--input,-i", b.inputs, "input files, globs or folders (Parquet, CSV, JSON)");
   cmd->add_option("--sql", b.sql, "a DuckDB query to use as the input instead of --input");
-  cmd->add_option("--key", b.key_column, "grouping key column")->capture_default_str();
+  cmd->add_option("--key", b.key_column, "grouping key column, or columns A,B,... (a composite key)")
+      ->capture_default_str();
   cmd->add_option("--order-by", b.order_column, "column ordering measurements within a row")->capture_default_str();
   cmd->add_option("--static-columns", b.static_columns, "columns constant per key, written once per row")
       ->delimiter(',');

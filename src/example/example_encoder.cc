@@ -204,7 +204,8 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
       if (nested_slot == slot && source != Source::kKey && source != Source::kRowValue) f.bounds_offset = offset;
     enc.features_.push_back(std::move(f));
   };
-  make(cols[enc.key_index_].name, cols[enc.key_index_].type, Source::kKey, enc.key_index_, 0);
+  if (!cols[enc.key_index_].hidden)
+    make(cols[enc.key_index_].name, cols[enc.key_index_].type, Source::kKey, enc.key_index_, 0);
   for (size_t slot = 0; slot < enc.payload_columns_.size(); ++slot) {
     const size_t i = enc.payload_columns_[slot];
     const ColumnSpec& c = cols[i];

@@ -132,6 +132,17 @@ int BuildOptions::EffectiveWorkers() const {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
+std::vector<std::string> BuildOptions::KeyColumns() const {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = key_column.find(',', start);
+    out.push_back(key_column.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
 absl::Status BuildOptions::Validate() const {
   if (inputs.empty() && sql.empty())
     return absl::InvalidArgumentError("no input: give --input FILE_OR_GLOB... or --sql QUERY");
@@ -148,6 +159,17 @@ absl::Status BuildOptions::Validate() const {
   if (order_column.empty()) return absl::InvalidArgumentError("--order-by must not be empty");
   if (order_column == key_column)
     return absl::InvalidArgumentError(fmt::format("--order-by '{}' is the key column", order_column));
+  const std::vector<std::string> keys = KeyColumns();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].empty())
+      return absl::InvalidArgumentError(
+          fmt::format("--key '{}': part {} is empty (expected COLUMN[,COLUMN...])", key_column, i + 1));
+    for (size_t j = 0; j < i; ++j)
+      if (keys[j] == keys[i]) return absl::InvalidArgumentError(fmt::format("key column '{}' named twice", keys[i]));
+    if (keys.size() > 1 && keys[i] == order_column)
+      return absl::InvalidArgumentError(fmt::format("--order-by '{}' is a key column", order_column));
+  }
+  const auto is_key = [&](const std::string& c) { return std::find(keys.begin(), keys.end(), c) != keys.end(); };
   if (!(test_fraction >= 0.0 && test_fraction < 1.0))
     return absl::InvalidArgumentError(fmt::format("--test-fraction {} is outside [0, 1)", test_fraction));
   if (train_shards < 0 || test_shards < 0)
@@ -165,12 +187,12 @@ absl::Status BuildOptions::Validate() const {
     RETURN_IF_ERROR(ParseRowWindow(row_window, &unused, &bare));
   }
   for (const std::string& c : static_columns) {
-    if (c == key_column) return absl::InvalidArgumentError(fmt::format("--static-columns: '{}' is the key column", c));
+    if (is_key(c)) return absl::InvalidArgumentError(fmt::format("--static-columns: '{}' is the key column", c));
     if (c == order_column)
       return absl::InvalidArgumentError(fmt::format("--static-columns: '{}' is the order column", c));
   }
   for (const std::string& c : exclude_columns) {
-    if (c == key_column || c == order_column)
+    if (is_key(c) || c == order_column)
       return absl::InvalidArgumentError(
           fmt::format("--exclude: '{}' is the key or order column and cannot be excluded", c));
   }

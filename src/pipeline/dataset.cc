@@ -51,6 +51,21 @@ absl::StatusOr<std::string> KeyOf(const DecodedExample& ex, const std::string& k
   return absl::DataLossError("key feature is neither int64 nor bytes");
 }
 
+// The sort bytes of a composite key (source/key_codec.h) from its features.
+absl::StatusOr<std::string> CompositeKeyOf(const DecodedExample& ex, const std::vector<std::string>& key_names) {
+  std::string out;
+  for (const std::string& name : key_names) {
+    ASSIGN_OR_RETURN(std::string part, KeyOf(ex, name));
+    auto it = ex.find(name);
+    if (std::holds_alternative<std::vector<int64_t>>(it->second)) {
+      out += part;
+    } else {
+      AppendStringKeyPart(part, &out);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> InspectDataset(Env* env, const std::string& dir) {
@@ -369,6 +384,12 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
   bool key_is_string = false;
   for (const Json& c : meta["columns"])
     if (c.value("role", "") == "key") key_is_string = c.value("dtype", "") == "bytes";
+  // A composite key (--key a,b): its parts, hashed as one string.
+  std::vector<std::string> key_names;
+  if (meta.contains("key_columns")) {
+    key_names = meta["key_columns"].get<std::vector<std::string>>();
+    key_is_string = true;
+  }
   // The columns' shapes, which every row must have (example/row_shape.h).
   std::vector<ColumnSpec> shape;
   for (const Json& c : meta["columns"]) {
@@ -432,7 +453,7 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
       absl::Status st = (*reader)->ReadAll([&](uint64_t index, std::string_view record) -> absl::Status {
         absl::StatusOr<DecodedExample> ex = DecodeExample(record);
         if (!ex.ok()) return Annotate(ex.status(), fmt::format("{} record {}", file, index));
-        ASSIGN_OR_RETURN(std::string key, KeyOf(*ex, key_name));
+        ASSIGN_OR_RETURN(std::string key, key_names.empty() ? KeyOf(*ex, key_name) : CompositeKeyOf(*ex, key_names));
         auto it = ex->find(order_name);
         const uint64_t n = it == ex->end() ? 0 : ValueCount(it->second);
         if (n == 0) return absl::DataLossError(fmt::format("{} record {}: no measurements", file, index));
@@ -520,22 +541,41 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
     bo.sql = options.sql;
     bo.key_column = key_name;
     bo.order_column = order_name;
-    bo.include_columns = {key_name};  // only the key is recounted: other columns need not be readable
+    // Only the key is recounted: other columns need not be readable.
+    bo.include_columns = key_names.empty() ? std::vector<std::string>{key_name} : key_names;
     bo.preset = meta.value("preset", "");
     bo.input_format = meta.value("input_format", "");
     ASSIGN_OR_RETURN(std::unique_ptr<DuckDb> db, DuckDb::Open(DuckDbOptions{0, options.threads, ""}));
     ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db.get(), bo, nullptr, CompressedInputs::kCheckEnds));
-    ASSIGN_OR_RETURN(QueryResult r, db->Stream(fmt::format("SELECT {} AS k, count(*) FROM {} AS t GROUP BY 1",
-                                                           schema.key_expr, schema.from_clause)));
+    // A composite key: its parts, encoded here.
+    std::string key_select = schema.key_expr;
+    std::vector<bool> part_is_string;
+    for (size_t i = 0; i < schema.key_parts.size(); ++i) {
+      const SourceColumn& c = schema.columns[static_cast<size_t>(schema.key_parts[i])];
+      key_select = i == 0 ? c.value_sql : key_select + ", " + c.value_sql;
+      part_is_string.push_back(c.physical == PhysicalType::kString);
+    }
+    const size_t nkey = std::max<size_t>(1, part_is_string.size());
+    ASSIGN_OR_RETURN(QueryResult r, db->Stream(fmt::format("SELECT {}, count(*) FROM {} AS t GROUP BY {}", key_select,
+                                                           schema.from_clause, nkey == 1 ? "1" : "ALL")));
     uint64_t input_keys = 0, input_meas = 0;
     for (;;) {
       ASSIGN_OR_RETURN(DataChunk chunk, r.Next());
       if (!chunk.valid()) break;
       void* keys = duckdb_vector_get_data(chunk.column(0));
-      const int64_t* counts = static_cast<const int64_t*>(duckdb_vector_get_data(chunk.column(1)));
+      const int64_t* counts = static_cast<const int64_t*>(duckdb_vector_get_data(chunk.column(nkey)));
       for (uint64_t i = 0; i < chunk.size(); ++i) {
         std::string key;
-        if (schema.key_is_string) {
+        if (!part_is_string.empty()) {
+          for (size_t j = 0; j < part_is_string.size(); ++j) {
+            void* part = duckdb_vector_get_data(chunk.column(j));
+            if (part_is_string[j]) {
+              AppendStringKeyPart(StringAt(static_cast<duckdb_string_t*>(part), i), &key);
+            } else {
+              AppendIntKeyPart(static_cast<const int64_t*>(part)[i], &key);
+            }
+          }
+        } else if (schema.key_is_string) {
           key = std::string(StringAt(static_cast<duckdb_string_t*>(keys), i));
         } else {
           key.resize(kIntKeySize);
@@ -545,13 +585,13 @@ absl::StatusOr<VerifyResult> VerifyDataset(Env* env, const std::string& dir, con
         input_meas += static_cast<uint64_t>(counts[i]);
         auto it = key_counts.find(key);
         if (it == key_counts.end()) {
-          problem(fmt::format("key {} has {} measurements in the input but no row",
-                              RenderKey(schema.key_is_string, key), counts[i]));
+          problem(fmt::format("key {} has {} measurements in the input but no row", RenderSchemaKey(schema, key),
+                              counts[i]));
           continue;
         }
         if (it->second != static_cast<uint64_t>(counts[i]))
-          problem(fmt::format("key {}: {} measurements in its row, {} in the input",
-                              RenderKey(schema.key_is_string, key), it->second, counts[i]));
+          problem(fmt::format("key {}: {} measurements in its row, {} in the input", RenderSchemaKey(schema, key),
+                              it->second, counts[i]));
         key_counts.erase(it);
       }
     }

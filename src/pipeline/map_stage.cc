@@ -132,12 +132,19 @@ class MapSinks final : public ScanSinks {
 };
 
 // "key column 'k' is NULL" -> "key column 'k' is NULL in N of M rows", counted
-// over `from`.
+// over `from` (k the key or a part of a composite key).
 absl::Status CountNullKeys(DuckDb* db, const SourceSchema& schema, const std::string& from, absl::Status error) {
   const std::string message = StatusMessage(error);
-  if (message != fmt::format("key column '{}' is NULL", schema.columns[0].name)) return error;
-  absl::StatusOr<QueryResult> r = db->Query(
-      fmt::format("SELECT count(*), count(*) - count(k) FROM (SELECT {} AS k FROM {} AS t)", schema.key_expr, from));
+  // A composite key names the part that is NULL; its nulls are counted.
+  std::string key_sql;
+  if (message == fmt::format("key column '{}' is NULL", schema.columns[0].name)) key_sql = schema.key_expr;
+  for (const int part : schema.key_parts) {
+    const SourceColumn& c = schema.columns[static_cast<size_t>(part)];
+    if (message == fmt::format("key column '{}' is NULL", c.name)) key_sql = c.value_sql;
+  }
+  if (key_sql.empty()) return error;
+  absl::StatusOr<QueryResult> r =
+      db->Query(fmt::format("SELECT count(*), count(*) - count(k) FROM (SELECT {} AS k FROM {} AS t)", key_sql, from));
   if (!r.ok()) return error;
   absl::StatusOr<DataChunk> chunk = r->Next();
   if (!chunk.ok() || !chunk->valid() || chunk->size() != 1) return error;

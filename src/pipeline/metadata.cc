@@ -168,6 +168,7 @@ bool HasLists(const Node& n) {
 Json TfdsFeatures(const SourceSchema& schema, const RowCut& cut) {
   std::map<std::string, std::pair<Node, ColumnRole>> columns;
   for (const SourceColumn& c : schema.columns) {
+    if (c.spec.hidden) continue;  // a composite key: its parts are the features
     auto& [root, role] = columns[c.path[0].name];
     role = c.spec.role;
     Node* n = &root;
@@ -204,12 +205,14 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
   meta["format"] = "proberows/1";
   meta["name"] = in.options.name;
   meta["key"] = in.options.key_column;
+  if (!in.schema.key_parts.empty()) meta["key_columns"] = in.options.KeyColumns();
   meta["order_by"] = in.options.order_column;
   Json columns = Json::array();
   for (const SourceColumn& c : in.schema.columns) {
+    if (c.spec.hidden) continue;
     Json col = {{"name", c.name},
                 {"input_type", c.input_type},
-                {"role", RoleName(c.spec.role)},
+                {"role", RoleName(c.key_part ? ColumnRole::kKey : c.spec.role)},
                 {"dtype", FeatureTypeName(c.spec.type)},
                 {"list", c.spec.list_depth > 0}};
     if (c.spec.list_depth > 1) col["list_depth"] = c.spec.list_depth;
@@ -239,7 +242,11 @@ absl::Status WriteMetadata(Env* env, const std::string& dir, const MetadataInput
   meta["features"] = feats;
   meta["split"] = {{"test_fraction", in.options.test_fraction},
                    {"seed", in.options.seed},
-                   {"key_hash", "XXH3_64bits_withSeed(key, seed); int keys as 8-byte little-endian"},
+                   {"key_hash", in.schema.key_parts.empty()
+                                    ? "XXH3_64bits_withSeed(key, seed); int keys as 8-byte little-endian"
+                                    : "XXH3_64bits_withSeed(tuple, seed); tuple: each key column in order, an int "
+                                      "as 8-byte big-endian with the sign bit flipped, a string with 0x00 as 0x00 "
+                                      "0x01 and ended by 0x00 0x00"},
                    {"test_rows", in.plan.num_test},
                    {"train_rows", in.plan.num_train}};
   if (cutting) {

@@ -231,9 +231,19 @@ absl::Status QueryPartitions(const ReduceInput& in, const RowCut* cut, size_t fi
   // key, then one query per key.
   if (absl::Status st = db->Execute("CREATE TEMP TABLE proberows_source AS " + schema.select_sql); !st.ok())
     return Annotate(st, "reading input");
-  RETURN_IF_ERROR(db->Execute("CREATE INDEX proberows_source_key ON proberows_source (c0)"));
+  // A composite key is queried by its parts (c0 is a placeholder).
+  std::string key_columns = "c0", key_match = "c0 = $1";
+  std::vector<bool> part_is_string;
+  for (size_t i = 0; i < schema.key_parts.size(); ++i) {
+    const int c = schema.key_parts[i];
+    key_columns = i == 0 ? fmt::format("c{}", c) : fmt::format("{}, c{}", key_columns, c);
+    key_match = i == 0 ? fmt::format("c{} = ${}", c, i + 1) : fmt::format("{} AND c{} = ${}", key_match, c, i + 1);
+    part_is_string.push_back(schema.columns[static_cast<size_t>(c)].physical == PhysicalType::kString);
+  }
+  RETURN_IF_ERROR(db->Execute(fmt::format("CREATE INDEX proberows_source_key ON proberows_source ({})", key_columns)));
   ASSIGN_OR_RETURN(std::unique_ptr<PreparedStatement> stmt,
-                   db->Prepare("SELECT * FROM proberows_source WHERE c0 = $1"));
+                   db->Prepare("SELECT * FROM proberows_source WHERE " + key_match));
+  std::vector<KeyPart> parts;
   RowConverter converter(schema, in.plan->options.seed, in.plan->options.null_lists_as_empty);
   struct Key {
     uint64_t hash;
@@ -272,7 +282,15 @@ absl::Status QueryPartitions(const ReduceInput& in, const RowCut* cut, size_t fi
         ++out->next_row;
         continue;
       }
-      if (schema.key_is_string) {
+      if (!part_is_string.empty()) {
+        if (!DecodeCompositeKey(k.sort_bytes, part_is_string, &parts))
+          return absl::DataLossError(fmt::format("partition {}: a malformed composite key in its key lists", p));
+        for (size_t i = 0; i < parts.size(); ++i) {
+          const uint64_t at = i + 1;
+          RETURN_IF_ERROR(parts[i].is_string ? stmt->BindString(at, parts[i].string_value)
+                                             : stmt->BindInt64(at, parts[i].int_value));
+        }
+      } else if (schema.key_is_string) {
         RETURN_IF_ERROR(stmt->BindString(1, k.sort_bytes));
       } else {
         RETURN_IF_ERROR(stmt->BindInt64(1, DecodeIntKey(k.sort_bytes)));

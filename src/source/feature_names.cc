@@ -45,7 +45,7 @@ std::string ValidFeatureName(std::string_view name) {
 std::vector<std::string> FeatureNameProblems(const SourceSchema& schema, const std::string& input) {
   std::vector<std::string> lines;
   for (const SourceColumn& c : schema.columns) {
-    if (IsValidFeatureName(c.name)) continue;
+    if (c.spec.hidden || IsValidFeatureName(c.name)) continue;
     std::string rename;
     if (c.path.size() <= 1) {
       // SQL inside a double-quoted shell argument: identifiers quoted when

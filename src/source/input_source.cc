@@ -90,6 +90,7 @@ struct Planned {
   Leaf leaf;
   ColumnRole role = ColumnRole::kPerMeasurement;
   bool is_order = false;
+  bool is_key = false;  // the key or a part of a composite key
 };
 
 // Opens the small single-threaded DuckDB that samples the input (the first
@@ -291,20 +292,23 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
       if (c.name == name) return &c;
     return nullptr;
   };
+  auto contains = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
   auto missing = [&](const std::string& kind, const std::string& name) {
     return absl::InvalidArgumentError(
         fmt::format("{} '{}' not found in input; available columns: {}", kind, name, absl::StrJoin(available, ", ")));
   };
-  if (!find(options.key_column)) return missing("key column", options.key_column);
+  const std::vector<std::string> keys = options.KeyColumns();
+  const bool composite = keys.size() > 1;
+  for (const std::string& k : keys)
+    if (!find(k)) return missing("key column", k);
   if (!find(options.order_column)) return missing("order column", options.order_column);
   for (const std::string& c : options.static_columns)
     if (!find(c)) return missing("static column", c);
   for (const std::string& c : options.static_columns)
     if (std::find(options.exclude_columns.begin(), options.exclude_columns.end(), c) != options.exclude_columns.end())
       return absl::InvalidArgumentError(fmt::format("column '{}' is both static and excluded", c));
-  auto contains = [](const std::vector<std::string>& v, const std::string& s) {
-    return std::find(v.begin(), v.end(), s) != v.end();
-  };
 
   // ---- flatten every column into leaves
   const std::string sample = fmt::format("(SELECT * FROM {} AS s LIMIT {}) AS t", schema.from_clause, kJsonSampleRows);
@@ -315,7 +319,7 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     std::string base = "t." + QuoteIdentifier(c.name);
     std::shared_ptr<struct _duckdb_logical_type> type = c.type;
     if (format == InputFormat::kCsv && options.sql.empty() && !plan.ok() && c.type_id() == DUCKDB_TYPE_VARCHAR &&
-        c.name != options.key_column) {
+        !contains(keys, c.name)) {
       ASSIGN_OR_RETURN(DuckDb * sdb, SampleDb(&sample_holder));
       std::string problem;
       absl::StatusOr<std::string> parsed = CsvJsonColumn(sdb, sample, c.name, &problem);
@@ -369,7 +373,7 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
         x, error);
   };
   for (Leaf& leaf : all) {
-    if (leaf.strict_int && leaf.path[0].name == options.key_column) leaf.mapping.expr = strict_int(leaf, "'?'");
+    if (leaf.strict_int && contains(keys, leaf.path[0].name)) leaf.mapping.expr = strict_int(leaf, "'?'");
   }
 
   // Names given in --include/--exclude: a column, a leaf, or a prefix of leaves.
@@ -385,10 +389,9 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
 
   // ---- roles and selection
   std::vector<Planned> planned;
-  const Leaf* key_leaf = nullptr;
   for (Leaf& leaf : all) {
     const std::string& column = leaf.path[0].name;
-    const bool is_key = column == options.key_column;
+    const bool is_key = contains(keys, column);
     const bool is_static = contains(options.static_columns, column);
     const bool is_order = column == options.order_column;
     if (!is_key && !is_static && !is_order) {
@@ -405,8 +408,11 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     }
     Planned p;
     p.leaf = std::move(leaf);
-    p.role = is_key ? ColumnRole::kKey : is_static ? ColumnRole::kStatic : ColumnRole::kPerMeasurement;
+    p.role = is_key && !composite  ? ColumnRole::kKey
+             : is_static || is_key ? ColumnRole::kStatic
+                                   : ColumnRole::kPerMeasurement;
     p.is_order = is_order;
+    p.is_key = is_key;
     planned.push_back(std::move(p));
   }
   for (const std::string& name : problem_names) {
@@ -416,10 +422,13 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     }
   }
 
-  // ---- the key first: its SQL appears in the messages of the others
+  // ---- the key first: its SQL appears in the messages of the others. The
+  // parts of a composite key move to the front in key order.
   std::string key_sql;
-  {
-    auto it = std::find_if(planned.begin(), planned.end(), [](const Planned& p) { return p.role == ColumnRole::kKey; });
+  std::vector<std::string> part_sql;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto it = std::find_if(planned.begin() + static_cast<std::ptrdiff_t>(i), planned.end(),
+                           [&](const Planned& p) { return p.is_key && p.leaf.path[0].name == keys[i]; });
     Planned& k = *it;
     if (k.leaf.is_json) {
       ASSIGN_OR_RETURN(DuckDb * sdb, SampleDb(&sample_holder));
@@ -429,16 +438,26 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     if (!ok || k.leaf.mapping.feature == FeatureType::kFloat)
       return absl::InvalidArgumentError(fmt::format("key column '{}' has type {}; a key must be an integer or a string",
                                                     k.leaf.name, find(k.leaf.name)->type_name()));
-    key_sql = k.leaf.mapping.needs_range_check ? RangeCheckedSql(k.leaf.inner, k.leaf.name, k.leaf.inner)
-                                               : k.leaf.mapping.expr;
-    key_leaf = &k.leaf;
-    std::rotate(planned.begin(), it, it + 1);
+    part_sql.push_back(k.leaf.mapping.needs_range_check ? RangeCheckedSql(k.leaf.inner, k.leaf.name, k.leaf.inner)
+                                                        : k.leaf.mapping.expr);
+    std::rotate(planned.begin() + static_cast<std::ptrdiff_t>(i), it, it + 1);
   }
-  (void)key_leaf;
+  if (!composite) {
+    key_sql = part_sql[0];
+  } else {
+    // The tuple as text, for messages and NULL counts.
+    std::vector<std::string> nulls, texts;
+    for (const std::string& p : part_sql) {
+      nulls.push_back(fmt::format("({}) IS NULL", p));
+      texts.push_back(fmt::format("CAST(({}) AS VARCHAR)", p));
+    }
+    key_sql = fmt::format("(CASE WHEN {} THEN NULL ELSE '(' || {} || ')' END)", absl::StrJoin(nulls, " OR "),
+                          absl::StrJoin(texts, " || ', ' || "));
+  }
 
   // ---- types: JSON values, unsupported types
   for (Planned& p : planned) {
-    if (p.role == ColumnRole::kKey) continue;
+    if (p.is_key) continue;
     if (p.leaf.strict_int) p.leaf.mapping.expr = strict_int(p.leaf, key_sql);
     if (p.leaf.problem.empty() && p.leaf.is_json) {
       ASSIGN_OR_RETURN(DuckDb * sdb, SampleDb(&sample_holder));
@@ -486,6 +505,20 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
 
   // ---- the columns and their SQL
   std::vector<std::string> exprs;
+  if (composite) {
+    // The hidden composite key: RowConverter builds it from the parts.
+    SourceColumn sc;
+    sc.name = options.key_column;
+    sc.input_type = "VARCHAR";
+    sc.physical = PhysicalType::kString;
+    sc.spec = ColumnSpec{options.key_column, FeatureType::kBytes, 0, ColumnRole::kKey, true};
+    sc.value_sql = key_sql;
+    sc.raw_sql = key_sql;
+    schema.key_is_string = true;
+    schema.key_expr = key_sql;
+    exprs.push_back("CAST(NULL AS VARCHAR)");
+    schema.columns.push_back(std::move(sc));
+  }
   for (Planned& p : planned) {
     const Leaf& leaf = p.leaf;
     const ScalarMapping& m = leaf.mapping;
@@ -503,9 +536,9 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     for (FillSpec& f : fills) {
       if (!Covers(f.target, leaf.name)) continue;
       f.used = true;
-      if (p.role == ColumnRole::kKey || p.is_order)
+      if (p.is_key || p.is_order)
         return absl::InvalidArgumentError(fmt::format("--fill-null {}: '{}' is the {} column, which must not be NULL",
-                                                      f.text, leaf.name, p.role == ColumnRole::kKey ? "key" : "order"));
+                                                      f.text, leaf.name, p.is_key ? "key" : "order"));
       ASSIGN_OR_RETURN(fill_sql, FillLiteral(f.text, leaf.name, m.feature, f.value));
       sc.null_fill = f.value;
       sc.filled = true;
@@ -515,6 +548,10 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
       schema.key_expr = key_sql;
     }
     if (p.is_order) schema.order_index = static_cast<int>(schema.columns.size());
+    if (composite && p.is_key) {
+      sc.key_part = true;
+      schema.key_parts.push_back(static_cast<int>(schema.columns.size()));
+    }
     exprs.push_back(sc.filled ? leaf.Wrap(fmt::format("COALESCE({}, {})", value, fill_sql)) : sc.value_sql);
     const bool masked = sc.filled && options.null_mask;
     schema.columns.push_back(std::move(sc));
@@ -560,6 +597,19 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
 std::string RenderKey(bool key_is_string, std::string_view key_sort_bytes) {
   if (key_is_string) return fmt::format("'{}'", key_sort_bytes);
   return fmt::format("{}", DecodeIntKey(key_sort_bytes));
+}
+
+std::string RenderSchemaKey(const SourceSchema& schema, std::string_view key_sort_bytes) {
+  if (schema.key_parts.empty()) return RenderKey(schema.key_is_string, key_sort_bytes);
+  std::vector<bool> kinds;
+  for (int i : schema.key_parts)
+    kinds.push_back(schema.columns[static_cast<size_t>(i)].spec.type == FeatureType::kBytes);
+  std::vector<KeyPart> parts;
+  if (!DecodeCompositeKey(key_sort_bytes, kinds, &parts)) return "(?)";
+  std::vector<std::string> texts;
+  for (const KeyPart& p : parts)
+    texts.push_back(p.is_string ? fmt::format("'{}'", p.string_value) : fmt::format("{}", p.int_value));
+  return "(" + absl::StrJoin(texts, ", ") + ")";
 }
 
 }  // namespace proberows

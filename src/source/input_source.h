@@ -55,6 +55,7 @@ struct SourceColumn {
   std::string null_fill;  // --fill-null value ("" when NULLs are not filled)
   bool filled = false;    // NULLs are replaced by null_fill
   std::string mask_of;    // a presence mask (--null-mask): the leaf it records; TFDS dtype bool
+  bool key_part = false;  // a part of a composite key (role kStatic, "key" in the metadata)
 };
 
 struct SourceSchema {
@@ -63,8 +64,14 @@ struct SourceSchema {
   std::vector<SourceColumn> columns;
   int order_index = -1;  // index into columns of the order column
   bool key_is_string = false;
-  // SQL for the key in its physical type (over the input's columns).
+  // SQL for the key in its physical type (over the input's columns); for a
+  // composite key, the tuple as text ("(1, x)"), NULL if a part is NULL.
   std::string key_expr;
+  // A composite key (--key a,b): columns[0] is hidden (spec.hidden, its SQL
+  // a placeholder) and the record key is built from the parts, these
+  // indices into columns in key order (source/key_codec.h); empty for a
+  // single key column. key_is_string is then true.
+  std::vector<int> key_parts;
   // SELECT that yields `columns` in order, physical types, from `from_clause`;
   // the columns are named c0 (the key), c1, ...
   std::string select_sql;
@@ -129,6 +136,9 @@ extern const char kSupportedTypes[];
 
 // Renders a key value for messages: 1234 or 'abc'.
 std::string RenderKey(bool key_is_string, std::string_view key_sort_bytes);
+// Renders a key of `schema` for messages: as RenderKey, or a composite key
+// as (1234, 'abc').
+std::string RenderSchemaKey(const SourceSchema& schema, std::string_view key_sort_bytes);
 
 }  // namespace proberows
 

@@ -37,15 +37,16 @@ absl::StatusOr<std::vector<NullCount>> CountNulls(DuckDb* db, const SourceSchema
   std::set<std::pair<std::string, int>> lists_seen;
   for (size_t i = 0; i < schema.columns.size(); ++i) {
     const SourceColumn& c = schema.columns[i];
-    if (!c.mask_of.empty()) continue;
+    if (!c.mask_of.empty() || c.spec.hidden) continue;  // a composite key: its parts are counted
+    const bool is_key = c.spec.role == ColumnRole::kKey || c.key_part;
     const std::string v = fmt::format("v{}", i);
     const int depth = c.spec.list_depth;
     Check values;
     values.count.column = c.name;
     values.count.kind = NullCount::kValues;
-    values.count.allowed = (c.spec.type == FeatureType::kFloat || c.filled) && c.spec.role != ColumnRole::kKey &&
-                           static_cast<int>(i) != schema.order_index;
-    values.is_key = c.spec.role == ColumnRole::kKey;
+    values.count.allowed =
+        (c.spec.type == FeatureType::kFloat || c.filled) && !is_key && static_cast<int>(i) != schema.order_index;
+    values.is_key = is_key;
     values.is_order = static_cast<int>(i) == schema.order_index;
     if (depth == 0) {
       values.null_rows = fmt::format("CAST({} IS NULL AS BIGINT)", v);
@@ -153,9 +154,10 @@ absl::Status NullError(const SourceSchema& schema, const std::vector<NullCount>&
       lists.push_back(n.column);
       continue;
     }
-    if (n.column == key_name || n.column == order_name) {
-      found.push_back(fmt::format("{} column '{}' is NULL in {} of {} rows{}", n.column == key_name ? "key" : "order",
-                                  n.column, n.nulls, n.total, first));
+    const bool is_key = n.column == key_name || (col != nullptr && col->key_part);
+    if (is_key || n.column == order_name) {
+      found.push_back(fmt::format("{} column '{}' is NULL in {} of {} rows{}", is_key ? "key" : "order", n.column,
+                                  n.nulls, n.total, first));
       must_drop.push_back(n.column);
       continue;
     }

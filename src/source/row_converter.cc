@@ -91,15 +91,32 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
   const int order_index = schema_.order_index;
   const bool key_is_string = schema_.key_is_string;
 
+  const std::vector<int>& parts = schema_.key_parts;
   char int_key[kIntKeySize];
   for (uint64_t row = 0; row < n; ++row) {
     // Key.
     const ColumnAccess& ka = access[0];
-    if (!IsValid(ka.validity, row))
-      return absl::InvalidArgumentError(fmt::format("key column '{}' is NULL", schema_.columns[0].name));
     std::string_view key;
     uint64_t hash;
-    if (key_is_string) {
+    if (!parts.empty()) {
+      // A composite key: built from its parts (source/key_codec.h).
+      composite_key_.clear();
+      for (const int c : parts) {
+        const ColumnAccess& pa = access[static_cast<size_t>(c)];
+        if (!IsValid(pa.validity, row))
+          return absl::InvalidArgumentError(fmt::format("key column '{}' is NULL", schema_.columns[c].name));
+        if (pa.type == PhysicalType::kString) {
+          AppendStringKeyPart(StringAt(static_cast<duckdb_string_t*>(const_cast<void*>(pa.data)), row),
+                              &composite_key_);
+        } else {
+          AppendIntKeyPart(static_cast<const int64_t*>(pa.data)[row], &composite_key_);
+        }
+      }
+      key = composite_key_;
+      hash = HashStringKey(key, seed_);
+    } else if (!IsValid(ka.validity, row)) {
+      return absl::InvalidArgumentError(fmt::format("key column '{}' is NULL", schema_.columns[0].name));
+    } else if (key_is_string) {
       key = StringAt(static_cast<duckdb_string_t*>(const_cast<void*>(ka.data)), row);
       hash = HashStringKey(key, seed_);
     } else {
@@ -108,7 +125,7 @@ absl::Status RowConverter::Convert(duckdb_data_chunk chunk, RecordSink* sink) {
       key = std::string_view(int_key, kIntKeySize);
       hash = HashIntKey(k, seed_);
     }
-    auto key_text = [&] { return RenderKey(key_is_string, key); };
+    auto key_text = [&] { return RenderSchemaKey(schema_, key); };
 
     // Order value.
     uint64_t order = 0;

@@ -54,7 +54,8 @@ class RowConverter {
   const SourceSchema& schema_;
   const uint64_t seed_;
   const bool null_lists_as_empty_;
-  std::string record_;  // raw storage for one record (size = capacity)
+  std::string record_;         // raw storage for one record (size = capacity)
+  std::string composite_key_;  // the key of the current row, for a composite key
   uint64_t rows_ = 0;
   // Scratch of BuildNested.
   std::string nested_;

@@ -28,7 +28,7 @@ const char* DtypeName(const SourceColumn& c) {
 
 std::string Layout(const SourceColumn& c, int order_index, size_t index) {
   std::string role;
-  if (c.spec.role == ColumnRole::kKey) return "per row (key)";
+  if (c.spec.role == ColumnRole::kKey || c.key_part) return "per row (key)";
   if (static_cast<int>(index) == order_index) return "per measurement (order)";
   const bool per_row = c.spec.role == ColumnRole::kStatic;
   if (c.spec.list_depth == 0) return per_row ? "per row (static)" : "per measurement";
@@ -92,16 +92,22 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
   // field that holds them.
   std::map<std::string, const NullCount*> values, lists;
   for (const NullCount& n : *counts) (n.kind == NullCount::kValues ? values : lists)[n.column] = &n;
-  size_t width = 6;
-  for (const SourceColumn& c : schema.columns) width = std::max(width, c.name.size());
+  // A composite key's hidden column is not listed: its parts are.
+  size_t width = 6, listed = 0;
+  for (const SourceColumn& c : schema.columns) {
+    if (c.spec.hidden) continue;
+    width = std::max(width, c.name.size());
+    ++listed;
+  }
   out += fmt::format(
       "columns ({}; a ragged column x is stored as x/ragged_flat_values and "
       "x/ragged_row_lengths_<level>):\n",
-      schema.columns.size());
+      listed);
   out +=
       fmt::format("  {:<{}}  {:<7}  {:<26}  {:<22}  {}\n", "column", width, "dtype", "layout", "input type", "NULLs");
   for (size_t i = 0; i < schema.columns.size(); ++i) {
     const SourceColumn& c = schema.columns[i];
+    if (c.spec.hidden) continue;
     std::string nulls;
     if (!c.mask_of.empty()) {
       nulls = fmt::format("none (records where '{}' was NULL)", c.mask_of);
@@ -142,12 +148,13 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
                       "list, or --exclude {} drops it",
                       n.column, n.nulls, n.total, n.level == 0 ? "rows" : "lists", First(n),
                       n.column.substr(0, n.column.find(" (level"))));
-    } else if (col != nullptr && (col->spec.role == ColumnRole::kKey || &*col == &schema.columns[schema.order_index])) {
+    } else if (col != nullptr &&
+               (col->spec.role == ColumnRole::kKey || col->key_part || &*col == &schema.columns[schema.order_index])) {
       lines.push_back(
           fmt::format("{} column '{}' is NULL in {} of {} rows{}: drop those rows, e.g. with --sql "
                       "\"SELECT * FROM ... WHERE {} IS NOT NULL\"",
-                      col->spec.role == ColumnRole::kKey ? "key" : "order", n.column, n.nulls, n.total, First(n),
-                      QuoteIdentifier(n.column)));
+                      col->spec.role == ColumnRole::kKey || col->key_part ? "key" : "order", n.column, n.nulls, n.total,
+                      First(n), QuoteIdentifier(n.column)));
     } else {
       lines.push_back(fmt::format(
           "'{}' ({}{}) has {} NULL {} of {}{}: --fill-null {}=VALUE replaces them "
@@ -163,7 +170,7 @@ absl::StatusOr<SchemaReport> DescribeSchema(const BuildOptions& options, uint64_
   // Static columns: one value per key, else the build stops.
   std::vector<size_t> statics;
   for (size_t i = 0; i < schema.columns.size(); ++i)
-    if (schema.columns[i].spec.role == ColumnRole::kStatic) statics.push_back(i);
+    if (schema.columns[i].spec.role == ColumnRole::kStatic && !schema.columns[i].key_part) statics.push_back(i);
   if (!statics.empty()) {
     std::string inner = fmt::format("{} AS k", schema.key_expr), per_key, outer = "count(*)";
     for (size_t j = 0; j < statics.size(); ++j) {
