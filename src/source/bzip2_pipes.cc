@@ -116,12 +116,11 @@ absl::Status DecodeBzip2File(const std::string& path, const std::function<bool(s
             "input '{}': the bytes after bzip2 stream {} (from byte {}) are not bzip2 data", path, streams - 1, at));
       case BZ_DATA_ERROR:
         return absl::DataLossError(fmt::format(
-            "input '{}': bzip2 data is damaged (a check failed in stream {} before byte {}; download it again)",
-            path, streams, now));
+            "input '{}': bzip2 data is damaged (a check failed in stream {} before byte {}; download it again)", path,
+            streams, now));
       case BZ_MEM_ERROR:
         return absl::ResourceExhaustedError(fmt::format("input '{}': out of memory decoding bzip2", path));
-      default:
-        return absl::InternalError(fmt::format("input '{}': bzip2 decoding failed (libbz2 error {})", path, rc));
+      default: return absl::InternalError(fmt::format("input '{}': bzip2 decoding failed (libbz2 error {})", path, rc));
     }
   }
 }
@@ -199,7 +198,8 @@ absl::StatusOr<std::unique_ptr<Bzip2Pipes>> Bzip2Pipes::Open(const std::string& 
     feed->path = value;
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0)
-      return absl::ResourceExhaustedError(fmt::format("input '{}': cannot make a pipe: {}", value, std::strerror(errno)));
+      return absl::ResourceExhaustedError(
+          fmt::format("input '{}': cannot make a pipe: {}", value, std::strerror(errno)));
     feed->read_fd = fds[0];
     feed->write_fd = fds[1];
     ::fcntl(feed->write_fd, F_SETFL, ::fcntl(feed->write_fd, F_GETFL) | O_NONBLOCK);

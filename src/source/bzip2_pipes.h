@@ -39,8 +39,7 @@ class Bzip2Pipes {
   // above) and stores in *rewritten the statement reading the pipes instead.
   // Returns nullptr (and *rewritten = sql) when `sql` names no .bz2 file.
   // Errors: a pipe or thread cannot be made (ResourceExhausted).
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Bzip2Pipes>> Open(const std::string& sql,
-                                                                      std::string* rewritten);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Bzip2Pipes>> Open(const std::string& sql, std::string* rewritten);
 
   Bzip2Pipes(const Bzip2Pipes&) = delete;
   Bzip2Pipes& operator=(const Bzip2Pipes&) = delete;
@@ -70,8 +69,7 @@ class Bzip2Pipes {
 // bytes to `sink` in pieces; `sink` returns false to stop early (then the
 // result is Cancelled). Errors name the file: not bzip2 data, damaged,
 // truncated, trailing bytes that are not a bzip2 stream, read errors.
-[[nodiscard]] absl::Status DecodeBzip2File(const std::string& path,
-                                           const std::function<bool(std::string_view)>& sink);
+[[nodiscard]] absl::Status DecodeBzip2File(const std::string& path, const std::function<bool(std::string_view)>& sink);
 
 }  // namespace proberows
 

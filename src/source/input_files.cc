@@ -163,7 +163,11 @@ absl::StatusOr<InputFormat> FormatOfPath(const std::string& path) {
   if (absl::EndsWith(p, ".csv") || absl::EndsWith(p, ".tsv")) return InputFormat::kCsv;
   if (absl::EndsWith(p, ".json") || absl::EndsWith(p, ".jsonl") || absl::EndsWith(p, ".ndjson"))
     return InputFormat::kJson;
-  const std::string shown = ExtensionOf(path).empty() ? "no extension" : "'" + ExtensionOf(path) + "'";
+  // The extension with the compressions looked through: '.tar.bz2'.
+  const std::string base = absl::AsciiStrToLower(std::filesystem::path(path).filename().string());
+  const std::string inner = ExtensionOf(p);
+  const std::string full = inner.empty() ? ExtensionOf(path) : base.substr(p.size() - inner.size());
+  const std::string shown = full.empty() ? "no extension" : "'" + full + "'";
   return absl::InvalidArgumentError(
       fmt::format("input '{}': unknown file type ({}); proberows reads {}; rename the file or give --input-format "
                   "parquet, csv or json",

@@ -79,7 +79,8 @@ PresetPlan NativeCommon(const Sql& s) {
 absl::StatusOr<PresetPlan> NativePing(InputFormat format, bool sql) {
   if (format != InputFormat::kJson || sql)
     return absl::InvalidArgumentError(
-        "--preset ripe-atlas-ping reads RIPE Atlas result JSON (.json, .jsonl, .ndjson, optionally .gz/.zst); for "
+        "--preset ripe-atlas-ping reads RIPE Atlas result JSON (.json, .jsonl, .ndjson, optionally .gz/.zst/.bz2, "
+        "and RIPE's daily dumps NAME.bz2); for "
         "BigQuery exports use --preset ripe-atlas-bigquery-ping");
   const Sql s("ripe-atlas-ping");
   PresetPlan p = NativeCommon(s);
@@ -113,7 +114,7 @@ absl::StatusOr<PresetPlan> NativeTraceroute(InputFormat format, bool sql) {
   if (format != InputFormat::kJson || sql)
     return absl::InvalidArgumentError(
         "--preset ripe-atlas-traceroute reads RIPE Atlas result JSON (.json, .jsonl, .ndjson, optionally "
-        ".gz/.zst)");
+        ".gz/.zst/.bz2, and RIPE's daily dumps NAME.bz2)");
   const Sql s("ripe-atlas-traceroute");
   PresetPlan p = NativeCommon(s);
   p.json_columns = fmt::format(
