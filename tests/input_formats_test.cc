@@ -77,8 +77,7 @@ TEST_F(InputFormatsTest, FoldersOfCompressedFiles) {
   EXPECT_EQ(Shards(Build(In("day"), "day")), reference_);
 }
 
-// TODO(issue-16): failing at the deadline, not yet investigated.
-TEST_F(InputFormatsTest, DISABLED_Bzip2IsDecodedAndDamageIsAnError) {
+TEST_F(InputFormatsTest, Bzip2IsDecodedAndDamageIsAnError) {
   // JSON lines as .jsonl.bz2, as NAME.bz2 (RIPE Atlas' dumps: no inner
   // extension) made of two streams (as lbzip2/pbzip2 write), CSV as .csv.bz2.
   fs::create_directories(in_ + "/day");

@@ -288,7 +288,11 @@ absl::StatusOr<InputReader> DetectReader(DuckDb* db, InputFormat format, const s
   if (!described.ok()) return Annotate(described.status(), "reading input");
   std::vector<std::string> columns;
   for (;;) {
-    ASSIGN_OR_RETURN(DataChunk chunk, described->Next());
+    // A .bz2 input that fails to decode (truncated, damaged) fails here,
+    // when DESCRIBE has read it to its end.
+    absl::StatusOr<DataChunk> next = described->Next();
+    if (!next.ok()) return Annotate(next.status(), "reading input");
+    DataChunk chunk = *std::move(next);
     if (!chunk.valid()) break;
     auto* names = static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk.column(0)));
     auto* types = static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk.column(1)));
@@ -317,7 +321,9 @@ absl::StatusOr<InputReader> DetectReader(DuckDb* db, InputFormat format, const s
       "TimestampFormat FROM sniff_csv(" +
       QuoteLiteral(files.front()) + ")");
   if (!sniffed.ok()) return Annotate(sniffed.status(), "reading input");
-  ASSIGN_OR_RETURN(DataChunk chunk, sniffed->Next());
+  absl::StatusOr<DataChunk> sniffed_row = sniffed->Next();
+  if (!sniffed_row.ok()) return Annotate(sniffed_row.status(), "reading input");
+  DataChunk chunk = *std::move(sniffed_row);
   if (!chunk.valid() || chunk.size() != 1) return absl::InternalError("sniff_csv returned no row");
   auto text = [&](int col) -> std::string {
     uint64_t* validity = duckdb_vector_get_validity(chunk.column(col));
