@@ -107,6 +107,11 @@ TEST_F(InputFormatsTest, Bzip2IsDecodedAndDamageIsAnError) {
                 "/m.parquet.bz2': bzip2-compressed Parquet cannot be read (Parquet compresses its own pages); "
                 "decompress it first (bunzip2 -k '" +
                 in_ + "/m.parquet.bz2')\n");
+  EXPECT_EQ(BuildError(In("m.jsonl.bz2") + " --input-format parquet"),
+            "proberows: error: input '" + in_ +
+                "/m.jsonl.bz2': bzip2-compressed Parquet cannot be read (Parquet compresses its own pages); "
+                "decompress it first (bunzip2 -k '" +
+                in_ + "/m.jsonl.bz2')\n");
 }
 
 TEST_F(InputFormatsTest, UnknownExtensionSaysWhatToDoAndInputFormatOverrides) {

@@ -40,6 +40,14 @@ const std::map<std::string, std::string>& UnreadableCompressions() {
   return *m;
 }
 
+// A .bz2 file read as Parquet (NAME.parquet.bz2, or --input-format parquet).
+absl::Status Bzip2ParquetError(const std::string& path) {
+  return absl::InvalidArgumentError(
+      fmt::format("input '{0}': bzip2-compressed Parquet cannot be read (Parquet compresses its own pages); "
+                  "decompress it first (bunzip2 -k '{0}')",
+                  path));
+}
+
 // "bunzip2 -k 'F'" style advice for a compressed file DuckDB cannot read.
 std::string DecompressAdvice(const std::string& path, const std::string& ext) {
   const std::string stem = path.substr(0, path.size() - ext.size());
@@ -150,11 +158,7 @@ absl::StatusOr<InputFormat> FormatOfPath(const std::string& path) {
     // name without an inner extension is JSON lines, as RIPE Atlas' daily
     // dumps (ping-2024-05-01T0000.bz2).
     p.resize(p.size() - 4);
-    if (absl::EndsWith(p, ".parquet"))
-      return absl::InvalidArgumentError(fmt::format(
-          "input '{}': bzip2-compressed Parquet cannot be read (Parquet compresses its own pages); decompress it "
-          "first (bunzip2 -k '{}')",
-          path, path));
+    if (absl::EndsWith(p, ".parquet")) return Bzip2ParquetError(path);
     if (ExtensionOf(p).empty()) return InputFormat::kJson;
   }
   for (const char* z : {".gz", ".zst"})
@@ -205,7 +209,7 @@ absl::StatusOr<std::vector<std::string>> ExpandInputFiles(const std::vector<std:
   for (const std::string& f : out) {
     const std::string ext = ExtensionOf(f);
     if (UnreadableCompressions().count(ext)) return FormatOfPath(f).status();
-    if (forced != nullptr && *forced == InputFormat::kParquet && ext == ".bz2") return FormatOfPath(f).status();
+    if (forced != nullptr && *forced == InputFormat::kParquet && ext == ".bz2") return Bzip2ParquetError(f);
     if (forced != nullptr) {
       formats.push_back(*forced);
       continue;

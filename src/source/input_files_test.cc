@@ -1,6 +1,7 @@
 #include "source/input_files.h"
 
 #include "gtest/gtest.h"
+#include "tests/test_util.h"
 
 namespace proberows {
 namespace {
@@ -31,6 +32,23 @@ TEST(InputFilesTest, FormatsByExtension) {
                                  "file or give --input-format parquet, csv or json"));
   EXPECT_EQ(ParseInputFormat("JSON").value(), InputFormat::kJson);
   EXPECT_FALSE(ParseInputFormat("xml").ok());
+}
+
+TEST(InputFilesTest, Bzip2ReadAsParquetIsRefused) {
+  // Regression: --input-format parquet with a .bz2 input aborted (an OK
+  // status returned as an error) instead of saying why it cannot be read.
+  TempDir dir;
+  const std::string dump = dir.path() + "/ping-2024-05-01T0000.bz2";
+  WriteFileOrDie(dump, "");
+  const InputFormat parquet = InputFormat::kParquet, json = InputFormat::kJson;
+  InputFormat format;
+  EXPECT_EQ(ExpandInputFiles({dump}, &parquet, &format).status(),
+            absl::InvalidArgumentError("input '" + dump +
+                                       "': bzip2-compressed Parquet cannot be read (Parquet compresses its own pages); "
+                                       "decompress it first (bunzip2 -k '" +
+                                       dump + "')"));
+  EXPECT_EQ(ExpandInputFiles({dir.path()}, &json, &format).value(), std::vector<std::string>{dump});
+  EXPECT_EQ(format, InputFormat::kJson);
 }
 
 TEST(InputFilesTest, StrictIntsReplaceIntegerTypesOnly) {
