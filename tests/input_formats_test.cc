@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "tests/reliability_util.h"
 #include "tests/test_util.h"
@@ -95,6 +96,17 @@ TEST_F(InputFormatsTest, Bzip2IsDecodedAndDamageIsAnError) {
                                        "/day/ping-2024-05-01T0000.bz2': bzip2 data ends early at byte " +
                                        std::to_string(whole.size() - 10) +
                                        ", inside stream 1 (the file is truncated; download it again)\n");
+  // A damaged file (one byte flipped): where libbz2 notices depends on its
+  // internals; the message names the file and a byte offset.
+  std::string flipped = whole;
+  flipped[flipped.size() / 2] ^= 0x55;
+  WriteFileOrDie(in_ + "/day/ping-2024-05-01T0000.bz2", flipped);
+  const std::string damaged = BuildError(In("day"));
+  EXPECT_TRUE(absl::StartsWith(damaged, "proberows: error: reading input: input '" + in_ +
+                                            "/day/ping-2024-05-01T0000.bz2': bzip2 data is damaged (a check failed "
+                                            "in stream 1 before byte ") &&
+              absl::EndsWith(damaged, "; download it again)\n"))
+      << damaged;
   WriteFileOrDie(in_ + "/day/ping-2024-05-01T0000.bz2", ReadFileOrDie(in_ + "/m.jsonl"));
   EXPECT_EQ(BuildError(In("day")), "proberows: error: reading input: input '" + in_ +
                                        "/day/ping-2024-05-01T0000.bz2': not bzip2 data (no bzip2 header; a .bz2 file "

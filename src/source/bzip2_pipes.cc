@@ -97,7 +97,11 @@ absl::Status DecodeBzip2File(const std::string& path, const std::function<bool(s
     z.s.next_out = out_buf.data();
     z.s.avail_out = static_cast<unsigned int>(out_buf.size());
     const int rc = BZ2_bzDecompress(&z.s);
-    const size_t produced = out_buf.size() - z.s.avail_out;
+    // A block's CRC is checked when its last bytes are decoded, in the call
+    // that returns them: on an error these bytes are damaged and dropped
+    // (the rest of the block, if it filled out_buf earlier, went out already).
+    const bool failed = rc != BZ_OK && rc != BZ_STREAM_END;
+    const size_t produced = failed ? 0 : out_buf.size() - z.s.avail_out;
     if (produced > 0 && !sink(std::string_view(out_buf.data(), produced)))
       return absl::CancelledError(fmt::format("input '{}': decoding stopped", path));
     if (rc == BZ_STREAM_END) {

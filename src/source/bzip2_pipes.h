@@ -12,9 +12,11 @@
 // A damaged or truncated file makes its decoder fail; the failure is kept
 // and reported by Error() once the decoder stopped: a statement that read
 // the file to its end must then fail with Error(), never with the rows
-// decoded before the damage. bzip2 checks a block's CRC after handing out
-// its bytes, so DuckDB may see a damaged block's bytes before the error is
-// known: only the statement's end decides.
+// decoded before the damage. bzip2 checks a block's CRC when it has decoded
+// the whole block; the decoder drops the bytes of the call that failed (the
+// whole block, unless it decodes to more than 1 MiB), so DuckDB sees the
+// input end after the last good block. Either way only the statement's end
+// decides.
 //
 // Thread-safety: one Bzip2Pipes belongs to one statement (one thread); its
 // decoder threads are internal.

@@ -98,6 +98,20 @@ TEST(Bzip2PipesTest, DamageIsAnErrorNamingTheFile) {
   EXPECT_LE(offset, flipped.size());
 }
 
+TEST(Bzip2PipesTest, DamagedBlockBytesAreNotPassedOn) {
+  // A good stream, then a stream whose only block is damaged: the decoder
+  // passes on exactly the good stream's bytes, then fails.
+  TempDir dir;
+  const std::string p = dir.path() + "/x.bz2";
+  const std::string good = Bzip2(Lines(0, 1000));
+  std::string bad = Bzip2(Lines(1000, 2000));
+  bad[bad.size() / 2] ^= 0x55;
+  WriteFileOrDie(p, good + bad);
+  absl::Status st;
+  EXPECT_EQ(Decode(p, &st), Lines(0, 1000));
+  EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
+}
+
 TEST(Bzip2PipesTest, RewritesOnlyLiteralsNamingBzip2Files) {
   TempDir dir;
   const std::string p = dir.path() + "/it's.bz2";
