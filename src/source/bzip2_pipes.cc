@@ -44,6 +44,13 @@ struct Fd {
   }
 };
 
+std::atomic<const std::atomic<bool>*> g_interrupt{nullptr};
+
+bool Interrupted() {
+  const std::atomic<bool>* flag = g_interrupt.load(std::memory_order_acquire);
+  return flag != nullptr && flag->load(std::memory_order_relaxed);
+}
+
 bool IsBzip2File(const std::string& path) {
   if (!absl::EndsWithIgnoreCase(path, ".bz2")) return false;
   struct stat st;
@@ -51,6 +58,8 @@ bool IsBzip2File(const std::string& path) {
 }
 
 }  // namespace
+
+void SetBzip2Interrupt(const std::atomic<bool>* flag) { g_interrupt.store(flag, std::memory_order_release); }
 
 absl::Status DecodeBzip2File(const std::string& path, const std::function<bool(std::string_view)>& sink) {
   Fd in;
@@ -143,11 +152,11 @@ struct Bzip2Pipes::Feed {
 
 namespace {
 
-// Writes all of `data` to the non-blocking `fd`; false when `stop` is set
-// or the reader is gone.
+// Writes all of `data` to the non-blocking `fd`; false when `stop` is set,
+// the build is interrupted or the reader is gone.
 bool WriteAll(int fd, std::string_view data, const std::atomic<bool>& stop) {
   while (!data.empty()) {
-    if (stop.load(std::memory_order_relaxed)) return false;
+    if (stop.load(std::memory_order_relaxed) || Interrupted()) return false;
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n > 0) {
       data.remove_prefix(static_cast<size_t>(n));
@@ -224,7 +233,11 @@ absl::StatusOr<std::unique_ptr<Bzip2Pipes>> Bzip2Pipes::Open(const std::string& 
         {
           absl::MutexLock lock(&f->mu);
           f->done = true;
-          f->error = st.code() == absl::StatusCode::kCancelled ? absl::OkStatus() : st;
+          // Stopped: by ~Bzip2Pipes (the reader is done: not an error) or
+          // by an interrupt (the statement must fail, not end early).
+          if (st.code() == absl::StatusCode::kCancelled)
+            st = Interrupted() ? absl::CancelledError("interrupted; no output was written") : absl::OkStatus();
+          f->error = st;
         }
         // The reader sees the end only now, after the outcome is recorded.
         ::close(f->write_fd);

@@ -67,6 +67,14 @@ class Bzip2Pipes {
   std::vector<std::unique_ptr<Feed>> feeds_;
 };
 
+// Once `*flag` is true (the CLI points it at the flag SIGINT/SIGTERM set),
+// every decoder stops within ~100 ms and Error() of its Bzip2Pipes is
+// Cancelled ("interrupted; no output was written"): a statement reading a
+// .bz2 file then ends early and fails, instead of decoding the whole file
+// before the build can notice the interrupt. Process-wide, as signals are;
+// nullptr turns it off. `flag` must outlive every Bzip2Pipes.
+void SetBzip2Interrupt(const std::atomic<bool>* flag);
+
 // Decodes the bzip2 file `path` (every concatenated stream) and passes the
 // bytes to `sink` in pieces; `sink` returns false to stop early (then the
 // result is Cancelled). Errors name the file: not bzip2 data, damaged,
