@@ -1,12 +1,13 @@
 // Input formats through the real binary: JSON (.json, .jsonl, .ndjson), CSV
 // and TSV, each plain, .gz and .zst, and Parquet, given as files or found in
-// folders; what happens with .bz2, unknown extensions and mixed formats; and
+// folders; .bz2 decoded in-process, and damaged; unknown extensions and mixed formats; and
 // that every format gives the same rows as Parquet.
 #include <filesystem>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "tests/reliability_util.h"
 #include "tests/test_util.h"
@@ -107,24 +108,52 @@ TEST_F(InputFormatsTest, CompressedInputsCutShortAreRefusedNamingTheFile) {
   EXPECT_FALSE(fs::exists(root_.path() + "/failed"));
 }
 
-TEST_F(InputFormatsTest, Bzip2IsRefusedWithWhatToDo) {
-  RunCommand("cd " + ShellQuote(in_) + " && bzip2 -k m.jsonl");
-  EXPECT_EQ(BuildError(In("m.jsonl.bz2")),
-            "proberows: error: input '" + in_ +
-                "/m.jsonl.bz2': bzip2-compressed files cannot be read (DuckDB reads .gz and .zst); decompress it "
-                "first (bunzip2 -k '" +
-                in_ + "/m.jsonl.bz2'), or recompress it as zstd (bzcat '" + in_ + "/m.jsonl.bz2' | zstd -o '" + in_ +
-                "/m.jsonl.zst')\n");
-  // In a folder it is not skipped (its rows would be lost): refused too.
+TEST_F(InputFormatsTest, Bzip2IsDecodedAndDamageIsAnError) {
+  // JSON lines as .jsonl.bz2, as NAME.bz2 (RIPE Atlas' dumps: no inner
+  // extension) made of two streams (as lbzip2/pbzip2 write), CSV as .csv.bz2.
   fs::create_directories(in_ + "/day");
-  fs::rename(in_ + "/m.jsonl.bz2", in_ + "/day/m.jsonl.bz2");
-  fs::copy_file(in_ + "/m.jsonl", in_ + "/day/n.jsonl");
-  EXPECT_EQ(BuildError(In("day")),
-            "proberows: error: input folder '" + in_ +
-                "/day' holds 'm.jsonl.bz2', a bzip2-compressed file DuckDB cannot read; decompress it first (bunzip2 "
-                "-k '" +
-                in_ + "/day/m.jsonl.bz2'), or recompress it as zstd (bzcat '" + in_ + "/day/m.jsonl.bz2' | zstd -o '" +
-                in_ + "/day/m.jsonl.zst'), or move it out of the folder\n");
+  RunCommand("cd " + ShellQuote(in_) +
+             " && bzip2 -k m.jsonl && bzip2 -k m.csv && head -n 5 m.jsonl | bzip2 > day/a && tail -n +6 m.jsonl | "
+             "bzip2 > day/b && cat day/a day/b > day/ping-2024-05-01T0000.bz2 && rm day/a day/b");
+  EXPECT_EQ(Shards(Build(In("m.jsonl.bz2"), "from-jsonl-bz2")), reference_);
+  EXPECT_EQ(Shards(Build(In("m.csv.bz2"), "from-csv-bz2")), reference_);
+  EXPECT_EQ(Shards(Build(In("day"), "from-dump")), reference_);
+  // A truncated file and a file that is not bzip2 fail, naming the file;
+  // nothing is written.
+  const std::string whole = ReadFileOrDie(in_ + "/m.jsonl.bz2");
+  WriteFileOrDie(in_ + "/day/ping-2024-05-01T0000.bz2", whole.substr(0, whole.size() - 10));
+  EXPECT_EQ(BuildError(In("day")), "proberows: error: reading input: input '" + in_ +
+                                       "/day/ping-2024-05-01T0000.bz2': bzip2 data ends early at byte " +
+                                       std::to_string(whole.size() - 10) +
+                                       ", inside stream 1 (the file is truncated; download it again)\n");
+  // A damaged file (one byte flipped): where libbz2 notices depends on its
+  // internals; the message names the file and a byte offset.
+  std::string flipped = whole;
+  flipped[flipped.size() / 2] ^= 0x55;
+  WriteFileOrDie(in_ + "/day/ping-2024-05-01T0000.bz2", flipped);
+  const std::string damaged = BuildError(In("day"));
+  EXPECT_TRUE(absl::StartsWith(damaged, "proberows: error: reading input: input '" + in_ +
+                                            "/day/ping-2024-05-01T0000.bz2': bzip2 data is damaged (a check failed "
+                                            "in stream 1 before byte ") &&
+              absl::EndsWith(damaged, "; download it again)\n"))
+      << damaged;
+  WriteFileOrDie(in_ + "/day/ping-2024-05-01T0000.bz2", ReadFileOrDie(in_ + "/m.jsonl"));
+  EXPECT_EQ(BuildError(In("day")), "proberows: error: reading input: input '" + in_ +
+                                       "/day/ping-2024-05-01T0000.bz2': not bzip2 data (no bzip2 header; a .bz2 file "
+                                       "is read as bzip2-compressed JSON lines)\n");
+  EXPECT_FALSE(fs::exists(root_.path() + "/failed"));
+  // Parquet compresses its own pages: .parquet.bz2 is refused.
+  RunCommand("cd " + ShellQuote(in_) + " && bzip2 -k m.parquet");
+  EXPECT_EQ(BuildError(In("m.parquet.bz2")),
+            "proberows: error: input '" + in_ +
+                "/m.parquet.bz2': bzip2-compressed Parquet cannot be read (Parquet compresses its own pages); "
+                "decompress it first (bunzip2 -k '" +
+                in_ + "/m.parquet.bz2')\n");
+  EXPECT_EQ(BuildError(In("m.jsonl.bz2") + " --input-format parquet"),
+            "proberows: error: input '" + in_ +
+                "/m.jsonl.bz2': bzip2-compressed Parquet cannot be read (Parquet compresses its own pages); "
+                "decompress it first (bunzip2 -k '" +
+                in_ + "/m.jsonl.bz2')\n");
 }
 
 TEST_F(InputFormatsTest, UnknownExtensionSaysWhatToDoAndInputFormatOverrides) {
@@ -132,8 +161,8 @@ TEST_F(InputFormatsTest, UnknownExtensionSaysWhatToDoAndInputFormatOverrides) {
   EXPECT_EQ(BuildError(In("m.txt")),
             "proberows: error: input '" + in_ +
                 "/m.txt': unknown file type ('.txt'); proberows reads .parquet, .csv, .tsv, .json, .jsonl, .ndjson, "
-                "the text ones optionally compressed as .gz or .zst; rename the file or give --input-format parquet, "
-                "csv or json\n");
+                "the text ones optionally compressed as .gz, .zst or .bz2 (NAME.bz2: JSON lines, as RIPE Atlas' daily "
+                "dumps); rename the file or give --input-format parquet, csv or json\n");
   EXPECT_EQ(Shards(Build(In("m.txt") + " --input-format json", "txt")), reference_);
   fs::copy_file(in_ + "/m.parquet", in_ + "/data");
   EXPECT_EQ(Shards(Build(In("data") + " --input-format parquet", "noext")), reference_);
@@ -147,7 +176,8 @@ TEST_F(InputFormatsTest, FolderWithOnlyOtherFilesNamesThem) {
   EXPECT_EQ(BuildError(In("docs")),
             "proberows: error: input folder '" + in_ +
                 "/docs' holds no input files (.parquet, .csv, .tsv, .json, .jsonl, .ndjson, the text ones optionally "
-                "compressed as .gz or .zst); it holds 1 other file(s), e.g. 'notes.txt' (give --input-format to read "
+                "compressed as .gz, .zst or .bz2 (NAME.bz2: JSON lines, as RIPE Atlas' daily dumps)); it holds 1 other "
+                "file(s), e.g. 'notes.txt' (give --input-format to read "
                 "them)\n");
   EXPECT_EQ(BuildError(ShellQuote(in_ + "/nowhere/*.parquet")),
             "proberows: error: input '" + in_ + "/nowhere/*.parquet': folder '" + in_ + "/nowhere' does not exist\n");

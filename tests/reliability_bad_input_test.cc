@@ -81,7 +81,7 @@ TEST_F(BadInputTest, FolderWithoutInputFiles) {
   ExpectFailure("-i " + In(in_ + "/empty"), 1,
                 "input folder '" + in_ +
                     "/empty' holds no input files (.parquet, .csv, .tsv, .json, .jsonl, .ndjson, the text ones "
-                    "optionally compressed as .gz or .zst)");
+                    "optionally compressed as .gz, .zst or .bz2 (NAME.bz2: JSON lines, as RIPE Atlas' daily dumps))");
 }
 
 TEST_F(BadInputTest, FileIsNotParquet) {

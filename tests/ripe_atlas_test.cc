@@ -239,6 +239,58 @@ TEST_F(RipeAtlasTest, GeneratedNativeJsonBuildsTheSameWhateverTheStrategyOrSplit
             expected);
 }
 
+// RIPE's daily dumps: one .bz2 per hour and type, JSON lines without .json
+// in the name, read as downloaded: the same bytes as the uncompressed file.
+// The ping dump is one bzip2 stream built streaming with -j 2; the
+// traceroute dump two streams (as lbzip2/pbzip2 write) built in memory.
+TEST_F(RipeAtlasTest, DailyDumpBzip2FilesBuildLikeTheUncompressedSample) {
+  const std::string d = root_.path();
+  for (const char* kind : {"ping", "traceroute"}) {
+    const std::string k = kind;
+    const bool two = k == "traceroute";
+    fs::create_directories(d + "/plain-" + k);
+    fs::create_directories(d + "/dump-" + k);
+    const std::string plain = ShellQuote(d + "/plain-" + k + "/" + k + ".ndjson");
+    const std::string dump = ShellQuote(d + "/dump-" + k + "/" + k + "-2024-05-01T0000.bz2");
+    // In parentheses: RunCommand redirects the last command's stdout.
+    ASSERT_EQ(RunCommand("(gunzip -c " + Sample(k + ".ndjson.gz") + " > " + plain + " && " +
+                         (two ? "(head -n 300 " + plain + " | bzip2 && tail -n +301 " + plain + " | bzip2)"
+                              : "bzip2 -c " + plain) +
+                         " > " + dump + ")")
+                  .exit_code,
+              0);
+    const std::string bytes = ReadFileOrDie(d + "/dump-" + k + "/" + k + "-2024-05-01T0000.bz2");
+    int streams = 0;  // stream header + first block header
+    for (size_t at = bytes.find("BZh91AY&SY"); at != std::string::npos; at = bytes.find("BZh91AY&SY", at + 1))
+      ++streams;
+    EXPECT_EQ(streams, two ? 2 : 1) << k;
+    const std::string preset = " --preset ripe-atlas-" + k;
+    const auto expected = ReadTreeBytes(Build("-i " + ShellQuote(d + "/plain-" + k) + preset, "out-ref-" + k));
+    EXPECT_EQ(expected.size(), 5u);
+    const std::string how = two ? " --strategy in-memory" : " -j 2";
+    EXPECT_EQ(ReadTreeBytes(Build("-i " + ShellQuote(d + "/dump-" + k) + preset + how, "out-dump-" + k)), expected)
+        << k;
+  }
+}
+
+// `generate --compression bzip2` (the RIPE Atlas shape names its hourly
+// files like RIPE's dumps) builds the same bytes as its uncompressed JSON.
+TEST_F(RipeAtlasTest, GeneratedBzip2DumpsBuildLikeTheirJson) {
+  const std::string d = root_.path();
+  for (const auto& [dir, compression] : {std::pair{"plain", "none"}, std::pair{"bz2", "bzip2"}}) {
+    CommandResult g = RunProberows(
+        "generate --format ripe-atlas-ping-json --shape ripe-atlas -n 2000 -p 20 "
+        "--measurement-ids 4 --compression " +
+        std::string(compression) + " -o " + ShellQuote(d + "/" + dir));
+    ASSERT_EQ(g.exit_code, 0) << g.err;
+  }
+  int bz2_files = 0;
+  for (const auto& e : fs::directory_iterator(d + "/bz2")) bz2_files += e.path().extension() == ".bz2";
+  EXPECT_GT(bz2_files, 1);
+  EXPECT_EQ(ReadTreeBytes(Build("-i " + ShellQuote(d + "/bz2") + " --preset ripe-atlas-ping", "from-bz2")),
+            ReadTreeBytes(Build("-i " + ShellQuote(d + "/plain") + " --preset ripe-atlas-ping", "from-plain")));
+}
+
 TEST_F(RipeAtlasTest, PresetErrors) {
   EXPECT_EQ(BuildError("-i " + Sample("ping.ndjson.gz") + " --preset ripe-atlas-dns"),
             "proberows: error: --preset: unknown preset 'ripe-atlas-dns' (presets: ripe-atlas-ping, "
@@ -246,7 +298,8 @@ TEST_F(RipeAtlasTest, PresetErrors) {
   RunDuckDbOrDie("COPY (SELECT 1 AS prb_id, 2 AS start_time) TO '" + root_.path() + "/x.parquet' (FORMAT PARQUET)");
   EXPECT_EQ(BuildError("-i " + ShellQuote(root_.path() + "/x.parquet") + " --preset ripe-atlas-ping"),
             "proberows: error: --preset ripe-atlas-ping reads RIPE Atlas result JSON (.json, .jsonl, .ndjson, "
-            "optionally .gz/.zst); for BigQuery exports use --preset ripe-atlas-bigquery-ping\n");
+            "optionally .gz/.zst/.bz2, and RIPE's daily dumps NAME.bz2); for BigQuery exports use --preset "
+            "ripe-atlas-bigquery-ping\n");
   EXPECT_EQ(BuildError("-i " + ShellQuote(root_.path() + "/x.parquet") + " --preset ripe-atlas-bigquery-ping"),
             "proberows: error: --preset ripe-atlas-bigquery-ping: the input has no column pings (its columns: "
             "prb_id, start_time)\n");

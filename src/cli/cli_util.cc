@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "proberows/build_options.h"
+#include "source/bzip2_pipes.h"
 #include "util/status_macros.h"
 
 namespace proberows {
@@ -34,6 +35,7 @@ std::string Si(double v) {
 
 void InstallSignalHandlers(std::atomic<bool>* flag) {
   g_cancel = flag;
+  SetBzip2Interrupt(flag);  // a .bz2 decoder stops too, so a statement reading it ends
   struct sigaction sa = {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);

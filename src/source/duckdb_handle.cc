@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "util/status_macros.h"
 
 namespace proberows {
 
@@ -33,6 +34,15 @@ absl::Status ErrorFromResult(duckdb_result* result, std::string_view what) {
   }
   if (what.empty()) return absl::Status(code, msg);
   return absl::Status(code, absl::StrCat(std::string(what), ": ", msg));
+}
+
+// A failed statement's error as the user should see it: a .bz2 input that
+// failed to decode is the cause (DuckDB only saw its bytes end early);
+// otherwise DuckDB's message, naming the .bz2 files instead of their pipes.
+absl::Status WithPipes(const Bzip2Pipes* pipes, const absl::Status& st) {
+  if (pipes == nullptr || st.ok()) return st;
+  if (absl::Status decode = pipes->Error(); !decode.ok()) return decode;
+  return absl::Status(st.code(), pipes->Restore(StatusMessage(st)));
 }
 
 std::vector<ResultColumn> ColumnsOf(duckdb_result* result) {
@@ -125,7 +135,10 @@ std::string ResultColumn::type_name() const {
 QueryResult::QueryResult() = default;
 
 QueryResult::QueryResult(QueryResult&& other) noexcept
-    : result_(other.result_), has_result_(other.has_result_), columns_(std::move(other.columns_)) {
+    : result_(other.result_),
+      has_result_(other.has_result_),
+      columns_(std::move(other.columns_)),
+      pipes_(std::move(other.pipes_)) {
   other.has_result_ = false;
 }
 
@@ -136,10 +149,16 @@ QueryResult::~QueryResult() {
 absl::StatusOr<DataChunk> QueryResult::Next() {
   duckdb_data_chunk chunk = duckdb_fetch_chunk(result_);
   if (chunk == nullptr) {
-    if (duckdb_result_error(&result_) != nullptr) return ErrorFromResult(&result_, "");
+    if (duckdb_result_error(&result_) != nullptr) return WithPipes(pipes_.get(), ErrorFromResult(&result_, ""));
+    // The end: every .bz2 input read to its end must have decoded whole.
+    if (pipes_) RETURN_IF_ERROR(pipes_->Error());
     return DataChunk();
   }
   return DataChunk(chunk);
+}
+
+std::string QueryResult::Restore(std::string_view text) const {
+  return pipes_ ? pipes_->Restore(text) : std::string(text);
 }
 
 absl::StatusOr<std::unique_ptr<DuckDb>> DuckDb::Open(const DuckDbOptions& options) {
@@ -181,62 +200,78 @@ DuckDb::~DuckDb() {
 }
 
 absl::Status DuckDb::Execute(const std::string& sql) {
+  std::string run;
+  ASSIGN_OR_RETURN(std::unique_ptr<Bzip2Pipes> pipes, Bzip2Pipes::Open(sql, &run));
   duckdb_result result;
-  if (duckdb_query(connection_, sql.c_str(), &result) != DuckDBSuccess) {
-    absl::Status st = ErrorFromResult(&result, "");
+  if (duckdb_query(connection_, run.c_str(), &result) != DuckDBSuccess) {
+    absl::Status st = WithPipes(pipes.get(), ErrorFromResult(&result, ""));
     duckdb_destroy_result(&result);
     return st;
   }
   duckdb_destroy_result(&result);
-  return absl::OkStatus();
+  return pipes ? pipes->Error() : absl::OkStatus();
 }
 
 absl::StatusOr<QueryResult> DuckDb::Query(const std::string& sql) {
+  std::string run;
+  ASSIGN_OR_RETURN(std::unique_ptr<Bzip2Pipes> pipes, Bzip2Pipes::Open(sql, &run));
   QueryResult out;
-  if (duckdb_query(connection_, sql.c_str(), &out.result_) != DuckDBSuccess) {
-    absl::Status st = ErrorFromResult(&out.result_, "");
+  if (duckdb_query(connection_, run.c_str(), &out.result_) != DuckDBSuccess) {
+    absl::Status st = WithPipes(pipes.get(), ErrorFromResult(&out.result_, ""));
     duckdb_destroy_result(&out.result_);
     return st;
   }
   out.has_result_ = true;
+  out.pipes_ = std::move(pipes);
   out.columns_ = ColumnsOf(&out.result_);
   return out;
 }
 
 absl::StatusOr<QueryResult> DuckDb::Stream(const std::string& sql) {
+  std::string run;
+  ASSIGN_OR_RETURN(std::unique_ptr<Bzip2Pipes> pipes, Bzip2Pipes::Open(sql, &run));
   duckdb_prepared_statement stmt;
-  if (duckdb_prepare(connection_, sql.c_str(), &stmt) != DuckDBSuccess) {
+  if (duckdb_prepare(connection_, run.c_str(), &stmt) != DuckDBSuccess) {
     std::string msg = OneLine(duckdb_prepare_error(stmt) ? duckdb_prepare_error(stmt) : "prepare failed");
     duckdb_destroy_prepare(&stmt);
-    return absl::InvalidArgumentError(msg);
+    return WithPipes(pipes.get(), absl::InvalidArgumentError(msg));
   }
   duckdb_pending_result pending;
   if (duckdb_pending_prepared_streaming(stmt, &pending) != DuckDBSuccess) {
     std::string msg = OneLine(duckdb_pending_error(pending) ? duckdb_pending_error(pending) : "query failed");
     duckdb_destroy_pending(&pending);
     duckdb_destroy_prepare(&stmt);
-    return absl::InvalidArgumentError(msg);
+    return WithPipes(pipes.get(), absl::InvalidArgumentError(msg));
   }
   QueryResult out;
   duckdb_state state = duckdb_execute_pending(pending, &out.result_);
   duckdb_destroy_pending(&pending);
   duckdb_destroy_prepare(&stmt);
   if (state != DuckDBSuccess) {
-    absl::Status st = ErrorFromResult(&out.result_, "");
+    absl::Status st = WithPipes(pipes.get(), ErrorFromResult(&out.result_, ""));
     duckdb_destroy_result(&out.result_);
     return st;
   }
   out.has_result_ = true;
+  out.pipes_ = std::move(pipes);
   out.columns_ = ColumnsOf(&out.result_);
   return out;
 }
 
 absl::StatusOr<int64_t> DuckDb::QueryInt64(const std::string& sql, int64_t null_value) {
+  std::string run;
+  ASSIGN_OR_RETURN(std::unique_ptr<Bzip2Pipes> pipes, Bzip2Pipes::Open(sql, &run));
   duckdb_result result;
-  if (duckdb_query(connection_, sql.c_str(), &result) != DuckDBSuccess) {
-    absl::Status st = ErrorFromResult(&result, "");
+  if (duckdb_query(connection_, run.c_str(), &result) != DuckDBSuccess) {
+    absl::Status st = WithPipes(pipes.get(), ErrorFromResult(&result, ""));
     duckdb_destroy_result(&result);
     return st;
+  }
+  if (pipes) {
+    if (absl::Status st = pipes->Error(); !st.ok()) {
+      duckdb_destroy_result(&result);
+      return st;
+    }
   }
   int64_t v = null_value;
   if (duckdb_row_count(&result) > 0 && duckdb_column_count(&result) > 0 && !duckdb_value_is_null(&result, 0, 0))

@@ -3,6 +3,9 @@
 //
 // Thread-safety: a DuckDb (database + one connection) is used by one thread at
 // a time. A StreamingQuery must not outlive the DuckDb that created it.
+//
+// Every statement is run through Bzip2Pipes (bzip2_pipes.h): a string
+// literal naming an existing .bz2 file is read as that file decompressed.
 #ifndef PROBEROWS_SOURCE_DUCKDB_HANDLE_H_
 #define PROBEROWS_SOURCE_DUCKDB_HANDLE_H_
 
@@ -14,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "duckdb.h"
+#include "source/bzip2_pipes.h"
 
 namespace proberows {
 
@@ -72,8 +76,12 @@ class QueryResult {
 
   const std::vector<ResultColumn>& columns() const { return columns_; }
   // Next chunk; an invalid (empty) DataChunk at the end. Errors raised while
-  // the query runs (e.g. a corrupt Parquet page) surface here.
+  // the query runs (e.g. a corrupt Parquet page, a damaged .bz2 input)
+  // surface here.
   [[nodiscard]] absl::StatusOr<DataChunk> Next();
+  // A text of this result (e.g. a `filename` column) with the pipes that
+  // .bz2 inputs were read through named as those files (bzip2_pipes.h).
+  std::string Restore(std::string_view text) const;
 
  private:
   friend class DuckDb;
@@ -82,6 +90,7 @@ class QueryResult {
   duckdb_result result_;
   bool has_result_ = false;
   std::vector<ResultColumn> columns_;
+  std::unique_ptr<Bzip2Pipes> pipes_;  // destroyed after result_
 };
 
 // A prepared statement with positional parameters ($1, $2, ...).

@@ -22,7 +22,8 @@ namespace proberows {
 namespace {
 
 constexpr char kKnownKinds[] =
-    ".parquet, .csv, .tsv, .json, .jsonl, .ndjson, the text ones optionally compressed as .gz or .zst";
+    ".parquet, .csv, .tsv, .json, .jsonl, .ndjson, the text ones optionally compressed as .gz, .zst or .bz2 (NAME.bz2: "
+    "JSON lines, as RIPE Atlas' daily dumps)";
 
 // The extension of a file name ("" if none), lower case, with the dot.
 std::string ExtensionOf(const std::string& path) {
@@ -34,18 +35,22 @@ std::string ExtensionOf(const std::string& path) {
 
 // Compressions DuckDB cannot read, by extension, with how to decompress.
 const std::map<std::string, std::string>& UnreadableCompressions() {
-  static const auto* m = new std::map<std::string, std::string>{{".bz2", "bzip2"}, {".xz", "xz"}, {".lz4", "lz4"},
-                                                                {".zip", "zip"},   {".7z", "7z"}, {".lzma", "lzma"}};
+  static const auto* m = new std::map<std::string, std::string>{
+      {".xz", "xz"}, {".lz4", "lz4"}, {".zip", "zip"}, {".7z", "7z"}, {".lzma", "lzma"}};
   return *m;
+}
+
+// A .bz2 file read as Parquet (NAME.parquet.bz2, or --input-format parquet).
+absl::Status Bzip2ParquetError(const std::string& path) {
+  return absl::InvalidArgumentError(
+      fmt::format("input '{0}': bzip2-compressed Parquet cannot be read (Parquet compresses its own pages); "
+                  "decompress it first (bunzip2 -k '{0}')",
+                  path));
 }
 
 // "bunzip2 -k 'F'" style advice for a compressed file DuckDB cannot read.
 std::string DecompressAdvice(const std::string& path, const std::string& ext) {
   const std::string stem = path.substr(0, path.size() - ext.size());
-  if (ext == ".bz2")
-    return fmt::format(
-        "decompress it first (bunzip2 -k '{0}'), or recompress it as zstd (bzcat '{0}' | zstd -o '{1}.zst')", path,
-        stem);
   if (ext == ".xz")
     return fmt::format(
         "decompress it first (unxz -k '{0}'), or recompress it as zstd (xzcat '{0}' | zstd -o '{1}.zst')", path, stem);
@@ -148,13 +153,25 @@ absl::StatusOr<InputFormat> FormatOfPath(const std::string& path) {
                     "and .zst); {}",
                     path, UnreadableCompressions().at(ext), DecompressAdvice(path, ext)));
   }
+  if (absl::EndsWith(p, ".bz2")) {
+    // Decoded in-process (source/bzip2_pipes.h) for the text formats; a
+    // name without an inner extension is JSON lines, as RIPE Atlas' daily
+    // dumps (ping-2024-05-01T0000.bz2).
+    p.resize(p.size() - 4);
+    if (absl::EndsWith(p, ".parquet")) return Bzip2ParquetError(path);
+    if (ExtensionOf(p).empty()) return InputFormat::kJson;
+  }
   for (const char* z : {".gz", ".zst"})
     if (absl::EndsWith(p, z)) p.resize(p.size() - std::string(z).size());
   if (absl::EndsWith(p, ".parquet")) return InputFormat::kParquet;
   if (absl::EndsWith(p, ".csv") || absl::EndsWith(p, ".tsv")) return InputFormat::kCsv;
   if (absl::EndsWith(p, ".json") || absl::EndsWith(p, ".jsonl") || absl::EndsWith(p, ".ndjson"))
     return InputFormat::kJson;
-  const std::string shown = ExtensionOf(path).empty() ? "no extension" : "'" + ExtensionOf(path) + "'";
+  // The extension with the compressions looked through: '.tar.bz2'.
+  const std::string base = absl::AsciiStrToLower(std::filesystem::path(path).filename().string());
+  const std::string inner = ExtensionOf(p);
+  const std::string full = inner.empty() ? ExtensionOf(path) : base.substr(p.size() - inner.size());
+  const std::string shown = full.empty() ? "no extension" : "'" + full + "'";
   return absl::InvalidArgumentError(
       fmt::format("input '{}': unknown file type ({}); proberows reads {}; rename the file or give --input-format "
                   "parquet, csv or json",
@@ -199,6 +216,7 @@ absl::StatusOr<std::vector<std::string>> ExpandInputFiles(const std::vector<std:
         return absl::InvalidArgumentError(
             fmt::format("input '{}': compressed files are recognized by a lowercase extension; rename it to '{}{}'", f,
                         f.substr(0, f.size() - z.size()), z));
+    if (forced != nullptr && *forced == InputFormat::kParquet && ext == ".bz2") return Bzip2ParquetError(f);
     if (forced != nullptr) {
       formats.push_back(*forced);
       continue;
@@ -281,7 +299,11 @@ absl::StatusOr<InputReader> DetectReader(DuckDb* db, InputFormat format, const s
   if (!described.ok()) return Annotate(described.status(), "reading input");
   std::vector<std::string> columns;
   for (;;) {
-    ASSIGN_OR_RETURN(DataChunk chunk, described->Next());
+    // A .bz2 input that fails to decode (truncated, damaged) fails here,
+    // when DESCRIBE has read it to its end.
+    absl::StatusOr<DataChunk> next = described->Next();
+    if (!next.ok()) return Annotate(next.status(), "reading input");
+    DataChunk chunk = *std::move(next);
     if (!chunk.valid()) break;
     auto* names = static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk.column(0)));
     auto* types = static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk.column(1)));
@@ -310,7 +332,9 @@ absl::StatusOr<InputReader> DetectReader(DuckDb* db, InputFormat format, const s
       "TimestampFormat FROM sniff_csv(" +
       QuoteLiteral(files.front()) + ")");
   if (!sniffed.ok()) return Annotate(sniffed.status(), "reading input");
-  ASSIGN_OR_RETURN(DataChunk chunk, sniffed->Next());
+  absl::StatusOr<DataChunk> sniffed_row = sniffed->Next();
+  if (!sniffed_row.ok()) return Annotate(sniffed_row.status(), "reading input");
+  DataChunk chunk = *std::move(sniffed_row);
   if (!chunk.valid() || chunk.size() != 1) return absl::InternalError("sniff_csv returned no row");
   auto text = [&](int col) -> std::string {
     uint64_t* validity = duckdb_vector_get_validity(chunk.column(col));

@@ -4,9 +4,12 @@
 //
 // Formats are told by extension: .parquet; .csv, .tsv; .json, .jsonl,
 // .ndjson; the text formats also compressed as .gz or .zst (DuckDB
-// decompresses them). A folder stands for the input files directly inside
-// it. Anything else (.bz2, an unknown extension) is refused with a message
-// that says what to do; --input-format overrides the extension.
+// decompresses them) or .bz2 (decoded in-process into a pipe DuckDB reads:
+// source/bzip2_pipes.h); NAME.bz2 without an inner extension is JSON lines
+// (RIPE Atlas' daily dumps). A folder stands for the input files directly
+// inside it. Anything else (.xz, .parquet.bz2, an unknown extension) is
+// refused with a message that says what to do; --input-format overrides the
+// extension.
 #ifndef PROBEROWS_SOURCE_INPUT_FILES_H_
 #define PROBEROWS_SOURCE_INPUT_FILES_H_
 
@@ -27,9 +30,10 @@ const char* InputFormatName(InputFormat f);
 // Parses --input-format: "parquet", "csv" or "json" (any case).
 [[nodiscard]] absl::StatusOr<InputFormat> ParseInputFormat(const std::string& text);
 
-// The format of `path` by its extension (a trailing .gz/.zst is looked
-// through). InvalidArgument naming the file for .bz2 (and other compressions
-// DuckDB cannot read) and for unknown extensions, saying what to do.
+// The format of `path` by its extension (a trailing .gz/.zst/.bz2 is looked
+// through; NAME.bz2 is JSON). InvalidArgument naming the file for
+// compressions that cannot be read (.xz, ..., .parquet.bz2) and for unknown
+// extensions, saying what to do.
 [[nodiscard]] absl::StatusOr<InputFormat> FormatOfPath(const std::string& path);
 
 // Expands `patterns` (files, globs or folders) into a sorted, de-duplicated

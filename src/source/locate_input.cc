@@ -40,7 +40,7 @@ std::string FirstFileWhere(const SourceSchema& schema, const std::string& condit
   if (!r.ok()) return "";
   absl::StatusOr<DataChunk> chunk = r->Next();
   if (!chunk.ok() || !chunk->valid() || chunk->size() == 0) return "";
-  return std::string(StringAt(static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk->column(0))), 0));
+  return r->Restore(StringAt(static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk->column(0))), 0));
 }
 
 absl::Status NullReport(const SourceSchema& schema) {

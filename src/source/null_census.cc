@@ -126,7 +126,7 @@ absl::StatusOr<std::vector<NullCount>> CountNulls(DuckDb* db, const SourceSchema
     n.total = static_cast<uint64_t>(int_at(2 + 4 * j));
     const std::string key = text_at(3 + 4 * j);
     if (!key.empty()) n.first_key = schema.key_is_string ? "'" + key + "'" : key;
-    n.first_file = text_at(4 + 4 * j);
+    n.first_file = r.Restore(text_at(4 + 4 * j));  // a .bz2 input is read through a pipe
     out.push_back(std::move(n));
   }
   return out;

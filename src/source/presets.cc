@@ -97,7 +97,8 @@ PresetPlan NativeCommon(const Sql& s, const std::string& preset, const std::stri
 absl::StatusOr<PresetPlan> NativePing(InputFormat format, bool sql) {
   if (format != InputFormat::kJson || sql)
     return absl::InvalidArgumentError(
-        "--preset ripe-atlas-ping reads RIPE Atlas result JSON (.json, .jsonl, .ndjson, optionally .gz/.zst); for "
+        "--preset ripe-atlas-ping reads RIPE Atlas result JSON (.json, .jsonl, .ndjson, optionally .gz/.zst/.bz2, "
+        "and RIPE's daily dumps NAME.bz2); for "
         "BigQuery exports use --preset ripe-atlas-bigquery-ping");
   const Sql s("ripe-atlas-ping");
   PresetPlan p = NativeCommon(s, "ripe-atlas-ping", "ping");
@@ -131,7 +132,7 @@ absl::StatusOr<PresetPlan> NativeTraceroute(InputFormat format, bool sql) {
   if (format != InputFormat::kJson || sql)
     return absl::InvalidArgumentError(
         "--preset ripe-atlas-traceroute reads RIPE Atlas result JSON (.json, .jsonl, .ndjson, optionally "
-        ".gz/.zst)");
+        ".gz/.zst/.bz2, and RIPE's daily dumps NAME.bz2)");
   const Sql s("ripe-atlas-traceroute");
   PresetPlan p = NativeCommon(s, "ripe-atlas-traceroute", "traceroute");
   p.json_columns = fmt::format(
