@@ -9,6 +9,7 @@
 
 #include "group/record.h"
 #include "source/locate_input.h"
+#include "source/native_ping.h"
 #include "source/parallel_scan.h"
 #include "util/status_macros.h"
 
@@ -210,7 +211,19 @@ absl::StatusOr<MapResult> RunMap(const BuildPlan& plan, int task, const SourceSc
   }
   MapSinks sinks(ctx.env, out_dir, mode, !schema.key_is_string, bits, spill_buffer, key_memory, memory_max,
                  keep.partitions > 0 ? &keep : nullptr);
-  if (!from.empty()) {
+  if (plan.options.json_reader == "native" && !files.empty()) {
+    RETURN_IF_ERROR(CheckNativePing(plan.options, schema));
+    std::vector<std::string> paths;
+    for (int f : files) paths.push_back(plan.inputs[static_cast<size_t>(f)].path);
+    ParallelScanOptions scan_options;
+    scan_options.seed = plan.options.seed;
+    scan_options.null_lists_as_empty = plan.options.null_lists_as_empty;
+    if (ctx.monitor != nullptr) {
+      scan_options.cancel = &ctx.monitor->cancel;
+      scan_options.rows_scanned = &ctx.monitor->measurements_scanned;
+    }
+    ASSIGN_OR_RETURN(result.rows, NativePingScan(schema, paths, scan_options, threads, &sinks));
+  } else if (!from.empty()) {
     SourceSchema scan = schema;
     scan.select_sql = schema.SelectFrom(from);
     ParallelScanOptions scan_options;
