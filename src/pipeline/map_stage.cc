@@ -222,7 +222,14 @@ absl::StatusOr<MapResult> RunMap(const BuildPlan& plan, int task, const SourceSc
       scan_options.cancel = &ctx.monitor->cancel;
       scan_options.rows_scanned = &ctx.monitor->measurements_scanned;
     }
-    ASSIGN_OR_RETURN(result.rows, NativePingScan(schema, paths, scan_options, threads, &sinks));
+    absl::StatusOr<uint64_t> scanned = NativePingScan(schema, paths, scan_options, threads, &sinks);
+    // A NULL the output cannot hold is reported as on the DuckDB path (every
+    // such column, counted); the rest name the file and line themselves.
+    if (!scanned.ok()) {
+      if (absl::IsCancelled(scanned.status())) return scanned.status();
+      return AddInputFile(schema, CountNullKeys(db, schema, from, scanned.status()));
+    }
+    result.rows = *scanned;
   } else if (!from.empty()) {
     SourceSchema scan = schema;
     scan.select_sql = schema.SelectFrom(from);

@@ -63,10 +63,10 @@ struct ColInfo {
   const char* type;  // as DuckDB types the preset's column
 };
 constexpr ColInfo kCols[kColCount] = {
-    {"prb_id", "BIGINT"},  {"timestamp", "BIGINT"}, {"msm_id", "BIGINT"},   {"fw", "BIGINT"},  {"af", "BIGINT"},
+    {"prb_id", "BIGINT"},    {"timestamp", "BIGINT"}, {"msm_id", "BIGINT"},    {"fw", "BIGINT"},    {"af", "BIGINT"},
     {"dst_addr", "VARCHAR"}, {"dst_name", "VARCHAR"}, {"src_addr", "VARCHAR"}, {"from", "VARCHAR"}, {"size", "BIGINT"},
-    {"lts", "BIGINT"},     {"proto", "VARCHAR"},    {"sent", "BIGINT"},     {"rcvd", "BIGINT"}, {"dup", "BIGINT"},
-    {"ttl", "BIGINT"},     {"min", "DOUBLE"},       {"avg", "DOUBLE"},      {"max", "DOUBLE"}, {"rtt", "DOUBLE[]"},
+    {"lts", "BIGINT"},       {"proto", "VARCHAR"},    {"sent", "BIGINT"},      {"rcvd", "BIGINT"},  {"dup", "BIGINT"},
+    {"ttl", "BIGINT"},       {"min", "DOUBLE"},       {"avg", "DOUBLE"},       {"max", "DOUBLE"},   {"rtt", "DOUBLE[]"},
 };
 
 // ---- the raw fields read (the preset's json_columns)
@@ -149,18 +149,21 @@ int RawIndex(std::string_view k) {
 
 const char* RawName(int r) {
   static constexpr const char* kNames[kRawCount] = {
-      "fw",   "prb_id", "msm_id", "timestamp", "af",       "size",     "lts",      "ttl",  "sent",
-      "rcvd", "dup",    "min",    "avg",       "max",      "mode",     "proto",    "dst_addr", "addr",
-      "dst_name", "name", "src_addr", "srcaddr", "from", "type", "result"};
+      "fw",       "prb_id", "msm_id",   "timestamp", "af",   "size", "lts",   "ttl",      "sent",
+      "rcvd",     "dup",    "min",      "avg",       "max",  "mode", "proto", "dst_addr", "addr",
+      "dst_name", "name",   "src_addr", "srcaddr",   "from", "type", "result"};
   return kNames[r];
 }
 
-// A value that stops the scan: `message` is complete but for the line
-// number, added by the scan (it knows the file), and whether it is one of
-// the preset's own errors (worded as the DuckDB path words them).
+// A value that stops the scan: `message` is complete but for the file and
+// line, added by the scan. `preset`: one of the preset's own errors (worded
+// as the DuckDB path words them, the file and line appended); `converter`:
+// one of RowConverter's (a NULL key...), returned exactly as RowConverter
+// words it, so that the map stage reports it as it does on the DuckDB path.
 struct LineError {
   std::string message;
   bool preset = false;
+  bool converter = false;
 };
 
 // A JSON number or numeric string read as DuckDB reads a DOUBLE column:
@@ -218,9 +221,10 @@ std::string_view JsonTypeName(dom::element_type t) {
 }
 
 LineError Unsupported(const std::string& field, std::string_view what) {
-  return LineError{fmt::format("field '{}' holds {}, which --json-reader native does not read (use --json-reader "
-                               "duckdb)",
-                               field, what)};
+  return LineError{
+      fmt::format("field '{}' holds {}, which --json-reader native does not read (use --json-reader "
+                  "duckdb)",
+                  field, what)};
 }
 
 // Reads `v` as DuckDB reads a DOUBLE column.
@@ -382,7 +386,7 @@ class PingConverter {
     uint64_t hash;
     char int_key[kIntKeySize];
     if (kv.null) {
-      *err = LineError{fmt::format("key column '{}' is NULL", key_col.name)};
+      *err = LineError{fmt::format("key column '{}' is NULL", key_col.name), false, true};
       return false;
     }
     if (schema_.key_is_string) {
@@ -397,7 +401,7 @@ class PingConverter {
     const ColumnMap& order_col = map_[static_cast<size_t>(schema_.order_index)];
     const Value& ov = out_[order_col.col];
     if (ov.null) {
-      *err = LineError{fmt::format("order column '{}' is NULL for key {}", order_col.name, key_text())};
+      *err = LineError{fmt::format("order column '{}' is NULL for key {}", order_col.name, key_text()), false, true};
       return false;
     }
     uint64_t order;
@@ -405,7 +409,7 @@ class PingConverter {
       order = SortableInt64(ov.i);
     } else {
       if (std::isnan(ov.d)) {
-        *err = LineError{fmt::format("order column '{}' is NaN for key {}", order_col.name, key_text())};
+        *err = LineError{fmt::format("order column '{}' is NaN for key {}", order_col.name, key_text()), false, true};
         return false;
       }
       order = SortableDouble(ov.d);
@@ -420,9 +424,11 @@ class PingConverter {
       switch (m.physical) {
         case PhysicalType::kInt64:
           if (v.null) {
-            *err = LineError{fmt::format(
-                "column '{}' is NULL for key {} (NULL is only allowed in float columns, where it becomes NaN)", m.name,
-                key_text())};
+            *err = LineError{
+                fmt::format(
+                    "column '{}' is NULL for key {} (NULL is only allowed in float columns, where it becomes NaN)",
+                    m.name, key_text()),
+                false, true};
             return false;
           }
           record_.push_back(static_cast<char>(Int64SegmentLength(v.i)));
@@ -728,6 +734,7 @@ void ScanThread(ScanShared* s) {
         ok = converter.Convert(values, sink, &sink_error, &err);
       }
       if (!ok) {
+        if (err.converter) return s->Fail(absl::InvalidArgumentError(err.message));
         const uint64_t line_no = LineAt(path, from + line_pos);
         return s->Fail(absl::InvalidArgumentError(
             err.preset ? fmt::format("reading input: {} (file '{}', line {})", err.message, path, line_no)

@@ -34,8 +34,7 @@ namespace proberows {
 // Converts every result of `files` into records handed to sinks made by
 // `sinks` (one per thread, at most `threads`). Returns the number of
 // records. REQUIRES: CheckNativePing(options, schema) is OK.
-[[nodiscard]] absl::StatusOr<uint64_t> NativePingScan(const SourceSchema& schema,
-                                                      const std::vector<std::string>& files,
+[[nodiscard]] absl::StatusOr<uint64_t> NativePingScan(const SourceSchema& schema, const std::vector<std::string>& files,
                                                       const ParallelScanOptions& options, int threads,
                                                       ScanSinks* sinks);
 
