@@ -48,7 +48,8 @@ TEST_F(NativePingTest, SharedSampleAndFirmwareShapesBuildTheSameBytes) {
 
 TEST_F(NativePingTest, GeneratedJsonBuildsTheSameBytes) {
   const std::string dir = root_.path() + "/gen";
-  CommandResult g = RunProberows("generate --format ripe-atlas-ping-json -n 3000 -p 120 --files 3 -o " + ShellQuote(dir));
+  CommandResult g =
+      RunProberows("generate --format ripe-atlas-ping-json -n 3000 -p 120 --files 3 -o " + ShellQuote(dir));
   ASSERT_EQ(g.exit_code, 0) << g.err;
   ExpectSameOutput(dir, "-j 2", "gen");
 }
@@ -89,9 +90,10 @@ TEST_F(NativePingTest, Errors) {
   };
   // The preset's own errors, worded as on the DuckDB path, with the line.
   const std::string frac = error("frac.jsonl", R"({"prb_id":7,"timestamp":1700000001,"msm_id":1,"sent":"3.5"})");
-  EXPECT_EQ(frac, "proberows: error: reading input: --preset ripe-atlas-ping: field 'sent' holds 3.5, which is not an "
-                  "integer (prb_id 7) (file '" +
-                      root_.path() + "/frac.jsonl', line 2)\n");
+  EXPECT_EQ(frac,
+            "proberows: error: reading input: --preset ripe-atlas-ping: field 'sent' holds 3.5, which is not an "
+            "integer (prb_id 7) (file '" +
+                root_.path() + "/frac.jsonl', line 2)\n");
   EXPECT_EQ(error("type.jsonl", R"({"type":"traceroute","prb_id":8,"timestamp":1700000000,"msm_id":2})"),
             "proberows: error: reading input: --preset ripe-atlas-ping reads RIPE Atlas results of type 'ping'; the "
             "input holds a result of type 'traceroute' (prb_id 8); use --preset ripe-atlas-traceroute for them (a "
@@ -99,7 +101,7 @@ TEST_F(NativePingTest, Errors) {
                 root_.path() + "/type.jsonl', line 2)\n");
   // A NULL the output cannot hold: the DuckDB path's report, word for word.
   const std::string no_msm = Write("nomsm.jsonl", ok + R"({"prb_id":9,"timestamp":1700000000})"
-                                                      "\n");
+                                                       "\n");
   EXPECT_EQ(BuildError("-i " + ShellQuote(no_msm) + " --preset ripe-atlas-ping --json-reader native"),
             BuildError("-i " + ShellQuote(no_msm) + " --preset ripe-atlas-ping"));
   // What the native reader does not map exactly is refused, never read

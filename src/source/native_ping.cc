@@ -581,6 +581,35 @@ struct Range {
   uint64_t begin, end;
 };
 
+// A byte buffer that grows without zero-filling (a range is read into it
+// whole: 16 MiB per range), with simdjson's padding allocated after size().
+class ReadBuffer {
+ public:
+  char* data() { return data_.get(); }
+  size_t size() const { return size_; }
+  void clear() { size_ = 0; }
+  // Makes room for `n` more bytes plus the padding; returns where they go.
+  char* Extend(size_t n) {
+    const size_t need = size_ + n + simdjson::SIMDJSON_PADDING;
+    if (need > capacity_) {
+      const size_t capacity = std::max(need, 2 * capacity_);
+      auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+      if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
+      data_ = std::move(bigger);
+      capacity_ = capacity;
+    }
+    return data_.get() + size_;
+  }
+  void Grow(size_t n) { size_ += n; }
+  // Zeroes the padding after size().
+  void Pad() { std::memset(Extend(0), 0, simdjson::SIMDJSON_PADDING); }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 class FileReader {
  public:
   ~FileReader() {
@@ -596,12 +625,11 @@ class FileReader {
   }
   // Appends up to `n` bytes at `offset` to `buf` (its size grows by the bytes
   // read, with simdjson's padding allocated beyond); returns the count.
-  absl::StatusOr<size_t> Append(uint64_t offset, size_t n, std::string* buf) {
-    const size_t at = buf->size();
-    buf->resize(at + n + simdjson::SIMDJSON_PADDING);
+  absl::StatusOr<size_t> Append(uint64_t offset, size_t n, ReadBuffer* buf) {
+    char* dst = buf->Extend(n);
     size_t got = 0;
     while (got < n) {
-      const ssize_t r = ::pread(fd_, buf->data() + at + got, n - got, static_cast<off_t>(offset + got));
+      const ssize_t r = ::pread(fd_, dst + got, n - got, static_cast<off_t>(offset + got));
       if (r < 0) {
         if (errno == EINTR) continue;
         return absl::DataLossError(fmt::format("reading input file '{}': {}", path_, std::strerror(errno)));
@@ -609,7 +637,7 @@ class FileReader {
       if (r == 0) break;
       got += static_cast<size_t>(r);
     }
-    buf->resize(at + got);
+    buf->Grow(got);
     return got;
   }
 
@@ -623,12 +651,12 @@ uint64_t LineAt(const std::string& path, uint64_t offset) {
   FileReader r;
   if (!r.Open(path).ok()) return 0;
   uint64_t line = 1;
-  std::string buf;
+  ReadBuffer buf;
   for (uint64_t at = 0; at < offset;) {
     buf.clear();
     absl::StatusOr<size_t> got = r.Append(at, static_cast<size_t>(std::min<uint64_t>(offset - at, 1 << 20)), &buf);
     if (!got.ok() || *got == 0) break;
-    line += static_cast<uint64_t>(std::count(buf.begin(), buf.end(), '\n'));
+    line += static_cast<uint64_t>(std::count(buf.data(), buf.data() + buf.size(), '\n'));
     at += *got;
   }
   return line;
@@ -661,7 +689,7 @@ void ScanThread(ScanShared* s) {
   dom::parser parser;
   PingValues values;
   FileReader reader;
-  std::string buf;
+  ReadBuffer buf;
   for (;;) {
     if (s->failed.load(std::memory_order_relaxed)) return;
     if (s->options->cancel != nullptr && s->options->cancel->load(std::memory_order_relaxed)) {
@@ -689,7 +717,7 @@ void ScanThread(ScanShared* s) {
     if (pos >= starts_end) continue;
     // The last line may end past the range: read on to its newline.
     for (uint64_t at = range.end;;) {
-      const size_t tail = buf.size() > 0 && buf.back() == '\n' ? 0 : 1;
+      const size_t tail = buf.size() > 0 && buf.data()[buf.size() - 1] == '\n' ? 0 : 1;
       if (tail == 0) break;
       absl::StatusOr<size_t> more = reader.Append(at, 1 << 16, &buf);
       if (!more.ok()) return s->Fail(more.status());
@@ -700,7 +728,7 @@ void ScanThread(ScanShared* s) {
     }
     // Padding for simdjson after the last line.
     const size_t size = buf.size();
-    buf.resize(size + simdjson::SIMDJSON_PADDING, '\0');
+    buf.Pad();
     uint64_t rows = 0;
     while (pos < starts_end && pos < size) {
       const char* line = buf.data() + pos;
