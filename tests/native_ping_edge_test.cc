@@ -22,7 +22,8 @@ class NativePingEdgeTest : public CliBuildTestBase {
     return path;
   }
   static std::string Line(const std::string& prb_id, const std::string& min) {
-    return R"({"prb_id":)" + prb_id + R"(,"timestamp":1700000000,"msm_id":1001,"fw":5080,"af":4,"dst_addr":"1.2.3.4",)" +
+    return R"({"prb_id":)" + prb_id +
+           R"(,"timestamp":1700000000,"msm_id":1001,"fw":5080,"af":4,"dst_addr":"1.2.3.4",)" +
            R"("sent":3,"rcvd":1,"min":)" + min + R"(,"avg":2,"max":3,"result":[{"rtt":2}],"type":"ping"})" + "\n";
   }
 };
