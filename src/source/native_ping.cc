@@ -189,6 +189,8 @@ bool ParseNumericString(std::string_view s, double* out) {
   const size_t int_begin = i;
   while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
   if (i == int_begin) return false;
+  // DuckDB refuses "01", "00.5" (and takes "-01"): a leading zero is refused.
+  if (s[int_begin] == '0' && i - int_begin > 1) return false;
   if (i < n && s[i] == '.') {
     const size_t f = ++i;
     while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
@@ -204,6 +206,15 @@ bool ParseNumericString(std::string_view s, double* out) {
   if (i != n) return false;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + n, *out);
   return ec == std::errc() && end == s.data() + n && std::isfinite(*out);
+}
+
+// A DOUBLE as DuckDB's CAST(... AS VARCHAR) writes it (the preset's error
+// messages): the shortest form, ".0" after an integral value ("1e+16" and
+// "2.5" as they are).
+std::string DuckDbDouble(double v) {
+  std::string s = fmt::format("{}", v);
+  if (std::isfinite(v) && s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
 }
 
 std::string_view JsonTypeName(dom::element_type t) {
@@ -478,7 +489,7 @@ class PingConverter {
         return true;
       }
       *err = LineError{fmt::format("--preset {}: field '{}' holds {}, which is not an integer (prb_id {})", kPreset,
-                                   RawName(r), n.v, probe()),
+                                   RawName(r), DuckDbDouble(n.v), probe()),
                        true};
       return false;
     };
@@ -733,13 +744,19 @@ void ScanThread(ScanShared* s) {
     while (pos < starts_end && pos < size) {
       const char* line = buf.data() + pos;
       const void* nl = std::memchr(line, '\n', size - pos);
-      const size_t len = nl == nullptr ? size - pos : static_cast<size_t>(static_cast<const char*>(nl) - line);
+      size_t len = nl == nullptr ? size - pos : static_cast<size_t>(static_cast<const char*>(nl) - line);
       const size_t line_pos = pos;
+      const bool first_line = from + line_pos == 0;
       pos += len + 1;
+      // A UTF-8 byte order mark before the first line: skipped, as DuckDB does.
+      if (first_line && len >= 3 && std::memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+        line += 3;
+        len -= 3;
+      }
       size_t b = 0;
       while (b < len && (line[b] == ' ' || line[b] == '\t' || line[b] == '\r')) ++b;
       if (b == len) continue;  // a blank line
-      if (b == 0 && line[0] == '[' && from + line_pos == 0) {
+      if (b == 0 && line[0] == '[' && first_line) {
         return s->Fail(absl::InvalidArgumentError(
             fmt::format("reading input: file '{}' holds a JSON array; --json-reader native reads JSON lines (one "
                         "result per line); use --json-reader duckdb",
