@@ -5,6 +5,7 @@
 # (`generate --format ripe-atlas-ping-json`), then, interleaved run by run:
 #   parquet       proberows build -i PARQUET            (flat columns, as bench.sh)
 #   json-preset   proberows build -i JSON --preset ripe-atlas-ping
+#   json-native   the same with --json-reader native (simdjson, source/native_ping.h)
 #   json-floor    DuckDB reading every field the preset reads (read_json with
 #                 the preset's column types, every value touched): the floor
 #                 of parsing the JSON
@@ -88,6 +89,8 @@ for ((r = 1; r <= runs; ++r)); do
     --temp-dir "$work/tmp" --no-progress
   run json-preset "$bin" build -i "$json" -o "$work/out" --preset ripe-atlas-ping --workers "$workers" \
     --memory-limit "$limit" --temp-dir "$work/tmp" --no-progress
+  run json-native "$bin" build -i "$json" -o "$work/out" --preset ripe-atlas-ping --json-reader native \
+    --workers "$workers" --memory-limit "$limit" --temp-dir "$work/tmp" --no-progress
   run json-floor "$sql" --memory-limit "$limit" --threads "$workers" --temp-dir "$work/tmp" --print-rows 0 "$floor_sql"
 done
 rm -rf "$work"
@@ -95,11 +98,13 @@ rm -rf "$work"
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 echo "| input ($size: $n measurements, $probes probes) | command | wall s (median of $runs) | runs (s) | measurements/s | peak RSS (median) |"
 echo "|---|---|---:|---|---:|---:|"
-for name in parquet json-preset json-floor; do
+for name in parquet json-preset json-native json-floor; do
   m=$(echo "${times[$name]}" | median) k=$(echo "${rss[$name]}" | median)
   case $name in
     parquet) what="Parquet, $((parquet_bytes / 1000000)) MB" cmd="\`build -i 'DIR/*.parquet'\`" ;;
     json-preset) what="native JSON, $((json_bytes / 1000000)) MB" cmd="\`build -i DIR --preset ripe-atlas-ping\`" ;;
+    json-native) what="native JSON, $((json_bytes / 1000000)) MB"
+      cmd="\`build -i DIR --preset ripe-atlas-ping --json-reader native\`" ;;
     json-floor) what="native JSON, $((json_bytes / 1000000)) MB" cmd="DuckDB reads every field the preset reads (floor)" ;;
   esac
   printf '| %s | %s | %.1f | %s | %.0f | %d MiB |\n' "$what" "$cmd" "$m" "${times[$name]% }" \

@@ -84,6 +84,11 @@ struct BuildOptions {
   // A named input transformation (source/presets.h), e.g. "ripe-atlas-ping";
   // "" = the input's columns as they are.
   std::string preset;
+  // How JSON input is parsed under a preset: "duckdb" (DuckDB's read_json and
+  // the preset's SQL, the reference) or "native" (simdjson straight into
+  // records: --preset ripe-atlas-ping on uncompressed JSON lines only,
+  // source/native_ping.h; same output bytes).
+  std::string json_reader = "duckdb";
 
   double test_fraction = 0.1;  // in [0, 1)
   uint64_t seed = 0;

@@ -39,6 +39,9 @@ void BuildFlags::AddInputFlags(CLI::App* cmd) {
   cmd->add_flag("--null-mask", b.null_mask, "with --fill-null: a bool feature COLUMN_present for each filled column");
   cmd->add_option("--input-format", b.input_format, "parquet, csv or json, whatever the file extensions");
   cmd->add_option("--preset", b.preset, "read a known input shape: " + PresetNames() + " (docs/ripe-atlas.md)");
+  cmd->add_option("--json-reader", b.json_reader,
+                  "JSON parser of --preset ripe-atlas-ping: duckdb, or native (simdjson; same output)")
+      ->capture_default_str();
 }
 
 void BuildFlags::AddOutputFlags(CLI::App* cmd) {

@@ -181,6 +181,13 @@ absl::Status BuildOptions::Validate() const {
     return absl::InvalidArgumentError(
         fmt::format("--memory-limit {} is too small to make progress: proberows needs at least 128 MiB",
                     FormatBytes(memory_limit_bytes)));
+  if (json_reader != "duckdb" && json_reader != "native")
+    return absl::InvalidArgumentError(
+        fmt::format("--json-reader: unknown reader '{}' (expected duckdb or native)", json_reader));
+  if (json_reader == "native" && preset != "ripe-atlas-ping")
+    return absl::InvalidArgumentError(
+        fmt::format("--json-reader native reads --preset ripe-atlas-ping input only{}; use --json-reader duckdb",
+                    preset == "ripe-atlas-traceroute" ? " (traceroute: not yet)" : ""));
   if (!row_window.empty()) {
     int64_t unused = 0;
     bool bare = false;

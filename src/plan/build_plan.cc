@@ -54,6 +54,7 @@ Json OptionsToJson(const BuildOptions& o) {
   // Only when set, so that the plans (and ids) of uncut builds are unchanged.
   if (o.max_measurements_per_row > 0) j["max_measurements_per_row"] = o.max_measurements_per_row;
   if (!o.row_window.empty()) j["row_window"] = o.row_window;
+  if (o.json_reader != "duckdb") j["json_reader"] = o.json_reader;
   return j;
 }
 
@@ -81,6 +82,7 @@ void OptionsFromJson(const Json& j, BuildOptions* o) {
   o->array_record_options = GetField<std::string>(j, "array_record_options");
   o->max_measurements_per_row = GetFieldOr<uint64_t>(j, "max_measurements_per_row", 0);
   o->row_window = GetFieldOr<std::string>(j, "row_window", "");
+  o->json_reader = GetFieldOr<std::string>(j, "json_reader", "duckdb");
 }
 
 // Everything but the id, in a fixed order: the id is a hash of this.
