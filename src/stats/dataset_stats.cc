@@ -21,6 +21,10 @@ using OJson = nlohmann::ordered_json;
 
 // Reads a varint at p (< end); returns the end of it, or nullptr.
 inline const char* ReadVarint(const char* p, const char* end, uint64_t* v) {
+  if (p < end && static_cast<unsigned char>(*p) < 0x80) {  // most lengths and small ints
+    *v = static_cast<unsigned char>(*p);
+    return p + 1;
+  }
   uint64_t result = 0;
   for (int shift = 0; shift < 64 && p < end; shift += 7) {
     const uint64_t byte = static_cast<unsigned char>(*p++);
@@ -42,6 +46,31 @@ inline const char* ReadField(const char* p, const char* end, char tag, const cha
   if (p == nullptr || len > static_cast<uint64_t>(end - p)) return nullptr;
   *body = p;
   return p + len;
+}
+
+// std::memcmp(a, b, n) == 0, inlined for the short values of rows (feature
+// names, addresses, country codes), where a call into libc costs more than
+// the comparison. Reads a[0, n) and b[0, n) only.
+inline bool BytesEqual(const char* a, const char* b, size_t n) {
+  const auto load64 = [](const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, sizeof(v));
+    return v;
+  };
+  const auto load32 = [](const char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, sizeof(v));
+    return v;
+  };
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8)
+      if (load64(a + i) != load64(b + i)) return false;
+    return load64(a + n - 8) == load64(b + n - 8);
+  }
+  if (n >= 4) return load32(a) == load32(b) && load32(a + n - 4) == load32(b + n - 4);
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
 }
 
 char ListTag(FeatureType t) {
@@ -392,26 +421,22 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
         return absl::InternalError(
             fmt::format("statistics: feature '{}' has a malformed float list", features_[i].name));
       const char* q = n > 0 ? body : end;
-      double sum = 0, sumsq = 0, mn = 0, mx = 0;
+      // min / max start at +-infinity: std::min(+inf, d) is d for every
+      // non-NaN d, of either zero's sign (as mn = d for the first was).
+      double sum = 0, sumsq = 0, mn = std::numeric_limits<double>::infinity(), mx = -mn;
       uint64_t finite = 0, nan = 0, inf = 0, zeros = 0;
-      bool any = false;
+      values = static_cast<uint64_t>(end - q) / 4;
       for (; q < end; q += 4) {
         float v;
         std::memcpy(&v, q, 4);
-        ++values;
-        if (std::isnan(v)) {
+        if (std::isnan(v)) [[unlikely]] {
           ++nan;
           continue;
         }
         const double d = v;
-        if (!any) {
-          mn = mx = d;
-          any = true;
-        } else {
-          mn = std::min(mn, d);
-          mx = std::max(mx, d);
-        }
-        if (std::isinf(v)) {
+        mn = std::min(mn, d);
+        mx = std::max(mx, d);
+        if (std::isinf(v)) [[unlikely]] {
           ++inf;
           continue;
         }
@@ -421,7 +446,7 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
         sumsq += d * d;
         f.float_hist.Add(d);
       }
-      if (any) {
+      if (finite + inf > 0) {
         if (f.count == 0) {
           f.min = mn;
           f.max = mx;
@@ -464,7 +489,7 @@ absl::Status DatasetStatistics::AddFeature(size_t i, const char* p, size_t n, Sp
         f.lengths.Add(static_cast<int64_t>(len));
         // Runs of equal values (a probe's own address, its target) are
         // counted once per run.
-        if (prev != nullptr && len == prev_len && std::memcmp(prev, v, len) == 0) {
+        if (prev != nullptr && len == prev_len && BytesEqual(prev, v, len)) {
           ++run;
         } else {
           if (prev != nullptr) f.top.Add(std::string_view(prev, prev_len), run);
@@ -513,7 +538,7 @@ absl::Status DatasetStatistics::AddRow(bool test, std::string_view row, uint32_t
     const char* entry_end = ReadField(q, end, 0x0a, &entry);
     const std::string& key = entry_keys_[i];
     if (entry_end == nullptr || static_cast<size_t>(entry_end - entry) < key.size() ||
-        std::memcmp(entry, key.data(), key.size()) != 0)
+        !BytesEqual(entry, key.data(), key.size()))
       return absl::InternalError(
           fmt::format("statistics: feature {} of a row is not '{}' as expected", i, features_[i].name));
     const char* feature = nullptr;

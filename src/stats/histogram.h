@@ -40,7 +40,11 @@ class Pow2Histogram {
     // window (its bucket at this k beyond int64) goes the slow way, which
     // widens k first.
     if constexpr (kFloat) {
-      const double d = std::floor(v * scale_) - static_cast<double>(base_);
+      // No floor: for x = v * 2^-k inside the window, x - base_ is exact (a
+      // multiple of x's ulp no larger than x, base_ an integer below 2^53), so
+      // its truncation is floor(x) - base_. Outside the window the rounded
+      // difference keeps its side (< 0, or >= the window's size).
+      const double d = v * scale_ - static_cast<double>(base_);
       if (d >= 0 && d < static_cast<double>(counts_.size())) {
         ++counts_[static_cast<size_t>(d)];
         return;
