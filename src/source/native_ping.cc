@@ -521,19 +521,21 @@ class PingConverter {
       return false;
     }
     if (!integer(rPrbId, &out_[kPrbId])) return false;
-    // timestamp: CAST(round(t * 1000000) AS BIGINT).
+    // timestamp: Sql::Seconds, 0 <= t < 2^32 as CAST(round(t * 1000000) AS BIGINT).
     {
       const Num& t = num(rTimestamp);
       Value& v = out_[kTimestamp];
       v = Value{};
       v.null = !t.valid;
       if (t.valid) {
-        const double us = std::round(t.v * 1000000);
-        if (!(us >= -9223372036854775808.0 && us < 9223372036854775808.0)) {
-          *err = Unsupported("timestamp", fmt::format("{} (out of the int64 microsecond range)", t.v));
+        if (!(t.v >= 0 && t.v < 4294967296.0)) {
+          *err = LineError{fmt::format("--preset {}: field 'timestamp' holds {}, which is not a time in seconds since "
+                                       "1970 (0 to 4294967295) (prb_id {})",
+                                       kPreset, DuckDbDouble(t.v), probe()),
+                           true};
           return false;
         }
-        v.i = static_cast<int64_t>(us);
+        v.i = static_cast<int64_t>(std::round(t.v * 1000000));
       }
     }
     if (!integer(rMsmId, &out_[kMsmId])) return false;

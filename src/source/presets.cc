@@ -8,6 +8,10 @@ namespace proberows {
 
 namespace {
 
+// Seconds since the epoch (a number) as microseconds, like every other
+// timestamp proberows writes.
+std::string Micros(const std::string& seconds) { return fmt::format("CAST(round(({}) * 1000000) AS BIGINT)", seconds); }
+
 // SQL building blocks over raw RIPE Atlas fields. Firmware differs in how it
 // writes numbers (12.5 or "12.5"); numeric fields are read as DOUBLE, which
 // DuckDB's JSON reader fills from numbers and numeric strings alike (and
@@ -27,6 +31,18 @@ class Sql {
         "BIGINT) ELSE {1} END",
         Num(v), Error(Num(v), field, "an integer"));
   }
+  // A numeric field as a finite DOUBLE: 1e400 (read as infinity) is an
+  // error, never an Infinity in the output.
+  std::string Real(const std::string& v, const std::string& field) const {
+    return fmt::format("CASE WHEN isinf({0}) THEN {1} ELSE {0} END", Num(v), Error(Num(v), field, "a finite number"));
+  }
+  // A time in seconds since 1970 as microseconds: 0 <= t < 2^32 (RIPE
+  // Atlas writes uint32 seconds), else an error. A millisecond value (as
+  // other tools write) would otherwise become a year ~52,000 and be rounded.
+  std::string Seconds(const std::string& v, const std::string& field) const {
+    return fmt::format("CASE WHEN {0} IS NULL THEN NULL WHEN {0} >= 0 AND {0} < 4294967296 THEN {1} ELSE {2} END",
+                       Num(v), Micros(Num(v)), Error(Num(v), field, "a time in seconds since 1970 (0 to 4294967295)"));
+  }
   // A flag read as DOUBLE (true/false, 1/0 and "1"/"0" alike) as BOOLEAN;
   // false when missing.
   std::string Flag(const std::string& v) const { return fmt::format("COALESCE({} <> 0, false)", Num(v)); }
@@ -40,10 +56,6 @@ class Sql {
 
   std::string preset_;
 };
-
-// Seconds since the epoch (a number) as microseconds, like every other
-// timestamp proberows writes.
-std::string Micros(const std::string& seconds) { return fmt::format("CAST(round(({}) * 1000000) AS BIGINT)", seconds); }
 
 // The native result formats (https://atlas.ripe.net/docs/apis/result-format/),
 // every firmware: fields that changed type are read as JSON, fields that were
@@ -75,7 +87,7 @@ PresetPlan NativeCommon(const Sql& s, const std::string& preset, const std::stri
   PresetPlan p;
   p.columns = {
       {"prb_id", KeyOfType(s, preset, type)},
-      {"timestamp", Micros(s.Num("r.\"timestamp\""))},
+      {"timestamp", s.Seconds("r.\"timestamp\"", "timestamp")},
       {"msm_id", s.Int("r.msm_id", "msm_id")},
       {"fw", fmt::format("COALESCE({}, -1)", s.Int("r.fw", "fw"))},
       // af: 4 or 6; firmware 4400 wrote mode ICMP4/ICMP6 (UDP4, TCP6...);
@@ -108,7 +120,7 @@ absl::StatusOr<PresetPlan> NativePing(InputFormat format, bool sql) {
       kNativeCommon);
   // min/avg/max are -1 when nothing came back: NaN then (a NULL float).
   const auto stat = [&](const char* f) {
-    return fmt::format("CASE WHEN {0} = -1 OR {1} = 0 THEN NULL ELSE {0} END", s.Num(fmt::format("r.\"{}\"", f)),
+    return fmt::format("CASE WHEN {0} = -1 OR {1} = 0 THEN NULL ELSE {0} END", s.Real(fmt::format("r.\"{}\"", f), f),
                        s.Num("r.rcvd"));
   };
   p.columns.push_back({"proto", "COALESCE(r.proto, 'ICMP')"});
@@ -124,7 +136,7 @@ absl::StatusOr<PresetPlan> NativePing(InputFormat format, bool sql) {
   p.columns.push_back(
       {"rtt", fmt::format("list_transform(list_filter(COALESCE(r.result, []), e -> NOT COALESCE({}, false)), e -> "
                           "CASE WHEN e.x IS NOT NULL OR e.error IS NOT NULL THEN NULL ELSE {} END)",
-                          s.Flag("e.dup"), s.Num("e.rtt"))});
+                          s.Flag("e.dup"), s.Real("e.rtt", "result.rtt"))});
   return p;
 }
 
@@ -144,7 +156,7 @@ absl::StatusOr<PresetPlan> NativeTraceroute(InputFormat format, bool sql) {
       {"proto",
        "COALESCE(r.proto, CASE WHEN r.mode LIKE 'UDP%' THEN 'UDP' WHEN r.mode LIKE 'ICMP%' THEN 'ICMP' WHEN "
        "r.mode LIKE 'TCP%' THEN 'TCP' ELSE '' END)"});
-  p.columns.push_back({"endtime", fmt::format("COALESCE({}, -1)", Micros(s.Num("r.endtime")))});
+  p.columns.push_back({"endtime", fmt::format("COALESCE({}, -1)", s.Seconds("r.endtime", "endtime"))});
   p.columns.push_back({"paris_id", fmt::format("COALESCE({}, -1)", s.Int("r.paris_id", "paris_id"))});
   // Hops in order; per hop its replies, duplicate and late ones dropped; a
   // lost reply {"x": "*"} is kept with NaN / -1 / "".
@@ -159,7 +171,7 @@ absl::StatusOr<PresetPlan> NativeTraceroute(InputFormat format, bool sql) {
       {"hop", fmt::format("list_transform({}, h -> COALESCE({}, -1))", hops, s.Int("h.hop", "result.hop"))});
   p.columns.push_back({"hop_error", fmt::format("list_transform({}, h -> COALESCE(h.error, ''))", hops)});
   p.columns.push_back({"reply_from", per_reply("COALESCE(e.\"from\", '')")});
-  p.columns.push_back({"reply_rtt", per_reply(s.Num("e.rtt"))});
+  p.columns.push_back({"reply_rtt", per_reply(s.Real("e.rtt", "result.result.rtt"))});
   p.columns.push_back({"reply_ttl", per_reply(fmt::format("COALESCE({}, -1)", s.Int("e.ttl", "result.result.ttl")))});
   p.columns.push_back(
       {"reply_size", per_reply(fmt::format("COALESCE({}, -1)", s.Int("e.size", "result.result.size")))});
@@ -198,7 +210,7 @@ absl::StatusOr<PresetPlan> BigQueryPing(InputFormat format, bool sql) {
   const std::string rtts = fmt::format(
       "list_transform({}, e -> CASE WHEN COALESCE(e.timeout, false) OR COALESCE(e.error, false) THEN NULL ELSE {} "
       "END)",
-      pings, s.Num("e.rtt"));
+      pings, s.Real("e.rtt", "pings.rtt"));
   const std::string answered = fmt::format("list_filter({}, x -> x IS NOT NULL AND NOT isnan(x))", rtts);
   p.columns = {
       {"prb_id", s.Int("r.prb_id", "prb_id")},
@@ -272,7 +284,7 @@ absl::StatusOr<PresetPlan> BigQueryTraceroute(InputFormat format, bool sql) {
       {"paris_id", fmt::format("COALESCE({}, -1)", s.Int("r.paris_id", "paris_id"))},
       {"hop", fmt::format("list_transform({}, n -> COALESCE({}, -1))", numbers, s.Int("n", "hops.hop"))},
       {"reply_from", per_reply("COALESCE(e.hop_addr, '')")},
-      {"reply_rtt", per_reply(s.Num("e.rtt"))},
+      {"reply_rtt", per_reply(s.Real("e.rtt", "hops.rtt"))},
       {"reply_ttl", per_reply(fmt::format("COALESCE({}, -1)", s.Int("e.ttl", "hops.ttl")))},
       {"reply_size", per_reply(fmt::format("COALESCE({}, -1)", s.Int("e.reply_size", "hops.reply_size")))},
       {"reply_err", per_reply("COALESCE(CAST(e.err AS VARCHAR), '')")},
