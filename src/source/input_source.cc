@@ -319,7 +319,7 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     std::string base = "t." + QuoteIdentifier(c.name);
     std::shared_ptr<struct _duckdb_logical_type> type = c.type;
     if (format == InputFormat::kCsv && options.sql.empty() && !plan.ok() && c.type_id() == DUCKDB_TYPE_VARCHAR &&
-        !contains(keys, c.name)) {
+        !contains(keys, c.name) && !schema.reader.strict_int_leaves.count(c.name)) {
       ASSIGN_OR_RETURN(DuckDb * sdb, SampleDb(&sample_holder));
       std::string problem;
       absl::StatusOr<std::string> parsed = CsvJsonColumn(sdb, sample, c.name, &problem);
