@@ -202,7 +202,8 @@ absl::Status CheckCaseOnlyNames(const std::vector<std::string>& names, InputForm
 }  // namespace
 
 absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& options,
-                                           std::vector<ColumnProblem>* problems_out, CompressedInputs compressed) {
+                                           std::vector<ColumnProblem>* problems_out, CompressedInputs compressed,
+                                           const InputReader* reader) {
   SourceSchema schema;
   schema.null_lists_as_empty = options.null_lists_as_empty;
   schema.preset = options.preset;
@@ -236,6 +237,9 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     if (plan.ok() && format == InputFormat::kJson && !plan->json_columns.empty()) {
       schema.reader.format = format;
       schema.reader.options = plan->json_columns;
+    } else if (reader != nullptr && format != InputFormat::kParquet) {
+      schema.reader = *reader;
+      schema.reader.format = format;
     } else {
       ASSIGN_OR_RETURN(schema.reader, DetectReader(db, format, schema.files));
     }
