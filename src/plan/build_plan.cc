@@ -122,6 +122,10 @@ Json PlanBody(const BuildPlan& p) {
   j["estimated_rows"] = p.estimated_rows;
   j["rows_exact"] = p.rows_exact;
   j["record_bytes"] = p.record_bytes;
+  if (!p.reader_options.empty()) {
+    j["reader_options"] = p.reader_options;
+    j["strict_int_leaves"] = p.strict_int_leaves;
+  }
   return j;
 }
 
@@ -345,6 +349,9 @@ absl::StatusOr<BuildPlan> BuildPlan::FromJson(std::string_view json, const std::
     p.estimated_rows = GetField<uint64_t>(j, "estimated_rows");
     p.rows_exact = GetField<bool>(j, "rows_exact");
     p.record_bytes = GetField<double>(j, "record_bytes");
+    p.reader_options = GetFieldOr<std::string>(j, "reader_options", "");
+    if (j.contains("strict_int_leaves"))
+      for (const Json& leaf : j.at("strict_int_leaves")) p.strict_int_leaves.push_back(leaf.get<std::string>());
   } catch (const std::exception& e) {
     return absl::DataLossError(fmt::format(
         "{}: not a plan this proberows can read ({}); damaged, or made by another version: make a new plan with "
@@ -377,6 +384,10 @@ absl::StatusOr<BuildPlan> MakePlan(DuckDb* db, Env* env, const BuildOptions& opt
 
   ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db, options, nullptr, CompressedInputs::kCheckEnds));
   plan.columns = ColumnsText(schema);
+  if (options.sql.empty() && schema.reader.format != InputFormat::kParquet) {
+    plan.reader_options = schema.reader.options;
+    plan.strict_int_leaves.assign(schema.reader.strict_int_leaves.begin(), schema.reader.strict_int_leaves.end());
+  }
 
   std::vector<Piece> pieces;
   bool all_parquet = !schema.files.empty();
@@ -462,7 +473,13 @@ absl::StatusOr<SourceSchema> ResolvePlannedSource(DuckDb* db, Env* env, const Bu
   // Before DuckDB reads anything: a changed file gets our message, not a
   // reader's error about its bytes.
   RETURN_IF_ERROR(CheckInputsUnchanged(env, plan, {}));
-  ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db, plan.options));
+  // The reader the plan detected, when it kept one: not detected again.
+  InputReader reader;
+  reader.options = plan.reader_options;
+  reader.strict_int_leaves.insert(plan.strict_int_leaves.begin(), plan.strict_int_leaves.end());
+  const bool kept = !plan.reader_options.empty();
+  ASSIGN_OR_RETURN(SourceSchema schema,
+                   ResolveSource(db, plan.options, nullptr, CompressedInputs::kTrust, kept ? &reader : nullptr));
   const std::string columns = ColumnsText(schema);
   if (columns != plan.columns)
     return absl::FailedPreconditionError(fmt::format(

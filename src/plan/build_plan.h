@@ -63,6 +63,12 @@ struct BuildPlan {
   uint64_t estimated_rows = 0;
   bool rows_exact = false;  // estimated_rows is the exact row count (Parquet)
   double record_bytes = 0;  // mean measurement record size of a sample
+  // JSON/CSV: the reader options detected when the plan was made (and the
+  // integer leaves read strictly), which every task reuses instead of
+  // detecting them again (for JSON a pass over every file). Empty for
+  // Parquet and --sql, and in plans made before they were kept.
+  std::string reader_options;
+  std::vector<std::string> strict_int_leaves;
 
   // Rows map task `task` reads when known (all Parquet), else nullopt-like 0
   // with *known false.

@@ -44,5 +44,36 @@ TEST(BuildPlanTest, EqualFilesGoOneToEachMapTask) {
   }
 }
 
+// A JSON plan keeps the reader it detected (from every object: a pass over
+// the input) and its tasks use it instead of detecting again: a kept reader
+// that types `n` otherwise than the files do shows in the columns check.
+TEST(BuildPlanTest, TasksReuseTheJsonReaderThePlanDetected) {
+  TempDir dir;
+  WriteFileOrDie(dir.path() + "/a.jsonl",
+                 "{\"prb_id\": 1, \"timestamp\": 1, \"n\": 5}\n{\"prb_id\": 2, \"timestamp\": 2, \"n\": 6}\n");
+  DuckDbOptions o;
+  o.threads = 1;
+  absl::StatusOr<std::unique_ptr<DuckDb>> db = DuckDb::Open(o);
+  ASSERT_TRUE(db.ok()) << db.status();
+  BuildOptions options;
+  options.inputs = {dir.path() + "/a.jsonl"};
+  options.output_dir = dir.path() + "/out";
+  SourceSchema schema;
+  absl::StatusOr<BuildPlan> plan = MakePlan(db->get(), Env::Default(), options, PlanSettings(), &schema);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->reader_options, "columns = {'prb_id': 'VARCHAR', 'timestamp': 'VARCHAR', 'n': 'VARCHAR'}");
+  EXPECT_EQ(plan->strict_int_leaves, (std::vector<std::string>{"n", "prb_id", "timestamp"}));
+  absl::StatusOr<BuildPlan> read = BuildPlan::FromJson(plan->ToJson(), "plan.json");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->reader_options, plan->reader_options);
+  EXPECT_EQ(read->strict_int_leaves, plan->strict_int_leaves);
+  absl::StatusOr<SourceSchema> task = ResolvePlannedSource(db->get(), Env::Default(), *read);
+  ASSERT_TRUE(task.ok()) << task.status();
+  EXPECT_EQ(task->reader.options, plan->reader_options);
+  read->reader_options = "columns = {'prb_id': 'VARCHAR', 'timestamp': 'VARCHAR', 'n': 'DOUBLE'}";
+  task = ResolvePlannedSource(db->get(), Env::Default(), *read);
+  EXPECT_EQ(task.status().code(), absl::StatusCode::kFailedPrecondition) << task.status();
+}
+
 }  // namespace
 }  // namespace proberows

@@ -50,10 +50,10 @@ const char* InputFormatName(InputFormat f);
 struct InputReader {
   InputFormat format = InputFormat::kParquet;
   std::string options;  // e.g. "columns = {...}" (may be empty)
-  // JSON: the leaves (source/flatten.h names) DuckDB typed as integers,
-  // which are read as text instead (its JSON reader would round 1.5 into a
-  // BIGINT column without a word) and converted strictly: a value that is
-  // not an integer is an error.
+  // JSON and CSV: the leaves (source/flatten.h names) DuckDB typed as
+  // integers, which are read as text instead (its readers would round 1.5
+  // into a BIGINT column without a word) and converted strictly: a value
+  // that is not an integer is an error.
   std::set<std::string> strict_int_leaves;
 
   // "read_json([<files>], <options>, <extra>)".
@@ -67,7 +67,9 @@ std::string WithStrictInts(const std::string& type);
 
 // Detects the reader options for `files` (REQUIRES: non-empty, all of
 // `format`): for CSV the dialect DuckDB sniffs in the first file and the
-// column types it infers for all of them; for JSON the column types.
+// column types it infers for all of them (on its sample: the integer
+// columns among them are read strictly, see strict_int_leaves); for JSON
+// the column types from every object of every file (one extra pass).
 // Parquet needs none (the types are in the files). Errors name the input.
 [[nodiscard]] absl::StatusOr<InputReader> DetectReader(DuckDb* db, InputFormat format,
                                                        const std::vector<std::string>& files);

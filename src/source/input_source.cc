@@ -202,7 +202,8 @@ absl::Status CheckCaseOnlyNames(const std::vector<std::string>& names, InputForm
 }  // namespace
 
 absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& options,
-                                           std::vector<ColumnProblem>* problems_out, CompressedInputs compressed) {
+                                           std::vector<ColumnProblem>* problems_out, CompressedInputs compressed,
+                                           const InputReader* reader) {
   SourceSchema schema;
   schema.null_lists_as_empty = options.null_lists_as_empty;
   schema.preset = options.preset;
@@ -236,6 +237,9 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     if (plan.ok() && format == InputFormat::kJson && !plan->json_columns.empty()) {
       schema.reader.format = format;
       schema.reader.options = plan->json_columns;
+    } else if (reader != nullptr && format != InputFormat::kParquet) {
+      schema.reader = *reader;
+      schema.reader.format = format;
     } else {
       ASSIGN_OR_RETURN(schema.reader, DetectReader(db, format, schema.files));
     }
@@ -319,7 +323,7 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     std::string base = "t." + QuoteIdentifier(c.name);
     std::shared_ptr<struct _duckdb_logical_type> type = c.type;
     if (format == InputFormat::kCsv && options.sql.empty() && !plan.ok() && c.type_id() == DUCKDB_TYPE_VARCHAR &&
-        !contains(keys, c.name)) {
+        !contains(keys, c.name) && !schema.reader.strict_int_leaves.count(c.name)) {
       ASSIGN_OR_RETURN(DuckDb * sdb, SampleDb(&sample_holder));
       std::string problem;
       absl::StatusOr<std::string> parsed = CsvJsonColumn(sdb, sample, c.name, &problem);
@@ -352,8 +356,9 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     std::stable_sort(all.begin(), all.end(), [](const Leaf& a, const Leaf& b) { return a.name < b.name; });
   }
 
-  // JSON integers arrive as text (input_files.h): an integer becomes int64,
-  // anything else is an error (a fraction is never rounded).
+  // JSON and CSV integers arrive as text (input_files.h): an integer becomes
+  // int64, anything else is an error (DuckDB's cast would round "7.5" to 8
+  // and read "0x10" as 16, "1_000" as 1000).
   for (Leaf& leaf : all) {
     if (!schema.reader.strict_int_leaves.count(leaf.name) || leaf.type_name != "VARCHAR") continue;
     leaf.strict_int = true;
@@ -361,19 +366,23 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     leaf.mapping.feature = FeatureType::kInt64;
     leaf.mapping.element = ElementKind::kInt64;
   }
+  // `key_sql` "" for the key itself (its message names no key).
   const auto strict_int = [](const Leaf& leaf, const std::string& key_sql) {
     const std::string& x = leaf.inner;
+    const std::string head =
+        fmt::format("error({} || {} || ", QuoteLiteral(fmt::format("column '{}': value ", leaf.name)), x);
     const std::string error =
-        fmt::format("error({} || {} || {} || CAST({} AS VARCHAR) || ')')",
-                    QuoteLiteral(fmt::format("column '{}': value ", leaf.name)), x,
-                    QuoteLiteral(" is not an integer like the column's other values (key "), key_sql);
+        key_sql.empty()
+            ? head + QuoteLiteral(" is not an integer like the column's other values") + ")"
+            : head + fmt::format("{} || CAST({} AS VARCHAR) || ')')",
+                                 QuoteLiteral(" is not an integer like the column's other values (key "), key_sql);
     return fmt::format(
-        "CASE WHEN {0} IS NULL THEN NULL WHEN strpos({0}, '.') = 0 AND strpos({0}, 'e') = 0 AND strpos({0}, 'E') = 0 "
-        "THEN COALESCE(TRY_CAST({0} AS BIGINT), {1}) ELSE {1} END",
+        "CASE WHEN {0} IS NULL THEN NULL WHEN regexp_full_match({0}, '[+-]?[0-9]+') THEN COALESCE(TRY_CAST({0} AS "
+        "BIGINT), {1}) ELSE {1} END",
         x, error);
   };
   for (Leaf& leaf : all) {
-    if (leaf.strict_int && contains(keys, leaf.path[0].name)) leaf.mapping.expr = strict_int(leaf, "'?'");
+    if (leaf.strict_int && contains(keys, leaf.path[0].name)) leaf.mapping.expr = strict_int(leaf, "");
   }
 
   // Names given in --include/--exclude: a column, a leaf, or a prefix of leaves.

@@ -126,10 +126,16 @@ struct ColumnProblem {
 // With kCheckEnds, every .gz/.zst input is first checked to its end
 // (source/compressed_check.h): a plan, `schema` and `verify` do it; map
 // tasks, which read files the plan checked (and fingerprinted), do not.
+//
+// `reader`, when not null, holds the options and strict integer leaves of
+// the JSON/CSV reader a plan detected for these files (SourceSchema::reader;
+// its format is taken from the files): used instead of detecting them again
+// (for JSON a pass over every file). Ignored for Parquet.
 enum class CompressedInputs { kTrust, kCheckEnds };
 [[nodiscard]] absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& options,
                                                          std::vector<ColumnProblem>* problems = nullptr,
-                                                         CompressedInputs compressed = CompressedInputs::kTrust);
+                                                         CompressedInputs compressed = CompressedInputs::kTrust,
+                                                         const InputReader* reader = nullptr);
 
 // The types proberows encodes, for messages.
 extern const char kSupportedTypes[];

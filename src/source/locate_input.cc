@@ -43,6 +43,20 @@ std::string FirstFileWhere(const SourceSchema& schema, const std::string& condit
   return r->Restore(StringAt(static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk->column(0))), 0));
 }
 
+int64_t FirstRowWhere(const SourceSchema& schema, const std::string& file, const std::string& condition) {
+  absl::StatusOr<std::unique_ptr<DuckDb>> db = SmallDuckDb();
+  if (!db.ok()) return 0;
+  // One thread: the rows reach row_number() in file order.
+  absl::StatusOr<QueryResult> r = (*db)->Query(
+      fmt::format("SELECT n FROM (SELECT row_number() OVER () AS n, ({}) AS bad FROM {} AS t) WHERE bad ORDER BY n "
+                  "LIMIT 1",
+                  condition, schema.ReaderFor({file})));
+  if (!r.ok()) return 0;
+  absl::StatusOr<DataChunk> chunk = r->Next();
+  if (!chunk.ok() || !chunk->valid() || chunk->size() == 0) return 0;
+  return static_cast<const int64_t*>(duckdb_vector_get_data(chunk->column(0)))[0];
+}
+
 absl::Status NullReport(const SourceSchema& schema) {
   absl::StatusOr<std::unique_ptr<DuckDb>> db = SmallDuckDb();
   if (!db.ok()) return absl::OkStatus();
@@ -71,6 +85,7 @@ absl::Status AddInputFile(const SourceSchema& schema, const absl::Status& error)
     if (c.name == column) col = &c;
   const std::string v = col != nullptr ? "(" + col->value_sql + ")" : "t." + QuoteIdentifier(column);
   std::string condition;
+  bool with_row = false;  // name the row too (only for values read strictly)
   if (message.find("NULL list element") != std::string::npos) {
     condition = fmt::format("len(list_filter({}, x -> x IS NULL)) > 0", v);
   } else if (message.find("' is NaN") != std::string::npos) {
@@ -83,13 +98,14 @@ absl::Status AddInputFile(const SourceSchema& schema, const absl::Status& error)
     condition = fmt::format("{} IS NULL", v);
   } else if (message.find("is not an integer like the column's other values") != std::string::npos && col != nullptr &&
              col->strict_int) {
-    // A JSON integer column (read as text) holding something else.
+    // A JSON or CSV integer column (read as text) holding something else.
     const auto bad = [](const std::string& x) {
       return fmt::format(
-          "({0} IS NOT NULL AND NOT (strpos({0}, '.') = 0 AND strpos({0}, 'e') = 0 AND strpos({0}, 'E') = 0 AND "
-          "TRY_CAST({0} AS BIGINT) IS NOT NULL))",
+          "({0} IS NOT NULL AND NOT (regexp_full_match({0}, '[+-]?[0-9]+') AND TRY_CAST({0} AS BIGINT) IS NOT "
+          "NULL))",
           x);
     };
+    with_row = true;
     if (col->spec.list_depth == 0) {
       condition = bad(col->raw_sql);
     } else {
@@ -97,11 +113,19 @@ absl::Status AddInputFile(const SourceSchema& schema, const absl::Status& error)
       for (int i = 1; i < col->spec.list_depth; ++i) flat = fmt::format("flatten({})", flat);
       condition = fmt::format("len(list_filter({}, x -> {})) > 0", flat, bad("x"));
     }
+  } else if (message.find("': JSON value ") != std::string::npos &&
+             message.find(" is not a string like the column's other values") != std::string::npos && col != nullptr &&
+             col->spec.list_depth == 0) {
+    // A JSON column of strings holding another kind of value.
+    condition = fmt::format("({0} IS NOT NULL AND json_type({0}) NOT IN ('VARCHAR', 'NULL'))", col->raw_sql);
+    with_row = true;
   } else {
     return error;
   }
   const std::string file = FirstFileWhere(schema, condition);
   if (file.empty()) return error;
+  const int64_t row = with_row ? FirstRowWhere(schema, file, condition) : 0;
+  if (row > 0) return absl::Status(error.code(), fmt::format("{} (first in file '{}', row {})", message, file, row));
   return absl::Status(error.code(), fmt::format("{} (first in file '{}')", message, file));
 }
 

@@ -5,6 +5,7 @@
 #ifndef PROBEROWS_SOURCE_LOCATE_INPUT_H_
 #define PROBEROWS_SOURCE_LOCATE_INPUT_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -17,11 +18,18 @@ namespace proberows {
 // matches or the query fails. Opens its own small DuckDB.
 std::string FirstFileWhere(const SourceSchema& schema, const std::string& condition);
 
+// The position (1-based, in file order: a CSV's header is not counted) of
+// the first row of input `file` matching `condition`, or 0 when there is
+// none or the query fails. Opens its own small single-threaded DuckDB.
+int64_t FirstRowWhere(const SourceSchema& schema, const std::string& file, const std::string& condition);
+
 // If `error` is a conversion error of RowConverter about a NULL value the
 // output cannot hold, returns the NULL census's error listing every such
 // column with its count, first key and file, and the flags that fix them
 // (source/null_census.h); for a NaN order value or an integer out of range,
-// `error` with " (first in file 'F')" appended when the input is files; a
+// `error` with " (first in file 'F')" appended when the input is files, and
+// for a value a JSON or CSV column read strictly refused (not an integer,
+// not a string) " (first in file 'F', row N)"; a
 // DuckDB out-of-memory error gets a hint to raise --memory-limit; otherwise
 // returns it unchanged.
 absl::Status AddInputFile(const SourceSchema& schema, const absl::Status& error);
