@@ -64,7 +64,8 @@ struct GroupScratch {
   std::vector<GroupRef> refs;
   std::vector<std::string_view> payloads;
   std::string key_segment;
-  std::string check;  // cut rows: static columns checked across a key's rows
+  std::string check;                   // cut rows: static columns checked across a key's rows
+  std::vector<uint32_t> radix_counts;  // the sort's bucket bounds
 };
 
 // Sorts and encodes the records in `records` (a buffer of whole measurement
