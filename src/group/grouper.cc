@@ -1,7 +1,6 @@
 #include "group/grouper.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <span>
 
@@ -50,55 +49,6 @@ inline bool RefLess(const GroupRef& a, const GroupRef& b) {
   if (kc != 0) return kc < 0;
   if (a.order != b.order) return a.order < b.order;
   return CompareViews(RecordView{a.rec}.payload(), RecordView{b.rec}.payload()) < 0;
-}
-
-// Sorts refs by RefLess. Key hashes are uniform below the bits the
-// records share (a partition's are its index bits), so one in-place
-// distribution on the next few hash bits (an American flag sort pass) leaves
-// buckets of a key or two, each then sorted by RefLess: the same order as a
-// comparison sort of the whole, in about a pass over the refs instead of
-// log2(n). Records equal under RefLess are equal bytes, so the output does
-// not depend on how ties are placed. `counts` is scratch.
-void SortRefs(std::vector<GroupRef>* refs, uint64_t hash_diff, std::vector<uint32_t>* counts) {
-  const auto less = [](const GroupRef& a, const GroupRef& b) { return RefLess(a, b); };
-  const size_t n = refs->size();
-  constexpr size_t kMinRadixRecords = 4096;
-  if (n < kMinRadixRecords || hash_diff == 0) {
-    std::sort(refs->begin(), refs->end(), less);
-    return;
-  }
-  // About 32 records per bucket, at most 2^16 buckets.
-  const int digit_bits = std::min(16, static_cast<int>(std::bit_width(n / 32)));
-  const int shift = std::countl_zero(hash_diff);  // the bits all hashes share
-  const auto digit = [&](uint64_t hash) { return static_cast<size_t>((hash << shift) >> (64 - digit_bits)); };
-  const size_t buckets = size_t{1} << digit_bits;
-  counts->assign(2 * buckets + 1, 0);
-  uint32_t* next = counts->data();           // next free slot of each bucket
-  uint32_t* end = counts->data() + buckets;  // end of each bucket
-  for (const GroupRef& r : *refs) ++end[digit(r.hash)];
-  uint32_t at = 0;
-  for (size_t b = 0; b < buckets; ++b) {
-    next[b] = at;
-    at += end[b];
-    end[b] = at;
-  }
-  GroupRef* v = refs->data();
-  for (size_t b = 0; b < buckets; ++b) {
-    while (next[b] < end[b]) {
-      GroupRef r = v[next[b]];
-      size_t d = digit(r.hash);
-      while (d != b) {  // follow the cycle until an element belongs here
-        std::swap(r, v[next[d]++]);
-        d = digit(r.hash);
-      }
-      v[next[b]++] = r;
-    }
-  }
-  uint32_t begin = 0;
-  for (size_t b = 0; b < buckets; ++b) {
-    if (end[b] - begin > 1) std::sort(v + begin, v + end[b], less);
-    begin = end[b];
-  }
 }
 
 }  // namespace
@@ -163,7 +113,6 @@ absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& enco
   std::vector<GroupRef>& refs = scratch->refs;
   refs.clear();
   size_t pos = 0;
-  uint64_t hash_diff = 0;  // the bits in which some hash differs from the first
   while (pos < records.size()) {
     if (records.size() - pos < kRecordFixedHeaderSize + 1)
       return absl::InternalError(fmt::format("truncated measurement record at offset {}", pos));
@@ -174,10 +123,9 @@ absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& enco
     if (key.data() + key.size() > r.data + r.total_size())
       return absl::InternalError(fmt::format("measurement record at offset {} has a key past its end", pos));
     refs.push_back(GroupRef{hasher(key), KeyPrefix(key), r.order(), r.data, static_cast<uint32_t>(key.size())});
-    hash_diff |= refs.back().hash ^ refs.front().hash;
     pos += r.total_size();
   }
-  SortRefs(&refs, hash_diff, &scratch->radix_counts);
+  std::sort(refs.begin(), refs.end(), [](const GroupRef& a, const GroupRef& b) { return RefLess(a, b); });
 
   std::vector<std::string_view>& payloads = scratch->payloads;
   std::string& key_segment = scratch->key_segment;

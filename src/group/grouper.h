@@ -64,8 +64,7 @@ struct GroupScratch {
   std::vector<GroupRef> refs;
   std::vector<std::string_view> payloads;
   std::string key_segment;
-  std::string check;                   // cut rows: static columns checked across a key's rows
-  std::vector<uint32_t> radix_counts;  // the sort's bucket bounds
+  std::string check;  // cut rows: static columns checked across a key's rows
 };
 
 // Sorts and encodes the records in `records` (a buffer of whole measurement

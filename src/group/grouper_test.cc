@@ -116,48 +116,6 @@ TEST(GrouperTest, HashDecidesBeforeKey) {
   EXPECT_EQ(RowKeys(rows), (std::vector<std::string>{"b#3", "abcdefghij#5", "a#9"}));
 }
 
-TEST(GrouperTest, LargePartitionsSortLikeSmallOnes) {
-  // Enough records for the radix pass (4096+): hashes that share their top
-  // 7 bits (as a partition's do), keys that collide in pairs (the key
-  // decides), and some under one hash with a shared 8-byte prefix.
-  std::mt19937_64 rng(11);
-  struct Key {
-    uint64_t hash;
-    std::string name;
-  };
-  std::vector<Key> keys;
-  for (int i = 0; i < 2000; ++i) {
-    const uint64_t hash = i % 2 == 1 ? keys.back().hash : (uint64_t{0x5b} << 57) | (rng() >> 7);
-    const std::string prefix = i % 7 == 0 ? "samepref" : "";
-    keys.push_back(
-        Key{hash, prefix + std::to_string(rng() % 100000) + "-" + std::to_string(i) + "#" + std::to_string(hash)});
-  }
-  std::vector<std::pair<std::string, int>> items;
-  for (const Key& k : keys)
-    for (int t = 0; t < 3; ++t) items.emplace_back(k.name, t);
-  std::shuffle(items.begin(), items.end(), rng);
-  std::string buf;
-  for (const auto& [k, t] : items) AddRecord(&buf, k, /*order=*/static_cast<uint64_t>(100 - t), t);
-
-  std::sort(keys.begin(), keys.end(),
-            [](const Key& a, const Key& b) { return a.hash != b.hash ? a.hash < b.hash : a.name < b.name; });
-  std::vector<std::string> expected;
-  for (const Key& k : keys) expected.push_back(k.name);
-
-  const ExampleEncoder enc = StringKeyEncoder();
-  EncodedRows rows;
-  GroupScratch scratch;
-  ASSERT_TRUE(GroupAndEncode(buf, enc, TestHasher(), &rows, &scratch).ok());
-  EXPECT_EQ(RowKeys(rows), expected);
-  ASSERT_EQ(rows.size(), keys.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    EXPECT_EQ(rows.measurements[i], 3u);
-    absl::StatusOr<DecodedExample> ex = DecodeExample(rows.row(i));
-    ASSERT_TRUE(ex.ok());
-    EXPECT_EQ(std::get<std::vector<int64_t>>(ex->at("t")), (std::vector<int64_t>{2, 1, 0}));
-  }
-}
-
 TEST(GrouperTest, TruncatedRecordIsAnError) {
   std::string buf;
   AddRecord(&buf, "a", 0, 1);
