@@ -16,6 +16,7 @@
 #include "source/key_codec.h"
 #include "source/locate_input.h"
 #include "source/row_converter.h"
+#include "util/large_buffer.h"
 #include "util/status_macros.h"
 #include "util/thread_pool.h"
 
@@ -157,12 +158,18 @@ absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder
           std::string_view data = task->part.data;
           if (!task->part.blocks.empty()) {
             size_t used = 0;
-            if (w.spilled.size() < task->part.bytes) w.spilled.resize(task->part.bytes);
+            if (w.spilled.size() < task->part.bytes) {
+              ReserveDiscarding(&w.spilled, task->part.bytes);
+              w.spilled.resize(task->part.bytes);
+            }
             st = ReadSpillBlocksInto(env, task->part.blocks, &w.spilled, &used, &w.read);
             task->part.blocks.clear();  // blocks kept in memory are freed here
             data = std::string_view(w.spilled.data(), used);
           }
-          if (w.rows.data.capacity() < data.size()) w.rows.data.reserve(data.size());
+          // Rows take fewer bytes than their records (the per-column
+          // length bytes go); more only grows the buffer.
+          ReserveDiscarding(&w.rows.data, data.size());
+          ReserveDiscarding(&w.scratch.refs, task->part.records);
           if (st.ok()) st = GroupAndEncode(data, encoder, hasher, &w.rows, &w.scratch, cut);
           if (st.ok() && w.stats != nullptr) st = GatherStatistics(w.rows, w.stats.get());
           std::string().swap(task->part.data);
