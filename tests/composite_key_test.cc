@@ -288,6 +288,19 @@ TEST_F(CompositeKeyTest, UsageErrorsAreExact) {
             "of 2 rows; to fix: rows without 'a' must be dropped, e.g. with --sql \"SELECT * FROM ... WHERE \"a\" "
             "IS NOT NULL\"");
 
+  // A static column that differs within a key names the key by its parts'
+  // values, not by its sort bytes.
+  {
+    BuildOptions o = Options("bad");
+    o.key_column = "a,b";
+    o.inputs.clear();
+    o.sql = "SELECT * FROM (VALUES (7, 'x', 1, 'NL'), (7, 'x', 2, 'DE')) AS t(a, b, timestamp, country)";
+    o.static_columns = {"country"};
+    EXPECT_EQ(std::string(Build(o).status().message()),
+              "static column 'country' differs within key (7, \"x\"): measurement 0 has \"NL\", measurement 1 has "
+              "\"DE\"");
+  }
+
   // The CLI: the same messages, and --dry-run names the key columns.
   const CommandResult r = RunProberows("build --key a,a -i " + Input() + " -o " + tmp_.path() + "/never");
   EXPECT_EQ(r.exit_code, 1);

@@ -61,6 +61,9 @@ struct ColumnSpec {
   // A kKey column that groups the rows but is written as no feature: the
   // composite key of `--key a,b`, whose parts are kStatic columns.
   bool hidden = false;
+  // A kStatic column that is one part of that composite key (parts in schema
+  // order). Only for messages: a key is named by its parts' values.
+  bool key_part = false;
 };
 
 // One output feature, as the pipeline's metadata describes it.
@@ -184,7 +187,8 @@ class ExampleEncoder {
   std::vector<ColumnSpec> schema_;
   size_t key_index_ = 0;
   std::vector<size_t> payload_columns_;
-  std::vector<size_t> static_slots_;  // payload slots of static columns
+  std::vector<size_t> static_slots_;    // payload slots of static columns
+  std::vector<size_t> key_part_slots_;  // payload slots of composite key parts, in schema order
   // Payload slots of nested-list columns (depth > 1), in slot order, with the
   // offset of their level bounds within a measurement's block of
   // nested_bounds_ entries (one per level of each such column).

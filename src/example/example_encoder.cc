@@ -182,6 +182,7 @@ absl::StatusOr<ExampleEncoder> ExampleEncoder::Create(std::vector<ColumnSpec> sc
     const size_t slot = enc.payload_columns_.size();
     enc.payload_columns_.push_back(i);
     if (cols[i].role == ColumnRole::kStatic) enc.static_slots_.push_back(slot);
+    if (cols[i].role == ColumnRole::kStatic && cols[i].key_part) enc.key_part_slots_.push_back(slot);
     if (cols[i].list_depth > 1) {
       enc.nested_slots_.push_back({slot, enc.nested_bounds_});
       enc.nested_bounds_ += static_cast<size_t>(cols[i].list_depth);
@@ -282,7 +283,19 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
   if (const char* error = CheckSegment(key_column.type, 0, key_segment, &info)) {
     return absl::InternalError(fmt::format("malformed key segment for {}: {}", ColumnLabel(key_column), error));
   }
-  const auto key_text = [&] { return RenderSegment(key_column.type, 0, key_segment); };
+  // A composite key is named by its parts, once pass 1 has split measurement
+  // 0's payload into `first_segments`; before that, by its sort bytes.
+  const Segment* first_segments = nullptr;
+  const auto key_text = [&] {
+    if (first_segments == nullptr || key_part_slots_.empty()) return RenderSegment(key_column.type, 0, key_segment);
+    std::string text = "(";
+    for (size_t slot : key_part_slots_) {
+      if (text.size() > 1) text += ", ";
+      const Segment& s = first_segments[slot];
+      text += RenderSegment(schema_[payload_columns_[slot]].type, 0, std::string_view(s.data, s.size));
+    }
+    return text + ")";
+  };
   const size_t n = payloads.size();
   if (n == 0) {
     return absl::InvalidArgumentError(fmt::format("key {} has no measurements: a row needs at least one", key_text()));
@@ -355,6 +368,8 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
                       m, key_text(), rest.size(), payloads[m].size(), num_slots));
     }
   }
+
+  first_segments = segments;
 
   // Static columns: one value per key.
   for (size_t slot : static_slots_) {

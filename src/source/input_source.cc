@@ -559,6 +559,7 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     if (p.is_order) schema.order_index = static_cast<int>(schema.columns.size());
     if (composite && p.is_key) {
       sc.key_part = true;
+      sc.spec.key_part = true;
       schema.key_parts.push_back(static_cast<int>(schema.columns.size()));
     }
     exprs.push_back(sc.filled ? leaf.Wrap(fmt::format("COALESCE({}, {})", value, fill_sql)) : sc.value_sql);
