@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -46,6 +47,21 @@ TEST(ByteBufferTest, ClearKeepsCapacityAndReserveDiscardingOnlyGrows) {
   b.ReserveDiscarding(5000);
   EXPECT_EQ(b.size(), 0u);
   EXPECT_EQ(b.capacity(), 5000u);
+}
+
+TEST(ByteBufferTest, MovedFromBufferIsEmptyAndUsable) {
+  ByteBuffer a;
+  std::memcpy(a.Extend(3), "abc", 3);
+  ByteBuffer b(std::move(a));
+  EXPECT_EQ(b.view(), "abc");
+  EXPECT_EQ(a.size(), 0u);      // NOLINT(bugprone-use-after-move): the documented state
+  EXPECT_EQ(a.capacity(), 0u);  // NOLINT(bugprone-use-after-move)
+  std::memcpy(a.Extend(2), "de", 2);
+  EXPECT_EQ(a.view(), "de");
+  ByteBuffer c;
+  c = std::move(b);
+  EXPECT_EQ(c.view(), "abc");
+  EXPECT_EQ(b.capacity(), 0u);  // NOLINT(bugprone-use-after-move)
 }
 
 }  // namespace
