@@ -25,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -147,6 +148,16 @@ class ExampleEncoder {
   [[nodiscard]] absl::Status EncodeRow(std::string_view key_segment, std::span<const std::string_view> payloads,
                                        std::string* out, Trust trust = Trust::kChecked,
                                        std::span<const int64_t> row_values = {}) const;
+
+  // The same, for callers that manage their own output memory (std::string
+  // zero-fills the room it adds before the row is written over it). Once the
+  // row is known to be valid, calls `grow(n)` exactly once with the row's
+  // size n; `grow` must return a pointer to n writable bytes, which the row
+  // then fills. On error `grow` is not called. The row's bytes are those
+  // EncodeRow would append.
+  [[nodiscard]] absl::Status EncodeRowTo(std::string_view key_segment, std::span<const std::string_view> payloads,
+                                         absl::FunctionRef<char*(size_t)> grow, Trust trust = Trust::kChecked,
+                                         std::span<const int64_t> row_values = {}) const;
 
   // The output features, sorted by name (the order they appear in a row).
   std::vector<FeatureDescription> Features() const;

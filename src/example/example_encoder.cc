@@ -5,7 +5,8 @@
 //  1. parse every payload once into segment (pointer, size, element count)
 //     records, checking each segment against its column's type;
 //  2. compute the size of every feature, map entry and the whole message;
-//  3. grow the output once and write it front to back with memcpy.
+//  3. grow the output once (without zero-filling it, through EncodeRowTo)
+//     and write it front to back with memcpy.
 // The segment records live in a per-thread scratch object, so a steady-state
 // row allocates nothing except the output growth.
 #include <algorithm>
@@ -274,6 +275,19 @@ std::vector<FeatureDescription> ExampleEncoder::Features() const {
 
 absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<const std::string_view> payloads,
                                        std::string* out, Trust trust, std::span<const int64_t> row_values) const {
+  return EncodeRowTo(
+      key_segment, payloads,
+      [out](size_t n) {
+        const size_t old_size = out->size();
+        out->resize(old_size + n);
+        return out->data() + old_size;
+      },
+      trust, row_values);
+}
+
+absl::Status ExampleEncoder::EncodeRowTo(std::string_view key_segment, std::span<const std::string_view> payloads,
+                                         absl::FunctionRef<char*(size_t)> grow, Trust trust,
+                                         std::span<const int64_t> row_values) const {
   const bool trusted = trust == Trust::kOwnSegments;
   if (row_values.size() != row_values_)
     return absl::InternalError(fmt::format("{} row values for {} row features", row_values.size(), row_values_));
@@ -458,9 +472,8 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
   }
 
   // Pass 3: write.
-  const size_t old_size = out->size();
-  out->resize(old_size + total);
-  char* p = out->data() + old_size;
+  char* const row = grow(total);
+  char* p = row;
   *p++ = kField1Tag;  // Example.features
   p = EncodeVarint64(p, features_size);
   for (size_t i = 0; i < features_.size(); ++i) {
@@ -516,7 +529,7 @@ absl::Status ExampleEncoder::EncodeRow(std::string_view key_segment, std::span<c
         break;
     }
   }
-  assert(p == out->data() + out->size());
+  assert(p == row + total);
   (void)p;
   TrimScratch(scratch);
   return absl::OkStatus();

@@ -247,6 +247,52 @@ TEST(ExampleEncoderTest, AppendsToOutput) {
   EXPECT_EQ(Hex(out), Hex("prefix") + " 0a 0d 0a 0b 0a 02 69 64 12 05 1a 03 0a 01 05");
 }
 
+TEST(ExampleEncoderTest, EncodeRowToWritesTheSameBytesIntoCallerMemory) {
+  ExampleEncoder enc = MakeEncoder({Col("id", FeatureType::kInt64, ColumnRole::kKey),
+                                    Col("rtt", FeatureType::kFloat, ColumnRole::kPerMeasurement),
+                                    Col("prb_lat", FeatureType::kFloat, ColumnRole::kStatic)});
+  std::vector<std::string> payloads(3);
+  for (size_t m = 0; m < payloads.size(); ++m) {
+    PayloadBuilder b(&payloads[m]);
+    b.AddFloat(static_cast<float>(m) + 0.5f);
+    b.AddFloat(52.1f);
+  }
+  const std::vector<std::string_view> views(payloads.begin(), payloads.end());
+  std::string expected;
+  ASSERT_TRUE(enc.EncodeRow(Int64Key(7), views, &expected).ok());
+  // Room the encoder must write over completely: filled with a marker byte.
+  std::string buffer(100, '\xee');
+  int calls = 0;
+  size_t asked = 0;
+  ASSERT_TRUE(enc.EncodeRowTo(Int64Key(7), views,
+                              [&](size_t n) {
+                                ++calls;
+                                asked = n;
+                                return buffer.data() + 10;
+                              })
+                  .ok());
+  EXPECT_EQ(calls, 1);
+  ASSERT_EQ(asked, expected.size());
+  EXPECT_EQ(Hex(buffer.substr(10, asked)), Hex(expected));
+  EXPECT_EQ(buffer.substr(0, 10), std::string(10, '\xee'));
+  EXPECT_EQ(buffer.substr(10 + asked), std::string(90 - asked, '\xee'));
+
+  // A row that fails its checks never asks for room.
+  payloads[2].clear();
+  PayloadBuilder b(&payloads[2]);
+  b.AddFloat(1.0f);
+  b.AddFloat(52.3f);
+  const std::vector<std::string_view> bad(payloads.begin(), payloads.end());
+  EXPECT_EQ(enc.EncodeRowTo(Int64Key(7), bad,
+                            [&](size_t) {
+                              ++calls;
+                              return buffer.data();
+                            }),
+            absl::FailedPreconditionError("static column 'prb_lat' differs within key 7: "
+                                          "measurement 0 has 52.1, measurement 2 has 52.3"));
+  EXPECT_EQ(calls, 1);
+}
+
 // ------------------------------------------------------------ errors
 
 TEST(ExampleEncoderTest, StaticMismatchNamesColumnKeyAndValues) {

@@ -92,8 +92,9 @@ absl::Status EncodeCutRows(std::span<const GroupRef> refs, std::string_view key_
         RETURN_IF_ERROR(
             encoder.EncodeRow(key_segment, pair, &scratch->check, ExampleEncoder::Trust::kOwnSegments, row_values));
       }
-      RETURN_IF_ERROR(
-          encoder.EncodeRow(key_segment, payloads, &out->data, ExampleEncoder::Trust::kOwnSegments, row_values));
+      RETURN_IF_ERROR(encoder.EncodeRowTo(
+          key_segment, payloads, [out](size_t n) { return out->data.Extend(n); }, ExampleEncoder::Trust::kOwnSegments,
+          row_values));
       out->ends.push_back(out->data.size());
       out->measurements.push_back(static_cast<uint32_t>(e - c));
       out->continues.push_back(row_index > 0 ? 1 : 0);
@@ -160,7 +161,8 @@ absl::Status GroupAndEncode(std::string_view records, const ExampleEncoder& enco
     for (size_t k = i; k < j; ++k) payloads.push_back(RecordView{refs[k].rec}.payload());
     // The records are the converter's own, back from checksummed spill
     // blocks or memory: only their lengths need checking.
-    absl::Status st = encoder.EncodeRow(key_segment, payloads, &out->data, ExampleEncoder::Trust::kOwnSegments);
+    absl::Status st = encoder.EncodeRowTo(
+        key_segment, payloads, [out](size_t n) { return out->data.Extend(n); }, ExampleEncoder::Trust::kOwnSegments);
     if (!st.ok()) return st;
     out->ends.push_back(out->data.size());
     out->measurements.push_back(static_cast<uint32_t>(j - i));

@@ -13,12 +13,13 @@
 #include "group/record.h"
 #include "group/row_cut.h"
 #include "proberows/example.h"
+#include "util/byte_buffer.h"
 
 namespace proberows {
 
 // Encoded rows of one partition, in output order.
 struct EncodedRows {
-  std::string data;                    // rows back to back
+  ByteBuffer data;                     // rows back to back
   std::vector<uint64_t> ends;          // end offset of each row in data
   std::vector<uint32_t> measurements;  // measurements per row
   // Cut rows only (group/row_cut.h): 1 where a row continues the key of the

@@ -168,7 +168,7 @@ absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder
           }
           // Rows take fewer bytes than their records (the per-column
           // length bytes go); more only grows the buffer.
-          ReserveDiscarding(&w.rows.data, data.size());
+          w.rows.data.ReserveDiscarding(data.size());
           ReserveDiscarding(&w.scratch.refs, task->part.records);
           if (st.ok()) st = GroupAndEncode(data, encoder, hasher, &w.rows, &w.scratch, cut);
           if (st.ok() && w.stats != nullptr) st = GatherStatistics(w.rows, w.stats.get());
