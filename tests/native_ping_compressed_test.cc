@@ -85,9 +85,12 @@ TEST_F(NativePingCompressedTest, CompressedSampleBuildsTheBytesOfThePlainFile) {
   const std::string inputs[] = {Write("ping-2024-05-01T0000.bz2", Bzip2(a) + Bzip2(b)),
                                 Write("ping.jsonl.gz", Gzip(a) + Gzip(b)), Write("ping.jsonl.zst", Zstd(a) + Zstd(b))};
   // Every strategy on the .bz2 dump; the workers' count on the others.
-  const std::pair<const std::string*, const char*> builds[] = {
-      {&inputs[0], "-j 2"}, {&inputs[0], "-j 1"},       {&inputs[0], "--strategy in-memory"},
-      {&inputs[0], "--strategy sequential"}, {&inputs[1], "-j 2"}, {&inputs[2], "-j 1 --strategy in-memory"}};
+  const std::pair<const std::string*, const char*> builds[] = {{&inputs[0], "-j 2"},
+                                                               {&inputs[0], "-j 1"},
+                                                               {&inputs[0], "--strategy in-memory"},
+                                                               {&inputs[0], "--strategy sequential"},
+                                                               {&inputs[1], "-j 2"},
+                                                               {&inputs[2], "-j 1 --strategy in-memory"}};
   int n = 0;
   for (const auto& [input, flags] : builds) {
     EXPECT_EQ(ReadTreeBytes(BuildWith("native", *input, flags, "native" + std::to_string(n++))), expected)

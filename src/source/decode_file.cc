@@ -92,9 +92,10 @@ absl::Status DecodeGzip(const std::string& path, const std::function<bool(std::s
         --z.avail_in;
       }
       if (z.avail_in > 0)
-        return absl::DataLossError(fmt::format("input '{}': the bytes after gzip member {} (from byte {}) are not gzip "
-                                               "data; {}",
-                                               path, member, in.read() - z.avail_in, kRedownload));
+        return absl::DataLossError(
+            fmt::format("input '{}': the bytes after gzip member {} (from byte {}) are not gzip "
+                        "data; {}",
+                        path, member, in.read() - z.avail_in, kRedownload));
       continue;
     }
     if (!live) {
@@ -116,9 +117,9 @@ absl::Status DecodeGzip(const std::string& path, const std::function<bool(std::s
       continue;
     }
     if (rc == Z_OK || (rc == Z_BUF_ERROR && z.avail_in == 0)) continue;
-    return absl::DataLossError(fmt::format("input '{}': gzip member {} (from byte {}) is damaged before byte {} ({}); {}",
-                                           path, member, member_at, in.read() - z.avail_in,
-                                           z.msg != nullptr ? z.msg : "zlib error", kRedownload));
+    return absl::DataLossError(
+        fmt::format("input '{}': gzip member {} (from byte {}) is damaged before byte {} ({}); {}", path, member,
+                    member_at, in.read() - z.avail_in, z.msg != nullptr ? z.msg : "zlib error", kRedownload));
   }
   if (member == 0) return absl::DataLossError(fmt::format("input '{}': the file is empty, not gzip data", path));
   if (live)
@@ -136,8 +137,8 @@ absl::Status DecodeZstd(const std::string& path, const std::function<bool(std::s
   ZSTD_inBuffer zin{nullptr, 0, 0};
   int frame = 0;
   uint64_t frame_at = 0;
-  bool live = false;      // inside a frame
-  bool flushed = true;    // the last call did not fill the output
+  bool live = false;    // inside a frame
+  bool flushed = true;  // the last call did not fill the output
   for (;;) {
     if (zin.pos == zin.size && flushed) {
       if (absl::Status st = in.Next(); !st.ok()) return st;
@@ -156,11 +157,12 @@ absl::Status DecodeZstd(const std::string& path, const std::function<bool(std::s
       if (code == ZSTD_error_prefix_unknown && frame == 1)
         return absl::DataLossError(fmt::format("input '{}': not zstd data (no zstd frame header)", path));
       if (code == ZSTD_error_prefix_unknown)
-        return absl::DataLossError(fmt::format("input '{}': the bytes after zstd frame {} (from byte {}) are not zstd "
-                                               "data; {}",
-                                               path, frame - 1, frame_at, kRedownload));
-      return absl::DataLossError(fmt::format("input '{}': zstd frame {} (from byte {}) is damaged ({}); {}", path, frame,
-                                             frame_at, ZSTD_getErrorName(rc), kRedownload));
+        return absl::DataLossError(
+            fmt::format("input '{}': the bytes after zstd frame {} (from byte {}) are not zstd "
+                        "data; {}",
+                        path, frame - 1, frame_at, kRedownload));
+      return absl::DataLossError(fmt::format("input '{}': zstd frame {} (from byte {}) is damaged ({}); {}", path,
+                                             frame, frame_at, ZSTD_getErrorName(rc), kRedownload));
     }
     flushed = zout.pos < zout.size || rc == 0;
     if (zout.pos > 0 && !sink(std::string_view(out.get(), zout.pos)))

@@ -8,8 +8,11 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -764,7 +767,12 @@ class LineReader {
 // Decoded bytes are read in batches of about this many bytes.
 constexpr size_t kBatchBytes = 1u << 20;
 
-// Reads a whole compressed file, decoded as it is read.
+// Decoded batches queued between a file's decoder thread and its reader.
+constexpr size_t kQueuedBatches = 4;
+
+// Reads a whole compressed file, decoded as it is read: a thread decodes
+// it into batches of about kBatchBytes while this one reads their lines
+// (decoding and parsing overlap; bzip2 decoding is the slower side).
 absl::Status ReadCompressed(ScanShared* s, const std::string& path, LineReader* lines) {
   ReadBuffer buf;
   uint64_t line_no = 0;
@@ -795,23 +803,73 @@ absl::Status ReadCompressed(ScanShared* s, const std::string& path, LineReader* 
     buf.Grow(size - pos);
     count_rows();
   };
-  absl::Status st = DecodeCompressedFile(path, [&](std::string_view bytes) {
-    if (s->failed.load(std::memory_order_relaxed)) return false;
-    if (s->options->cancel != nullptr && s->options->cancel->load(std::memory_order_relaxed)) return false;
-    // After a bad line the file is still decoded to its end: damage found
-    // there is the error to report (the bad line may be damaged bytes).
-    if (!line_error.ok()) return true;
-    std::memcpy(buf.Extend(bytes.size()), bytes.data(), bytes.size());
-    buf.Grow(bytes.size());
-    if (buf.size() >= kBatchBytes) read_lines(false);
-    return true;
+  const auto stopped = [s] {
+    return s->failed.load(std::memory_order_relaxed) ||
+           (s->options->cancel != nullptr && s->options->cancel->load(std::memory_order_relaxed));
+  };
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> queue;  // guarded by mu
+  bool done = false;              // guarded by mu: the decoder has finished
+  bool discard = false;           // guarded by mu: a bad line was read; decode on, queue nothing
+  absl::Status decoded;           // set before done
+  std::thread decoder([&] {
+    std::string pending;
+    pending.reserve(kBatchBytes + (1u << 20));  // a batch and one decoded piece
+    const auto push = [&] {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return queue.size() < kQueuedBatches || discard || stopped(); });
+      if (!discard) queue.push_back(std::move(pending));
+      pending = std::string();
+      pending.reserve(kBatchBytes + (1u << 20));
+      cv.notify_all();
+    };
+    absl::Status st = DecodeCompressedFile(path, [&](std::string_view bytes) {
+      if (stopped()) return false;
+      pending.append(bytes);
+      // After a bad line the file is still decoded to its end: damage
+      // found there is the error to report (the bad line may be damaged
+      // bytes).
+      if (pending.size() >= kBatchBytes) push();
+      return true;
+    });
+    if (st.ok() && !pending.empty()) push();
+    std::lock_guard<std::mutex> lock(mu);
+    decoded = std::move(st);
+    done = true;
+    cv.notify_all();
   });
-  if (absl::IsCancelled(st)) {
+  for (;;) {
+    std::string batch;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      // Waits at most 100 ms at a time: a failure elsewhere or an interrupt
+      // wakes the decoder, which then ends.
+      while (queue.empty() && !done) cv.wait_for(lock, std::chrono::milliseconds(100));
+      if (queue.empty()) break;
+      batch = std::move(queue.front());
+      queue.pop_front();
+      cv.notify_all();
+    }
+    if (!line_error.ok() || stopped()) continue;
+    std::memcpy(buf.Extend(batch.size()), batch.data(), batch.size());
+    buf.Grow(batch.size());
+    read_lines(false);
+    if (!line_error.ok()) {
+      std::lock_guard<std::mutex> lock(mu);
+      discard = true;
+      queue.clear();
+      cv.notify_all();
+    }
+  }
+  decoder.join();
+  if (absl::IsCancelled(decoded)) {
     if (s->options->cancel != nullptr && s->options->cancel->load(std::memory_order_relaxed))
       return absl::CancelledError("interrupted; no output was written");
-    return st;  // another thread failed: its error is reported
+    return decoded;  // another thread failed: its error is reported
   }
-  if (!st.ok()) return st;
+  if (!decoded.ok()) return decoded;
   if (line_error.ok()) read_lines(true);
   return line_error;
 }
