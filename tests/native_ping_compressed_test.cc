@@ -139,7 +139,9 @@ TEST_F(NativePingCompressedTest, ErrorsNameTheFileAndLine) {
     const std::string rest = text.substr(text.size() / 2);
     const std::string bytes = name.ends_with(".zst") ? Zstd(half) + Zstd(rest) : Bzip2(half) + Bzip2(rest);
     const std::string path = Write(name, bytes);
-    EXPECT_EQ(BuildError("-i " + ShellQuote(path) + " --preset ripe-atlas-ping --json-reader native -j 2"),
+    // -j 2: the file decodes on a thread of its own; -j 1: on the worker's.
+    const std::string workers = name.ends_with(".zst") ? " -j 2" : " -j 1";
+    EXPECT_EQ(BuildError("-i " + ShellQuote(path) + " --preset ripe-atlas-ping --json-reader native" + workers),
               "proberows: error: reading input: --preset ripe-atlas-ping: field 'sent' holds 3.5, which is not an "
               "integer (prb_id 7) (file '" +
                   path + "', line 20001)\n");

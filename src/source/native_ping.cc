@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -690,6 +691,9 @@ struct ScanShared {
   std::vector<ColumnMap> map;
   std::vector<Range> ranges;
   std::atomic<size_t> next{0};
+  // Fewer compressed files than threads: each file decodes on a thread of
+  // its own, overlapping its parsing.
+  bool overlap = false;
   std::atomic<bool> failed{false};
   std::atomic<uint64_t> rows{0};
   std::mutex mu;
@@ -770,9 +774,72 @@ constexpr size_t kBatchBytes = 1u << 20;
 // Decoded batches queued between a file's decoder thread and its reader.
 constexpr size_t kQueuedBatches = 4;
 
-// Reads a whole compressed file, decoded as it is read: a thread decodes
-// it into batches of about kBatchBytes while this one reads their lines
-// (decoding and parsing overlap; bzip2 decoding is the slower side).
+// Decodes `path` on a thread of its own into batches of about kBatchBytes
+// handed to `read` on this one (decoding overlaps parsing). `read` returns
+// false after a bad line: the file is then decoded to its end, unread (damage
+// found there is the error to report: the bad line may be damaged bytes).
+// Returns the decoder's status.
+absl::Status ReadOverlapped(const std::string& path, const std::function<bool()>& stopped,
+                            const std::function<bool(const std::string&)>& read) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> queue;  // guarded by mu
+  bool done = false;              // guarded by mu: the decoder has finished
+  bool discard = false;           // guarded by mu: a bad line was read; decode on, queue nothing
+  absl::Status decoded;           // guarded by mu; set before done
+  std::thread decoder([&] {
+    std::string pending;
+    pending.reserve(kBatchBytes + (1u << 20));  // a batch and one decoded piece
+    const auto push = [&] {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return queue.size() < kQueuedBatches || discard || stopped(); });
+      if (!discard) queue.push_back(std::move(pending));
+      pending = std::string();
+      pending.reserve(kBatchBytes + (1u << 20));
+      cv.notify_all();
+    };
+    absl::Status st = DecodeCompressedFile(path, [&](std::string_view bytes) {
+      if (stopped()) return false;
+      pending.append(bytes);
+      if (pending.size() >= kBatchBytes) push();
+      return true;
+    });
+    if (st.ok() && !pending.empty()) push();
+    std::lock_guard<std::mutex> lock(mu);
+    decoded = std::move(st);
+    done = true;
+    cv.notify_all();
+  });
+  bool reading = true;
+  for (;;) {
+    std::string batch;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      // Waits at most 100 ms at a time: a failure elsewhere or an interrupt
+      // makes the decoder stop, and end.
+      while (queue.empty() && !done) cv.wait_for(lock, std::chrono::milliseconds(100));
+      if (queue.empty()) break;
+      batch = std::move(queue.front());
+      queue.pop_front();
+      cv.notify_all();
+    }
+    if (!reading || stopped()) continue;
+    if (!read(batch)) {
+      reading = false;
+      std::lock_guard<std::mutex> lock(mu);
+      discard = true;
+      queue.clear();
+      cv.notify_all();
+    }
+  }
+  decoder.join();
+  std::lock_guard<std::mutex> lock(mu);
+  return decoded;
+}
+
+// Reads a whole compressed file, decoded as it is read: on a thread of its
+// own when workers would be idle otherwise (s->overlap; bzip2 decoding is
+// the slower side), else on this one.
 absl::Status ReadCompressed(ScanShared* s, const std::string& path, LineReader* lines) {
   ReadBuffer buf;
   uint64_t line_no = 0;
@@ -808,62 +875,29 @@ absl::Status ReadCompressed(ScanShared* s, const std::string& path, LineReader* 
            (s->options->cancel != nullptr && s->options->cancel->load(std::memory_order_relaxed));
   };
 
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::string> queue;  // guarded by mu
-  bool done = false;              // guarded by mu: the decoder has finished
-  bool discard = false;           // guarded by mu: a bad line was read; decode on, queue nothing
-  absl::Status decoded;           // set before done
-  std::thread decoder([&] {
-    std::string pending;
-    pending.reserve(kBatchBytes + (1u << 20));  // a batch and one decoded piece
-    const auto push = [&] {
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return queue.size() < kQueuedBatches || discard || stopped(); });
-      if (!discard) queue.push_back(std::move(pending));
-      pending = std::string();
-      pending.reserve(kBatchBytes + (1u << 20));
-      cv.notify_all();
-    };
-    absl::Status st = DecodeCompressedFile(path, [&](std::string_view bytes) {
+  absl::Status decoded;
+  if (!s->overlap) {
+    // Every worker decodes a file of its own: decoding and parsing take
+    // turns on this thread (more threads than cores would only thrash the
+    // decoders' caches).
+    decoded = DecodeCompressedFile(path, [&](std::string_view bytes) {
       if (stopped()) return false;
-      pending.append(bytes);
-      // After a bad line the file is still decoded to its end: damage
-      // found there is the error to report (the bad line may be damaged
-      // bytes).
-      if (pending.size() >= kBatchBytes) push();
+      // After a bad line the file is still decoded to its end: damage found
+      // there is the error to report (the bad line may be damaged bytes).
+      if (!line_error.ok()) return true;
+      std::memcpy(buf.Extend(bytes.size()), bytes.data(), bytes.size());
+      buf.Grow(bytes.size());
+      if (buf.size() >= kBatchBytes) read_lines(false);
       return true;
     });
-    if (st.ok() && !pending.empty()) push();
-    std::lock_guard<std::mutex> lock(mu);
-    decoded = std::move(st);
-    done = true;
-    cv.notify_all();
-  });
-  for (;;) {
-    std::string batch;
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      // Waits at most 100 ms at a time: a failure elsewhere or an interrupt
-      // wakes the decoder, which then ends.
-      while (queue.empty() && !done) cv.wait_for(lock, std::chrono::milliseconds(100));
-      if (queue.empty()) break;
-      batch = std::move(queue.front());
-      queue.pop_front();
-      cv.notify_all();
-    }
-    if (!line_error.ok() || stopped()) continue;
-    std::memcpy(buf.Extend(batch.size()), batch.data(), batch.size());
-    buf.Grow(batch.size());
-    read_lines(false);
-    if (!line_error.ok()) {
-      std::lock_guard<std::mutex> lock(mu);
-      discard = true;
-      queue.clear();
-      cv.notify_all();
-    }
+  } else {
+    decoded = ReadOverlapped(path, stopped, [&](const std::string& batch) {
+      std::memcpy(buf.Extend(batch.size()), batch.data(), batch.size());
+      buf.Grow(batch.size());
+      read_lines(false);
+      return line_error.ok();
+    });
   }
-  decoder.join();
   if (absl::IsCancelled(decoded)) {
     if (s->options->cancel != nullptr && s->options->cancel->load(std::memory_order_relaxed))
       return absl::CancelledError("interrupted; no output was written");
@@ -873,7 +907,6 @@ absl::Status ReadCompressed(ScanShared* s, const std::string& path, LineReader* 
   if (line_error.ok()) read_lines(true);
   return line_error;
 }
-
 void ScanThread(ScanShared* s) {
   LineReader lines(s);
   FileReader reader;
@@ -990,6 +1023,7 @@ absl::StatusOr<uint64_t> NativePingScan(const SourceSchema& schema, const std::v
     return a.compressed != b.compressed ? a.compressed : a.compressed && a.end > b.end;
   });
   const int n = std::max(1, std::min<int>(threads, static_cast<int>(s.ranges.size())));
+  s.overlap = std::count_if(s.ranges.begin(), s.ranges.end(), [](const Range& r) { return r.compressed; }) < threads;
   std::vector<std::thread> pool;
   for (int t = 1; t < n; ++t) pool.emplace_back(ScanThread, &s);
   ScanThread(&s);
