@@ -17,6 +17,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -787,7 +788,7 @@ absl::Status ReadOverlapped(const std::string& path, const std::function<bool()>
   bool done = false;              // guarded by mu: the decoder has finished
   bool discard = false;           // guarded by mu: a bad line was read; decode on, queue nothing
   absl::Status decoded;           // guarded by mu; set before done
-  std::thread decoder([&] {
+  const auto decode = [&] {
     std::string pending;
     pending.reserve(kBatchBytes + (1u << 20));  // a batch and one decoded piece
     const auto push = [&] {
@@ -809,7 +810,13 @@ absl::Status ReadOverlapped(const std::string& path, const std::function<bool()>
     decoded = std::move(st);
     done = true;
     cv.notify_all();
-  });
+  };
+  std::thread decoder;
+  try {
+    decoder = std::thread(decode);
+  } catch (const std::system_error& e) {
+    return absl::ResourceExhaustedError(fmt::format("input '{}': cannot start a decoder: {}", path, e.what()));
+  }
   bool reading = true;
   for (;;) {
     std::string batch;
