@@ -130,10 +130,6 @@ TEST_F(NativePingTest, Errors) {
                 "' holds a JSON array; --json-reader native reads JSON lines (one result per line); use "
                 "--json-reader duckdb\n");
   // Inputs and options it does not read.
-  EXPECT_EQ(BuildError("-i " + ShellQuote(TestdataDir() + "/ripe-atlas/ping.ndjson.gz") +
-                       " --preset ripe-atlas-ping --json-reader native"),
-            "proberows: error: --json-reader native reads uncompressed JSON lines; '" + TestdataDir() +
-                "/ripe-atlas/ping.ndjson.gz' is compressed (use --json-reader duckdb)\n");
   EXPECT_EQ(BuildError("-i " + ShellQuote(TestdataDir() + "/ripe-atlas/mixed-firmware-traceroute.jsonl") +
                        " --preset ripe-atlas-traceroute --json-reader native"),
             "proberows: error: --json-reader native reads --preset ripe-atlas-ping input only (traceroute: not "

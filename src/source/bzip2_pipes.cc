@@ -65,15 +65,16 @@ absl::Status DecodeBzip2File(const std::string& path, const std::function<bool(s
   Fd in;
   in.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (in.fd < 0) return absl::NotFoundError(fmt::format("input '{}': cannot open: {}", path, std::strerror(errno)));
-  std::string in_buf(kChunk, '\0');
-  std::string out_buf(kChunk, '\0');
+  // Not zero-filled: a small file touches only the pages it uses.
+  const auto in_buf = std::make_unique_for_overwrite<char[]>(kChunk);
+  const auto out_buf = std::make_unique_for_overwrite<char[]>(kChunk);
   DecompressStream z;
   uint64_t read_bytes = 0;  // compressed bytes read so far
   int streams = 0;          // streams started
   bool eof = false;
   for (;;) {
     if (z.s.avail_in == 0 && !eof) {
-      const ssize_t n = ::read(in.fd, in_buf.data(), in_buf.size());
+      const ssize_t n = ::read(in.fd, in_buf.get(), kChunk);
       if (n < 0) {
         if (errno == EINTR) continue;
         return absl::DataLossError(fmt::format("input '{}': cannot read: {}", path, std::strerror(errno)));
@@ -81,7 +82,7 @@ absl::Status DecodeBzip2File(const std::string& path, const std::function<bool(s
       if (n == 0) {
         eof = true;
       } else {
-        z.s.next_in = in_buf.data();
+        z.s.next_in = in_buf.get();
         z.s.avail_in = static_cast<unsigned int>(n);
         read_bytes += static_cast<uint64_t>(n);
       }
@@ -103,15 +104,15 @@ absl::Status DecodeBzip2File(const std::string& path, const std::function<bool(s
       z.live = true;
       ++streams;
     }
-    z.s.next_out = out_buf.data();
-    z.s.avail_out = static_cast<unsigned int>(out_buf.size());
+    z.s.next_out = out_buf.get();
+    z.s.avail_out = static_cast<unsigned int>(kChunk);
     const int rc = BZ2_bzDecompress(&z.s);
     // A block's CRC is checked when its last bytes are decoded, in the call
     // that returns them: on an error these bytes are damaged and dropped
     // (the rest of the block, if it filled out_buf earlier, went out already).
     const bool failed = rc != BZ_OK && rc != BZ_STREAM_END;
-    const size_t produced = failed ? 0 : out_buf.size() - z.s.avail_out;
-    if (produced > 0 && !sink(std::string_view(out_buf.data(), produced)))
+    const size_t produced = failed ? 0 : kChunk - z.s.avail_out;
+    if (produced > 0 && !sink(std::string_view(out_buf.get(), produced)))
       return absl::CancelledError(fmt::format("input '{}': decoding stopped", path));
     if (rc == BZ_STREAM_END) {
       z.End();

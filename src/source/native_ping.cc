@@ -8,17 +8,24 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "example/segment.h"
 #include "group/record.h"
+#include "source/decode_file.h"
 #include "source/key_codec.h"
 #include "util/varint.h"
 
@@ -589,9 +596,11 @@ class PingConverter {
 };
 
 // A byte range of a file: the lines that start in [begin, end).
+// A compressed file is one range, read whole (`compressed`).
 struct Range {
   size_t file;
   uint64_t begin, end;
+  bool compressed = false;
 };
 
 // A byte buffer that grows without zero-filling (a range is read into it
@@ -683,6 +692,9 @@ struct ScanShared {
   std::vector<ColumnMap> map;
   std::vector<Range> ranges;
   std::atomic<size_t> next{0};
+  // Fewer compressed files than threads: each file decodes on a thread of
+  // its own, overlapping its parsing.
+  bool overlap = false;
   std::atomic<bool> failed{false};
   std::atomic<uint64_t> rows{0};
   std::mutex mu;
@@ -696,11 +708,214 @@ struct ScanShared {
   }
 };
 
+// One thread's reader of lines: the parser, the converter and the sink
+// made for the thread at its first record.
+class LineReader {
+ public:
+  explicit LineReader(ScanShared* s) : s_(s), converter_(*s->schema, s->map, s->options->seed) {}
+
+  // Reads one line of `path` (`len` bytes at `line`, SIMDJSON_PADDING
+  // readable after them; `first_line`: the file's first). Its number is
+  // `line_no`, or when 0 the line of byte `offset` of the plain file.
+  absl::Status Read(const char* line, size_t len, bool first_line, const std::string& path, uint64_t line_no,
+                    uint64_t offset) {
+    // A UTF-8 byte order mark before the first line: skipped, as DuckDB does.
+    if (first_line && len >= 3 && std::memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
+      line += 3;
+      len -= 3;
+    }
+    size_t b = 0;
+    while (b < len && (line[b] == ' ' || line[b] == '\t' || line[b] == '\r')) ++b;
+    if (b == len) return absl::OkStatus();  // a blank line
+    if (b == 0 && line[0] == '[' && first_line) {
+      return absl::InvalidArgumentError(
+          fmt::format("reading input: file '{}' holds a JSON array; --json-reader native reads JSON lines (one "
+                      "result per line); use --json-reader duckdb",
+                      path));
+    }
+    LineError err;
+    absl::Status sink_error;
+    bool ok = ReadLine(&parser_, line, len, &values_, &err);
+    if (ok) {
+      if (sink_ == nullptr) {
+        std::lock_guard<std::mutex> lock(s_->mu);
+        absl::StatusOr<RecordSink*> made = s_->sinks->NewSink(s_->sinks_made++);
+        if (!made.ok()) return made.status();
+        sink_ = *made;
+      }
+      ok = converter_.Convert(values_, sink_, &sink_error, &err);
+    }
+    if (!ok) {
+      if (err.converter) return absl::InvalidArgumentError(err.message);
+      if (line_no == 0) line_no = LineAt(path, offset);
+      return absl::InvalidArgumentError(
+          err.preset ? fmt::format("reading input: {} (file '{}', line {})", err.message, path, line_no)
+                     : fmt::format("reading input: file '{}', line {}: {}", path, line_no, err.message));
+    }
+    if (!sink_error.ok()) return sink_error;
+    ++rows_;
+    return absl::OkStatus();
+  }
+
+  // The records read since the last call.
+  uint64_t TakeRows() { return std::exchange(rows_, 0); }
+
+ private:
+  ScanShared* s_;
+  RecordSink* sink_ = nullptr;
+  PingConverter converter_;
+  dom::parser parser_;
+  PingValues values_;
+  uint64_t rows_ = 0;
+};
+
+// Decoded bytes are read in batches of about this many bytes.
+constexpr size_t kBatchBytes = 1u << 20;
+
+// Decoded batches queued between a file's decoder thread and its reader.
+constexpr size_t kQueuedBatches = 4;
+
+// Decodes `path` on a thread of its own into batches of about kBatchBytes
+// handed to `read` on this one (decoding overlaps parsing). `read` returns
+// false after a bad line: the file is then decoded to its end, unread (damage
+// found there is the error to report: the bad line may be damaged bytes).
+// Returns the decoder's status.
+absl::Status ReadOverlapped(const std::string& path, const std::function<bool()>& stopped,
+                            const std::function<bool(const std::string&)>& read) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> queue;  // guarded by mu
+  bool done = false;              // guarded by mu: the decoder has finished
+  bool discard = false;           // guarded by mu: a bad line was read; decode on, queue nothing
+  absl::Status decoded;           // guarded by mu; set before done
+  const auto decode = [&] {
+    std::string pending;
+    pending.reserve(kBatchBytes + (1u << 20));  // a batch and one decoded piece
+    const auto push = [&] {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return queue.size() < kQueuedBatches || discard || stopped(); });
+      if (!discard) queue.push_back(std::move(pending));
+      pending = std::string();
+      pending.reserve(kBatchBytes + (1u << 20));
+      cv.notify_all();
+    };
+    absl::Status st = DecodeCompressedFile(path, [&](std::string_view bytes) {
+      if (stopped()) return false;
+      pending.append(bytes);
+      if (pending.size() >= kBatchBytes) push();
+      return true;
+    });
+    if (st.ok() && !pending.empty()) push();
+    std::lock_guard<std::mutex> lock(mu);
+    decoded = std::move(st);
+    done = true;
+    cv.notify_all();
+  };
+  std::thread decoder;
+  try {
+    decoder = std::thread(decode);
+  } catch (const std::system_error& e) {
+    return absl::ResourceExhaustedError(fmt::format("input '{}': cannot start a decoder: {}", path, e.what()));
+  }
+  bool reading = true;
+  for (;;) {
+    std::string batch;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      // Waits at most 100 ms at a time: a failure elsewhere or an interrupt
+      // makes the decoder stop, and end.
+      while (queue.empty() && !done) cv.wait_for(lock, std::chrono::milliseconds(100));
+      if (queue.empty()) break;
+      batch = std::move(queue.front());
+      queue.pop_front();
+      cv.notify_all();
+    }
+    if (!reading || stopped()) continue;
+    if (!read(batch)) {
+      reading = false;
+      std::lock_guard<std::mutex> lock(mu);
+      discard = true;
+      queue.clear();
+      cv.notify_all();
+    }
+  }
+  decoder.join();
+  std::lock_guard<std::mutex> lock(mu);
+  return decoded;
+}
+
+// Reads a whole compressed file, decoded as it is read: on a thread of its
+// own when workers would be idle otherwise (s->overlap; bzip2 decoding is
+// the slower side), else on this one.
+absl::Status ReadCompressed(ScanShared* s, const std::string& path, LineReader* lines) {
+  ReadBuffer buf;
+  uint64_t line_no = 0;
+  absl::Status line_error;
+  const auto count_rows = [&] {
+    const uint64_t rows = lines->TakeRows();
+    s->rows.fetch_add(rows, std::memory_order_relaxed);
+    if (s->options->rows_scanned != nullptr) s->options->rows_scanned->fetch_add(rows, std::memory_order_relaxed);
+  };
+  // Reads the whole lines of buf (with `last`, the rest too) and keeps the
+  // rest at its start.
+  const auto read_lines = [&](bool last) {
+    const size_t size = buf.size();
+    buf.Pad();
+    size_t pos = 0;
+    while (pos < size && line_error.ok()) {
+      const char* line = buf.data() + pos;
+      const void* nl = std::memchr(line, '\n', size - pos);
+      if (nl == nullptr && !last) break;
+      const size_t len = nl == nullptr ? size - pos : static_cast<size_t>(static_cast<const char*>(nl) - line);
+      pos += len + 1;
+      ++line_no;
+      line_error = lines->Read(line, len, line_no == 1, path, line_no, 0);
+    }
+    pos = std::min(pos, size);
+    if (pos > 0) std::memmove(buf.data(), buf.data() + pos, size - pos);
+    buf.clear();
+    buf.Grow(size - pos);
+    count_rows();
+  };
+  const auto stopped = [s] {
+    return s->failed.load(std::memory_order_relaxed) ||
+           (s->options->cancel != nullptr && s->options->cancel->load(std::memory_order_relaxed));
+  };
+
+  absl::Status decoded;
+  if (!s->overlap) {
+    // Every worker decodes a file of its own: decoding and parsing take
+    // turns on this thread (more threads than cores would only thrash the
+    // decoders' caches).
+    decoded = DecodeCompressedFile(path, [&](std::string_view bytes) {
+      if (stopped()) return false;
+      // After a bad line the file is still decoded to its end: damage found
+      // there is the error to report (the bad line may be damaged bytes).
+      if (!line_error.ok()) return true;
+      std::memcpy(buf.Extend(bytes.size()), bytes.data(), bytes.size());
+      buf.Grow(bytes.size());
+      if (buf.size() >= kBatchBytes) read_lines(false);
+      return true;
+    });
+  } else {
+    decoded = ReadOverlapped(path, stopped, [&](const std::string& batch) {
+      std::memcpy(buf.Extend(batch.size()), batch.data(), batch.size());
+      buf.Grow(batch.size());
+      read_lines(false);
+      return line_error.ok();
+    });
+  }
+  if (absl::IsCancelled(decoded)) {
+    if (s->options->cancel != nullptr && s->options->cancel->load(std::memory_order_relaxed))
+      return absl::CancelledError("interrupted; no output was written");
+    return decoded;  // another thread failed: its error is reported
+  }
+  if (!decoded.ok()) return decoded;
+  if (line_error.ok()) read_lines(true);
+  return line_error;
+}
 void ScanThread(ScanShared* s) {
-  RecordSink* sink = nullptr;
-  PingConverter converter(*s->schema, s->map, s->options->seed);
-  dom::parser parser;
-  PingValues values;
+  LineReader lines(s);
   FileReader reader;
   ReadBuffer buf;
   for (;;) {
@@ -713,6 +928,10 @@ void ScanThread(ScanShared* s) {
     if (index >= s->ranges.size()) return;
     const Range& range = s->ranges[index];
     const std::string& path = (*s->files)[range.file];
+    if (range.compressed) {
+      if (absl::Status st = ReadCompressed(s, path, &lines); !st.ok()) return s->Fail(st);
+      continue;
+    }
     if (absl::Status st = reader.Open(path); !st.ok()) return s->Fail(st);
     // Read from one byte before the range: a line starts in it where the
     // byte before is a newline (or at offset 0).
@@ -742,54 +961,16 @@ void ScanThread(ScanShared* s) {
     // Padding for simdjson after the last line.
     const size_t size = buf.size();
     buf.Pad();
-    uint64_t rows = 0;
     while (pos < starts_end && pos < size) {
       const char* line = buf.data() + pos;
       const void* nl = std::memchr(line, '\n', size - pos);
-      size_t len = nl == nullptr ? size - pos : static_cast<size_t>(static_cast<const char*>(nl) - line);
+      const size_t len = nl == nullptr ? size - pos : static_cast<size_t>(static_cast<const char*>(nl) - line);
       const size_t line_pos = pos;
-      const bool first_line = from + line_pos == 0;
       pos += len + 1;
-      // A UTF-8 byte order mark before the first line: skipped, as DuckDB does.
-      if (first_line && len >= 3 && std::memcmp(line, "\xEF\xBB\xBF", 3) == 0) {
-        line += 3;
-        len -= 3;
-      }
-      size_t b = 0;
-      while (b < len && (line[b] == ' ' || line[b] == '\t' || line[b] == '\r')) ++b;
-      if (b == len) continue;  // a blank line
-      if (b == 0 && line[0] == '[' && first_line) {
-        return s->Fail(absl::InvalidArgumentError(
-            fmt::format("reading input: file '{}' holds a JSON array; --json-reader native reads JSON lines (one "
-                        "result per line); use --json-reader duckdb",
-                        path)));
-      }
-      LineError err;
-      absl::Status sink_error;
-      bool ok = ReadLine(&parser, line, len, &values, &err);
-      if (ok) {
-        if (sink == nullptr) {
-          std::lock_guard<std::mutex> lock(s->mu);
-          absl::StatusOr<RecordSink*> made = s->sinks->NewSink(s->sinks_made++);
-          if (!made.ok()) {
-            if (s->error.ok()) s->error = made.status();
-            s->failed.store(true);
-            return;
-          }
-          sink = *made;
-        }
-        ok = converter.Convert(values, sink, &sink_error, &err);
-      }
-      if (!ok) {
-        if (err.converter) return s->Fail(absl::InvalidArgumentError(err.message));
-        const uint64_t line_no = LineAt(path, from + line_pos);
-        return s->Fail(absl::InvalidArgumentError(
-            err.preset ? fmt::format("reading input: {} (file '{}', line {})", err.message, path, line_no)
-                       : fmt::format("reading input: file '{}', line {}: {}", path, line_no, err.message)));
-      }
-      if (!sink_error.ok()) return s->Fail(sink_error);
-      ++rows;
+      if (absl::Status st = lines.Read(line, len, from + line_pos == 0, path, 0, from + line_pos); !st.ok())
+        return s->Fail(st);
     }
+    const uint64_t rows = lines.TakeRows();
     s->rows.fetch_add(rows, std::memory_order_relaxed);
     if (s->options->rows_scanned != nullptr) s->options->rows_scanned->fetch_add(rows, std::memory_order_relaxed);
   }
@@ -802,12 +983,6 @@ absl::Status CheckNativePing(const BuildOptions& options, const SourceSchema& sc
     return absl::InvalidArgumentError(
         fmt::format("--json-reader native reads --preset {} input only{}; use --json-reader duckdb", kPreset,
                     options.preset == "ripe-atlas-traceroute" ? " (traceroute: not yet)" : ""));
-  for (const std::string& f : schema.files) {
-    for (const char* ext : {".gz", ".zst", ".bz2"})
-      if (f.ends_with(ext))
-        return absl::InvalidArgumentError(fmt::format(
-            "--json-reader native reads uncompressed JSON lines; '{}' is compressed (use --json-reader duckdb)", f));
-  }
   if (schema.columns.empty() || schema.order_index < 1)
     return absl::InvalidArgumentError("--json-reader native: the input has no columns");
   for (const SourceColumn& c : schema.columns) {
@@ -843,9 +1018,19 @@ absl::StatusOr<uint64_t> NativePingScan(const SourceSchema& schema, const std::v
     if (::stat(files[f].c_str(), &st) != 0)
       return absl::NotFoundError(fmt::format("cannot read input file '{}': {}", files[f], std::strerror(errno)));
     const uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (CompressionOf(files[f]) != Compression::kNone) {
+      s.ranges.push_back(Range{f, 0, size, true});
+      continue;
+    }
     for (uint64_t b = 0; b < size; b += kRangeBytes) s.ranges.push_back(Range{f, b, std::min(size, b + kRangeBytes)});
   }
+  // Compressed files (read whole, one thread each) first, the largest first:
+  // the byte ranges of plain files fill in around them.
+  std::stable_sort(s.ranges.begin(), s.ranges.end(), [](const Range& a, const Range& b) {
+    return a.compressed != b.compressed ? a.compressed : a.compressed && a.end > b.end;
+  });
   const int n = std::max(1, std::min<int>(threads, static_cast<int>(s.ranges.size())));
+  s.overlap = std::count_if(s.ranges.begin(), s.ranges.end(), [](const Range& r) { return r.compressed; }) < threads;
   std::vector<std::thread> pool;
   for (int t = 1; t < n; ++t) pool.emplace_back(ScanThread, &s);
   ScanThread(&s);

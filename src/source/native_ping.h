@@ -5,13 +5,17 @@
 // same COALESCEs, firmware shapes, NaN rules and errors. The DuckDB path is
 // the reference; tests/native_ping_test.cc proves the output bytes equal.
 //
-// Threads: the files are cut into byte ranges at line boundaries; each
-// thread takes ranges in turn and converts them into its own sink.
+// Threads: plain files are cut into byte ranges at line boundaries; a
+// compressed file (.bz2, .gz, .zst: source/decode_file.h) is one range,
+// decoded as it is read, never written out decompressed, and opened only
+// while it is read. Each thread takes ranges in turn and converts them into
+// its own sink.
 //
 // What the native reader cannot map exactly (a value of a type the DuckDB
 // reader would convert, a line that is not one JSON object, a JSON array
-// file, compressed input, a schema changed by --fill-null...) is an error
-// naming the file, the line and the field, never a silent difference.
+// file, a schema changed by --fill-null...) is an error naming the file, the
+// line and the field, never a silent difference; a truncated or damaged
+// compressed file is an error naming the file, never a shorter input.
 #ifndef PROBEROWS_SOURCE_NATIVE_PING_H_
 #define PROBEROWS_SOURCE_NATIVE_PING_H_
 
@@ -27,8 +31,8 @@
 namespace proberows {
 
 // OK when the native reader builds exactly the records of `schema` for
-// `options` (--preset ripe-atlas-ping, plain JSON files, the preset's columns
-// as they are); otherwise InvalidArgument saying what it does not read.
+// `options` (--preset ripe-atlas-ping, JSON lines, the preset's columns as
+// they are); otherwise InvalidArgument saying what it does not read.
 [[nodiscard]] absl::Status CheckNativePing(const BuildOptions& options, const SourceSchema& schema);
 
 // Converts every result of `files` into records handed to sinks made by
