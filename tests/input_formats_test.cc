@@ -3,7 +3,6 @@
 // folders; .bz2 decoded in-process, and damaged; unknown extensions and mixed formats; and
 // that every format gives the same rows as Parquet.
 #include <filesystem>
-#include <regex>
 #include <string>
 
 #include <fmt/format.h>
@@ -238,7 +237,9 @@ TEST_F(InputFormatsTest, CsvIntegerAfterTheSniffersSampleIsNeverRounded) {
   CommandResult r = RunProberows("cat --limit 0 " + ShellQuote(out));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // Key 1's 301st measurement is row 30,001.
-  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"("sent":\[(3,){300}4,3)"))) << r.out.substr(0, 300);
+  std::string sent = "\"sent\":[";
+  for (int i = 0; i < 300; ++i) sent += "3,";
+  EXPECT_NE(r.out.find(sent + "4,3"), std::string::npos) << r.out.substr(0, 300);
 }
 
 // JSON lines: DuckDB typed the columns from a sample (20,480 objects of the
