@@ -1,7 +1,5 @@
 #include "source/bzip2_pipes.h"
 
-#include <bzlib.h>
-
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -13,21 +11,11 @@
 #include "absl/strings/numbers.h"
 #include "gtest/gtest.h"
 #include "source/duckdb_handle.h"
+#include "tests/compress_util.h"
 #include "tests/test_util.h"
 
 namespace proberows {
 namespace {
-
-// `text` compressed as one bzip2 stream.
-std::string Bzip2(const std::string& text) {
-  std::string out(text.size() + text.size() / 100 + 1000, '\0');
-  unsigned int size = static_cast<unsigned int>(out.size());
-  EXPECT_EQ(BZ2_bzBuffToBuffCompress(out.data(), &size, const_cast<char*>(text.data()),
-                                     static_cast<unsigned int>(text.size()), 9, 0, 0),
-            BZ_OK);
-  out.resize(size);
-  return out;
-}
 
 // JSON lines {"k": i % 7, "t": i} for i in [begin, end).
 std::string Lines(int begin, int end) {

@@ -1,13 +1,13 @@
 #include "source/compressed_check.h"
 
 #include <zlib.h>
-#include <zstd.h>
 
 #include <string>
 
 #include <fmt/format.h>
 
 #include "gtest/gtest.h"
+#include "tests/compress_util.h"
 #include "tests/test_util.h"
 
 namespace proberows {
@@ -17,12 +17,6 @@ std::string Lines(int n) {
   std::string s;
   for (int i = 0; i < n; ++i) s += fmt::format("{{\"prb_id\":{},\"timestamp\":{},\"rtt\":{}.5}}\n", i % 7, i, i);
   return s;
-}
-
-std::string Zstd(const std::string& data) {
-  std::string out(ZSTD_compressBound(data.size()), '\0');
-  out.resize(ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3));
-  return out;
 }
 
 // A gzip member of `a` + `b`, with a sync flush after `a`; *flush_at is the

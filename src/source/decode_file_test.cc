@@ -1,14 +1,11 @@
 #include "source/decode_file.h"
 
-#include <bzlib.h>
-#include <zlib.h>
-#include <zstd.h>
-
 #include <string>
 
 #include <fmt/format.h>
 
 #include "gtest/gtest.h"
+#include "tests/compress_util.h"
 #include "tests/test_util.h"
 
 namespace proberows {
@@ -19,42 +16,6 @@ std::string Lines(int begin, int end) {
   std::string s;
   for (int i = begin; i < end; ++i) s += fmt::format("{{\"prb_id\":{},\"timestamp\":{},\"rtt\":{}.5}}\n", i % 7, i, i);
   return s;
-}
-
-std::string Zstd(const std::string& data) {
-  std::string out(ZSTD_compressBound(data.size()), '\0');
-  out.resize(ZSTD_compress(out.data(), out.size(), data.data(), data.size(), 3));
-  return out;
-}
-
-// One gzip member; with `flush_at`, a sync flush after the first
-// `split` bytes, *flush_at its compressed size (a cut there ends on a whole
-// deflate block).
-std::string Gzip(const std::string& data, size_t split = 0, size_t* flush_at = nullptr) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, data.size()) + 64, '\0');
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(split);
-  EXPECT_EQ(deflate(&z, Z_SYNC_FLUSH), Z_OK);
-  if (flush_at != nullptr) *flush_at = z.total_out;
-  z.avail_in = static_cast<uInt>(data.size() - split);
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-
-std::string Bzip2(const std::string& text) {
-  std::string out(text.size() + text.size() / 100 + 1000, '\0');
-  unsigned int size = static_cast<unsigned int>(out.size());
-  EXPECT_EQ(BZ2_bzBuffToBuffCompress(out.data(), &size, const_cast<char*>(text.data()),
-                                     static_cast<unsigned int>(text.size()), 9, 0, 0),
-            BZ_OK);
-  out.resize(size);
-  return out;
 }
 
 class DecodeFileTest : public ::testing::Test {
