@@ -218,17 +218,17 @@ absl::StatusOr<MapResult> RunMap(const BuildPlan& plan, int task, const SourceSc
   }
   MapSinks sinks(ctx.env, out_dir, mode, !schema.key_is_string, bits, spill_buffer, key_memory, memory_max,
                  keep.partitions > 0 ? &keep : nullptr);
+  ParallelScanOptions scan_options;
+  scan_options.seed = plan.options.seed;
+  scan_options.null_lists_as_empty = plan.options.null_lists_as_empty;
+  if (ctx.monitor != nullptr) {
+    scan_options.cancel = &ctx.monitor->cancel;
+    scan_options.rows_scanned = &ctx.monitor->measurements_scanned;
+  }
   if (plan.options.json_reader == "native" && !files.empty()) {
     RETURN_IF_ERROR(CheckNativePing(plan.options, schema));
     std::vector<std::string> paths;
     for (int f : files) paths.push_back(plan.inputs[static_cast<size_t>(f)].path);
-    ParallelScanOptions scan_options;
-    scan_options.seed = plan.options.seed;
-    scan_options.null_lists_as_empty = plan.options.null_lists_as_empty;
-    if (ctx.monitor != nullptr) {
-      scan_options.cancel = &ctx.monitor->cancel;
-      scan_options.rows_scanned = &ctx.monitor->measurements_scanned;
-    }
     absl::StatusOr<uint64_t> scanned = NativePingScan(schema, paths, scan_options, threads, &sinks);
     // A NULL the output cannot hold is reported as on the DuckDB path (every
     // such column, counted); the rest name the file and line themselves.
@@ -240,13 +240,6 @@ absl::StatusOr<MapResult> RunMap(const BuildPlan& plan, int task, const SourceSc
   } else if (!from.empty()) {
     SourceSchema scan = schema;
     scan.select_sql = schema.SelectFrom(from);
-    ParallelScanOptions scan_options;
-    scan_options.seed = plan.options.seed;
-    scan_options.null_lists_as_empty = plan.options.null_lists_as_empty;
-    if (ctx.monitor != nullptr) {
-      scan_options.cancel = &ctx.monitor->cancel;
-      scan_options.rows_scanned = &ctx.monitor->measurements_scanned;
-    }
     absl::StatusOr<uint64_t> scanned = ParallelScan(db, scan, scan_options, &sinks);
     if (!scanned.ok()) {
       if (absl::IsCancelled(scanned.status())) return scanned.status();
