@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plan/memory_budget.h"
+#include "source/decode_file.h"
 #include "source/row_converter.h"
 #include "util/json_check.h"
 #include "util/status_macros.h"
@@ -193,7 +194,7 @@ uint64_t EstimateTextRows(Env* env, const std::vector<InputFile>& files) {
   double bytes_per_line = 200;
   for (const InputFile& f : files) {
     const std::string& p = f.path;
-    if (p.ends_with(".gz") || p.ends_with(".zst") || p.ends_with(".bz2")) continue;
+    if (CompressionOf(p) != Compression::kNone) continue;
     absl::StatusOr<std::unique_ptr<RandomAccessFile>> file = env->NewRandomAccessFile(p);
     if (!file.ok()) break;
     std::string buf(1 << 20, '\0');
@@ -205,7 +206,7 @@ uint64_t EstimateTextRows(Env* env, const std::vector<InputFile>& files) {
   }
   double total = 0;
   for (const InputFile& f : files) {
-    const bool compressed = f.path.ends_with(".gz") || f.path.ends_with(".zst") || f.path.ends_with(".bz2");
+    const bool compressed = CompressionOf(f.path) != Compression::kNone;
     total += static_cast<double>(f.size) * (compressed ? 8.0 : 1.0);
   }
   return static_cast<uint64_t>(total / std::max(1.0, bytes_per_line));

@@ -16,7 +16,7 @@
 
 #include <fmt/format.h>
 
-#include "absl/strings/match.h"
+#include "source/decode_file.h"
 
 namespace proberows {
 
@@ -133,18 +133,18 @@ absl::Status CheckGzip(const std::string& path, const Mapped& m) {
 }  // namespace
 
 absl::Status CheckCompressedInput(const std::string& path) {
-  const bool zst = absl::EndsWithIgnoreCase(path, ".zst");
-  const bool gz = absl::EndsWithIgnoreCase(path, ".gz");
-  if (!zst && !gz) return absl::OkStatus();
+  const Compression c = CompressionOf(path);
+  if (c != Compression::kZstd && c != Compression::kGzip) return absl::OkStatus();
   Mapped m;
   if (absl::Status st = m.Open(path); !st.ok()) return st;
-  return zst ? CheckZstd(path, m) : CheckGzip(path, m);
+  return c == Compression::kZstd ? CheckZstd(path, m) : CheckGzip(path, m);
 }
 
 absl::Status CheckCompressedInputs(const std::vector<std::string>& paths, int threads) {
   std::vector<size_t> todo;
   for (size_t i = 0; i < paths.size(); ++i)
-    if (absl::EndsWithIgnoreCase(paths[i], ".zst") || absl::EndsWithIgnoreCase(paths[i], ".gz")) todo.push_back(i);
+    if (const Compression c = CompressionOf(paths[i]); c == Compression::kZstd || c == Compression::kGzip)
+      todo.push_back(i);
   if (todo.empty()) return absl::OkStatus();
   std::vector<absl::Status> results(paths.size());
   std::atomic<size_t> next{0};
