@@ -281,5 +281,22 @@ TEST_F(InputFormatsTest, JsonKeysAndKindsAfterDuckDbsSampleAreNeverDroppedOrChan
   EXPECT_FALSE(fs::exists(root_.path() + "/failed"));
 }
 
+// A JSON key with one fraction among integers is typed DOUBLE and refused:
+// the message names the file, the row and the value that made it so.
+TEST_F(InputFormatsTest, JsonKeyWithAFractionNamesFileRowAndValue) {
+  std::string text;
+  for (int i = 0; i < 25000; ++i)
+    text += fmt::format(R"({{"prb_id": {}, "ts": {}}})"
+                        "\n",
+                        i == 24000 ? "7.5" : std::to_string(1 + i % 100), 1000 + i);
+  WriteFileOrDie(in_ + "/a.jsonl", R"({"prb_id": 1, "ts": 1})"
+                                   "\n");
+  WriteFileOrDie(in_ + "/b.jsonl", text);
+  EXPECT_EQ(BuildError(In("*.jsonl")),
+            "proberows: error: key column 'prb_id' has type DOUBLE (first fraction in file '" + in_ +
+                "/b.jsonl', row 24001: 7.5); a key must be an integer or a string\n");
+  EXPECT_FALSE(fs::exists(root_.path() + "/failed"));
+}
+
 }  // namespace
 }  // namespace proberows

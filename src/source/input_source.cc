@@ -15,6 +15,7 @@
 #include "source/feature_names.h"
 #include "source/json_types.h"
 #include "source/key_codec.h"
+#include "source/locate_input.h"
 #include "source/presets.h"
 #include "source/schema_check.h"
 #include "util/status_macros.h"
@@ -197,6 +198,20 @@ absl::Status CheckCaseOnlyNames(const std::vector<std::string>& names, InputForm
     }
   }
   return absl::OkStatus();
+}
+
+// " (first in file 'F', row N: 7.5)" for a float key column of input files
+// (a JSON or CSV column typed DOUBLE by one value), or "".
+std::string FirstFraction(const SourceSchema& schema, const std::string& column) {
+  if (schema.files.empty()) return "";
+  const std::string q = "t." + QuoteIdentifier(column);
+  const std::string fraction = fmt::format("{0} <> trunc({0})", q);
+  const std::string file = FirstFileWhere(schema, fraction);
+  if (file.empty()) return "";
+  std::string value;
+  const int64_t row = FirstRowWhere(schema, file, fraction, q, &value);
+  if (row <= 0) return fmt::format(" (first fraction in file '{}')", file);
+  return fmt::format(" (first fraction in file '{}', row {}: {})", file, row, value);
 }
 
 }  // namespace
@@ -445,8 +460,9 @@ absl::StatusOr<SourceSchema> ResolveSource(DuckDb* db, const BuildOptions& optio
     }
     const bool ok = k.leaf.problem.empty() && k.leaf.mapping.ok;
     if (!ok || k.leaf.mapping.feature == FeatureType::kFloat)
-      return absl::InvalidArgumentError(fmt::format("key column '{}' has type {}; a key must be an integer or a string",
-                                                    k.leaf.name, find(k.leaf.name)->type_name()));
+      return absl::InvalidArgumentError(fmt::format(
+          "key column '{}' has type {}{}; a key must be an integer or a string", k.leaf.name,
+          find(k.leaf.name)->type_name(), ok && k.leaf.path.size() == 1 ? FirstFraction(schema, k.leaf.name) : ""));
     part_sql.push_back(k.leaf.mapping.needs_range_check ? RangeCheckedSql(k.leaf.inner, k.leaf.name, k.leaf.inner)
                                                         : k.leaf.mapping.expr);
     std::rotate(planned.begin() + static_cast<std::ptrdiff_t>(i), it, it + 1);

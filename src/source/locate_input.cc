@@ -43,17 +43,21 @@ std::string FirstFileWhere(const SourceSchema& schema, const std::string& condit
   return r->Restore(StringAt(static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk->column(0))), 0));
 }
 
-int64_t FirstRowWhere(const SourceSchema& schema, const std::string& file, const std::string& condition) {
+int64_t FirstRowWhere(const SourceSchema& schema, const std::string& file, const std::string& condition,
+                      const std::string& value_sql, std::string* value) {
   absl::StatusOr<std::unique_ptr<DuckDb>> db = SmallDuckDb();
   if (!db.ok()) return 0;
   // One thread: the rows reach row_number() in file order.
+  const std::string shown = value != nullptr ? fmt::format("CAST(({}) AS VARCHAR)", value_sql) : "NULL";
   absl::StatusOr<QueryResult> r = (*db)->Query(
-      fmt::format("SELECT n FROM (SELECT row_number() OVER () AS n, ({}) AS bad FROM {} AS t) WHERE bad ORDER BY n "
-                  "LIMIT 1",
-                  condition, schema.ReaderFor({file})));
+      fmt::format("SELECT n, v FROM (SELECT row_number() OVER () AS n, ({}) AS bad, {} AS v FROM {} AS t) WHERE bad "
+                  "ORDER BY n LIMIT 1",
+                  condition, shown, schema.ReaderFor({file})));
   if (!r.ok()) return 0;
   absl::StatusOr<DataChunk> chunk = r->Next();
   if (!chunk.ok() || !chunk->valid() || chunk->size() == 0) return 0;
+  if (value != nullptr && duckdb_validity_row_is_valid(duckdb_vector_get_validity(chunk->column(1)), 0))
+    *value = r->Restore(StringAt(static_cast<duckdb_string_t*>(duckdb_vector_get_data(chunk->column(1))), 0));
   return static_cast<const int64_t*>(duckdb_vector_get_data(chunk->column(0)))[0];
 }
 

@@ -20,8 +20,10 @@ std::string FirstFileWhere(const SourceSchema& schema, const std::string& condit
 
 // The position (1-based, in file order: a CSV's header is not counted) of
 // the first row of input `file` matching `condition`, or 0 when there is
-// none or the query fails. Opens its own small single-threaded DuckDB.
-int64_t FirstRowWhere(const SourceSchema& schema, const std::string& file, const std::string& condition);
+// none or the query fails; with `value`, also that row's `value_sql` as
+// text. Opens its own small single-threaded DuckDB.
+int64_t FirstRowWhere(const SourceSchema& schema, const std::string& file, const std::string& condition,
+                      const std::string& value_sql = "", std::string* value = nullptr);
 
 // If `error` is a conversion error of RowConverter about a NULL value the
 // output cannot hold, returns the NULL census's error listing every such
