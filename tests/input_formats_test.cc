@@ -281,6 +281,23 @@ TEST_F(InputFormatsTest, JsonKeysAndKindsAfterDuckDbsSampleAreNeverDroppedOrChan
   EXPECT_FALSE(fs::exists(root_.path() + "/failed"));
 }
 
+// A JSON object longer than DuckDB's reader takes (32 MiB with its default
+// maximum_object_size): the message names the file and says what to do in
+// proberows' terms (no DuckDB option to raise).
+TEST_F(InputFormatsTest, JsonLineLongerThanDuckDbReadsIsRefusedInOurWords) {
+  WriteFileOrDie(in_ + "/long.jsonl", R"({"prb_id": 1, "ts": 1, "x": "a"})"
+                                      "\n"
+                                      R"({"prb_id": 1, "ts": 2, "x": ")" +
+                                          std::string(33 << 20, 'b') + "\"}\n");
+  EXPECT_EQ(BuildError(In("long.jsonl")),
+            "proberows: error: reading input: Invalid Input Error: \"maximum_object_size\" of 16777216 bytes exceeded "
+            "while reading file \"" +
+                in_ +
+                "/long.jsonl\" (>33554395 bytes); proberows cannot read a JSON object (line) this long: split or "
+                "shorten it\n");
+  EXPECT_FALSE(fs::exists(root_.path() + "/failed"));
+}
+
 // A JSON key with one fraction among integers is typed DOUBLE and refused:
 // the message names the file, the row and the value that made it so.
 TEST_F(InputFormatsTest, JsonKeyWithAFractionNamesFileRowAndValue) {

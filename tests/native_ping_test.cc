@@ -115,6 +115,14 @@ TEST_F(NativePingTest, Errors) {
             "proberows: error: reading input: file '" + root_.path() +
                 "/space.jsonl', line 2: field 'sent' holds the string \" 3\" (not a plain decimal number), which "
                 "--json-reader native does not read (use --json-reader duckdb)\n");
+  // Text that is no number to either reader: both name file and line, and
+  // neither advises what does not help (DuckDB's own advice is dropped).
+  EXPECT_EQ(error("abc.jsonl", R"({"prb_id":9,"timestamp":1700000000,"msm_id":3,"avg":"abc"})"),
+            "proberows: error: reading input: file '" + root_.path() +
+                "/abc.jsonl', line 2: field 'avg' holds the string \"abc\", which is not a number\n");
+  EXPECT_EQ(BuildError("-i " + ShellQuote(root_.path() + "/abc.jsonl") + " --preset ripe-atlas-ping"),
+            "proberows: error: reading input: Invalid Input Error: JSON transform error in file \"" + root_.path() +
+                "/abc.jsonl\", in line 2: Failed to cast value to numerical: \"abc\"\n");
   EXPECT_EQ(error("cut.jsonl", R"({"prb_id":9,"timestamp":1700000000)"),
             "proberows: error: reading input: file '" + root_.path() +
                 "/cut.jsonl', line 2: malformed JSON (The JSON document has an improper structure: missing or "

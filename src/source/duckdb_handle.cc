@@ -10,6 +10,19 @@ namespace proberows {
 
 namespace {
 
+// DuckDB's JSON reader advises options proberows does not offer: its
+// advice is dropped, or said in proberows' terms.
+std::string WithoutDuckDbAdvice(std::string msg) {
+  constexpr std::string_view kTransform =
+      " Try setting 'auto_detect' to true, specifying 'format' or 'records' manually, or setting 'ignore_errors' to "
+      "true.";
+  if (const size_t at = msg.find(kTransform); at != std::string::npos) msg.erase(at, kTransform.size());
+  constexpr std::string_view kObjectSize = ".  Try increasing \"maximum_object_size\".";
+  if (const size_t at = msg.find(kObjectSize); at != std::string::npos)
+    msg.replace(at, kObjectSize.size(), "; proberows cannot read a JSON object (line) this long: split or shorten it");
+  return msg;
+}
+
 // DuckDB messages span several lines (a "LINE 1: ..." excerpt with a caret,
 // hints in extra paragraphs); proberows prints one line per error: the first
 // paragraph, its lines joined.
@@ -19,7 +32,7 @@ std::string OneLine(std::string msg) {
   for (char& c : msg)
     if (c == '\n') c = ' ';
   while (!msg.empty() && msg.back() == ' ') msg.pop_back();
-  return msg;
+  return WithoutDuckDbAdvice(std::move(msg));
 }
 
 absl::Status ErrorFromResult(duckdb_result* result, std::string_view what) {

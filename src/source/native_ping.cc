@@ -256,7 +256,11 @@ bool ReadNum(dom::element v, const char* field, Num* out, LineError* err) {
     case dom::element_type::STRING: {
       const std::string_view s = v.get_string().value_unsafe();
       if (!ParseNumericString(s, &out->v)) {
-        *err = Unsupported(field, fmt::format("the string \"{}\" (not a plain decimal number)", s));
+        // Without a digit it is no number to either reader; otherwise
+        // DuckDB's cast may read a form ours does not (" 1", "0x10").
+        *err = s.find_first_of("0123456789") == std::string_view::npos
+                   ? LineError{fmt::format("field '{}' holds the string \"{}\", which is not a number", field, s)}
+                   : Unsupported(field, fmt::format("the string \"{}\" (not a plain decimal number)", s));
         return false;
       }
       break;
