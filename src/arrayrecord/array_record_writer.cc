@@ -40,6 +40,11 @@ namespace {
 // record bytes (or records).
 constexpr size_t kBatchBytes = size_t{1} << 20;
 constexpr size_t kBatchRecords = size_t{1} << 16;
+// Record bytes in flight per encoding thread. Batches of ordinary records
+// stay far below it (their count bounds them); records of tens of MiB (a
+// probe with 300K measurements) are then encoded a few at a time instead
+// of 2 per thread, so the writer's memory stays within its budget share.
+constexpr size_t kInFlightBytesPerThread = size_t{16} << 20;
 
 enum BatchState : int { kFilling, kQueued, kRunning, kDone };
 
@@ -147,6 +152,7 @@ class ArrayRecordWriter::Impl {
     // costs more than it saves.
     if (num_threads_ == 1 || params_.type == CompressionType::kNone) pool_ = nullptr;
     max_in_flight_ = static_cast<size_t>(2 * num_threads_);
+    max_in_flight_bytes_ = kInFlightBytesPerThread * static_cast<size_t>(num_threads_);
     current_ = NewBatch();
   }
 
@@ -249,6 +255,7 @@ class ArrayRecordWriter::Impl {
   absl::Status SubmitCurrent() {
     std::shared_ptr<Batch> batch = std::move(current_);
     current_ = NewBatch();
+    in_flight_bytes_ += batch->values.size();
     if (pool_ == nullptr) {
       EncodeBatch(params_, group_size_, batch.get());
       batch->state.store(kDone);
@@ -264,8 +271,11 @@ class ArrayRecordWriter::Impl {
       Publish(batch.get());
     });
     in_flight_.push_back(std::move(batch));
-    // Write whatever is ready in order; block only when too much is pending.
-    while (!in_flight_.empty() && (in_flight_.size() > max_in_flight_ || IsDone(*in_flight_.front()))) {
+    // Write whatever is ready in order; block only when too much is pending
+    // (more batches than threads can keep busy, or more bytes than the
+    // budget, though the newest batch alone may exceed it).
+    while (!in_flight_.empty() && (in_flight_.size() > max_in_flight_ || IsDone(*in_flight_.front()) ||
+                                   (in_flight_bytes_ > max_in_flight_bytes_ && in_flight_.size() > 1))) {
       RETURN_IF_ERROR(WriteOldest());
     }
     return absl::OkStatus();
@@ -277,6 +287,7 @@ class ArrayRecordWriter::Impl {
   absl::Status WriteOldest() {
     std::shared_ptr<Batch> batch = std::move(in_flight_.front());
     in_flight_.pop_front();
+    in_flight_bytes_ -= batch->values.size();
     AwaitEncoded(batch.get());
     if (!batch->status.ok()) return Fail(batch->status);
     for (const EncodedChunk& chunk : batch->chunks) {
@@ -341,6 +352,7 @@ class ArrayRecordWriter::Impl {
       batch->cv.wait(lock, [&batch] { return batch->done; });
     }
     in_flight_.clear();
+    in_flight_bytes_ = 0;
     if (file_ != nullptr) {
       (void)file_->Close();
       file_.reset();
@@ -361,6 +373,8 @@ class ArrayRecordWriter::Impl {
   ThreadPool* pool_;
   std::unique_ptr<ThreadPool> owned_pool_;
   size_t max_in_flight_ = 2;
+  size_t max_in_flight_bytes_ = 0;
+  size_t in_flight_bytes_ = 0;  // record bytes of the batches in in_flight_
 
   std::unique_ptr<WritableFile> file_;
   std::unique_ptr<ChunkWriter> chunk_writer_;

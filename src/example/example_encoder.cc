@@ -40,13 +40,26 @@ constexpr char kField2Tag = 0x12;
 // protobuf refuses to parse or serialize messages of 2 GiB or more.
 constexpr size_t kMaxMessageSize = std::numeric_limits<int32_t>::max();
 
-// One segment of one measurement.
+// One segment of one measurement. A row holds one per measurement and
+// column, so it is kept to 16 bytes (a key with 354K measurements and 19
+// columns: 108 MB of them, not 215): a segment fits the row's 2 GiB limit
+// in 32 bits, and a list's element count is read again from its header
+// where it is needed.
 struct Segment {
   const char* data;
-  size_t size;
-  size_t header;   // bytes of varint(count) before the elements (lists only)
-  uint64_t count;  // element count (1 for scalars)
+  uint32_t size;
+  uint32_t header;  // bytes of varint(count) before the elements (lists only; 0 for scalars)
+
+  // The element count: 1 for a scalar, else the list's leading varint.
+  uint64_t count() const {
+    if (header == 0) return 1;
+    std::string_view s(data, header);
+    uint64_t count = 0;
+    GetVarint64(&s, &count);  // checked when the segment was split
+    return count;
+  }
 };
+static_assert(sizeof(Segment) == 16);
 
 // Sizes of one output feature within the row being encoded.
 struct FeatureSizes {
@@ -344,6 +357,12 @@ absl::Status ExampleEncoder::EncodeRowTo(std::string_view key_segment, std::span
                         "but only {} remain",
                         m, key_text(), ColumnLabel(c), offset, len, rest.size()));
       }
+      if (len > kMaxMessageSize) {
+        TrimScratch(scratch);
+        return absl::OutOfRangeError(fmt::format(
+            "row of key {} would be over protobuf's limit of {} bytes per message: measurement {} holds {} bytes of {}",
+            key_text(), kMaxMessageSize, m, len, ColumnLabel(c)));
+      }
       const std::string_view seg = rest.substr(0, len);
       rest.remove_prefix(len);
       const char* error = nullptr;
@@ -372,7 +391,8 @@ absl::Status ExampleEncoder::EncodeRowTo(std::string_view key_segment, std::span
             fmt::format("corrupt payload of measurement {} of key {}: segment of {} at byte {}: {}", m, key_text(),
                         ColumnLabel(c), offset, error));
       }
-      segments[m * num_slots + slot] = Segment{seg.data(), seg.size(), info.header, info.count};
+      segments[m * num_slots + slot] =
+          Segment{seg.data(), static_cast<uint32_t>(seg.size()), static_cast<uint32_t>(info.header)};
     }
     if (!rest.empty()) {
       TrimScratch(scratch);
@@ -442,7 +462,7 @@ absl::Status ExampleEncoder::EncodeRowTo(std::string_view key_segment, std::span
         break;
       case Source::kRaggedRowLengths:
         if (f.level == 0) {
-          for (size_t m = 0; m < rows; ++m) content += VarintLength(col[m * num_slots].count);
+          for (size_t m = 0; m < rows; ++m) content += VarintLength(col[m * num_slots].count());
         } else {
           for (size_t m = 0; m < rows; ++m) {
             const uint32_t* le = bounds + m * nested_bounds_ + f.bounds_offset;
@@ -519,7 +539,7 @@ absl::Status ExampleEncoder::EncodeRowTo(std::string_view key_segment, std::span
         break;
       case Source::kRaggedRowLengths:
         if (f.level == 0) {
-          for (size_t m = 0; m < rows; ++m) p = EncodeVarint64(p, col[m * num_slots].count);
+          for (size_t m = 0; m < rows; ++m) p = EncodeVarint64(p, col[m * num_slots].count());
         } else {
           for (size_t m = 0; m < rows; ++m) {
             const uint32_t* le = bounds + m * nested_bounds_ + f.bounds_offset;

@@ -48,6 +48,16 @@ struct GroupWork {
   // The statistics of `rows` (every row counted as train), gathered on the
   // worker; null when the build gathers none.
   std::unique_ptr<DatasetStatistics> stats;
+
+  // Gives back buffers grown past `bytes` (by a partition larger than the
+  // budget's share, e.g. one huge key), so that a few such partitions do not
+  // hold the process above its limit for the rest of the reduce.
+  void ReleaseAbove(uint64_t bytes) {
+    if (spilled.capacity() > bytes) std::string().swap(spilled);
+    if (read.stored.capacity() > bytes) std::string().swap(read.stored);
+    if (rows.data.capacity() > bytes) rows.data = ByteBuffer();
+    if (scratch.refs.capacity() * sizeof(GroupRef) > bytes) std::vector<GroupRef>().swap(scratch.refs);
+  }
 };
 
 // The statistics of a partition's encoded rows, every row counted as train
@@ -63,6 +73,7 @@ absl::Status GatherStatistics(const EncodedRows& rows, DatasetStatistics* stats)
 // One partition being grouped on a worker.
 struct GroupTask {
   Partition part;
+  uint64_t bytes = 0;  // the partition's record bytes
   GroupWork* work = nullptr;
   absl::Status status;
   bool done = false;
@@ -109,11 +120,15 @@ struct RowOutput {
   }
 };
 
-// Groups `parts` (in hash order) on the context's workers, at most
-// `max_inflight` partitions in memory at once, and hands the rows in order
-// to `out`.
+// Groups `parts` (in hash order) on the context's workers and hands the rows
+// in order to `out`. At most `max_inflight` partitions are in memory at once,
+// holding together at most `max_inflight * target` record bytes (the memory
+// budget's assumption, plan/memory_budget.h), except that one partition is
+// always let in: a partition larger than `target` (a huge key) is grouped
+// with fewer or no others beside it.
 absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder& encoder, const KeyHasher& hasher,
-                             const RowCut* cut, size_t max_inflight, RowOutput* out, const TaskContext& ctx) {
+                             const RowCut* cut, size_t max_inflight, uint64_t target, RowOutput* out,
+                             const TaskContext& ctx) {
   std::atomic<bool> abort{false};
   absl::Status status;
   Env* env = ctx.env;
@@ -128,24 +143,32 @@ absl::Status GroupPartitions(std::vector<Partition>* parts, const ExampleEncoder
     }
     ThreadPool pool(std::max(1, ctx.workers));
     std::deque<std::shared_ptr<GroupTask>> inflight;
+    const uint64_t budget = target * max_inflight;
+    uint64_t inflight_bytes = 0;
     auto drain_front = [&]() -> absl::Status {
       std::shared_ptr<GroupTask> t = inflight.front();
       inflight.pop_front();
+      inflight_bytes -= t->bytes;
       {
         std::unique_lock<std::mutex> lock(t->mu);
         t->cv.wait(lock, [&] { return t->done; });
       }
       free_works.push_back(t->work);
       RETURN_IF_ERROR(t->status);
-      return out->AddRows(t->work->rows, t->work->stats.get(), ctx.monitor);
+      absl::Status added = out->AddRows(t->work->rows, t->work->stats.get(), ctx.monitor);
+      t->work->ReleaseAbove(2 * target);
+      return added;
     };
     for (Partition& p : *parts) {
       if (!status.ok()) break;
       status = ctx.Cancelled();
       if (!status.ok()) break;
-      while (inflight.size() >= max_inflight && status.ok()) status = drain_front();
+      while (!inflight.empty() && (inflight.size() >= max_inflight || inflight_bytes + p.bytes > budget) && status.ok())
+        status = drain_front();
       if (!status.ok()) break;
       auto task = std::make_shared<GroupTask>();
+      task->bytes = p.bytes;
+      inflight_bytes += p.bytes;
       task->part = std::move(p);
       task->work = free_works.back();  // inflight < max_inflight: one is free
       free_works.pop_back();
@@ -366,8 +389,8 @@ absl::StatusOr<ReduceResult> RunReduce(const ReduceInput& in, int task, const st
             FormatBytes(((need >> 26) + 1) << 26)));
       }
       result.partitions = static_cast<int>(parts.size());
-      RETURN_IF_ERROR(
-          GroupPartitions(&parts, *in.encoder, Hasher(in), &cut, static_cast<size_t>(ctx.workers) + 1, &out, ctx));
+      RETURN_IF_ERROR(GroupPartitions(&parts, *in.encoder, Hasher(in), &cut, static_cast<size_t>(ctx.workers) + 1,
+                                      target, &out, ctx));
     }
     if (out.next_row != begins[last + 1])
       return absl::DataLossError(fmt::format(
