@@ -383,7 +383,12 @@ absl::StatusOr<BuildPlan> MakePlan(DuckDb* db, Env* env, const BuildOptions& opt
   plan.map_tasks = settings.map_tasks;
   plan.reduce_tasks = settings.reduce_tasks;
 
-  ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db, options, nullptr, CompressedInputs::kCheckEnds));
+  // The native reader checks every .gz/.zst stream to its end as it reads
+  // it (source/decode_file.h): checking them here too would decode every
+  // file twice.
+  ASSIGN_OR_RETURN(SourceSchema schema, ResolveSource(db, options, nullptr,
+                                                      options.json_reader == "native" ? CompressedInputs::kTrust
+                                                                                      : CompressedInputs::kCheckEnds));
   plan.columns = ColumnsText(schema);
   if (options.sql.empty() && schema.reader.format != InputFormat::kParquet) {
     plan.reader_options = schema.reader.options;
