@@ -12,6 +12,7 @@
 
 #include "plan/memory_budget.h"
 #include "source/decode_file.h"
+#include "source/native_ping.h"
 #include "source/row_converter.h"
 #include "util/json_check.h"
 #include "util/status_macros.h"
@@ -173,10 +174,24 @@ class SizeSink final : public RecordSink {
 // kDefaultRecordBytes.
 constexpr double kDefaultRecordBytes = 256;
 
+// The rows sampled: DuckDB's first chunk (below) holds at most this many,
+// from the first file.
+constexpr uint64_t kSampleRows = 2048;
+
 absl::StatusOr<double> SampleRecordBytes(DuckDb* db, const SourceSchema& schema, const BuildOptions& options) {
+  if (options.json_reader == "native") {
+    // The rows of DuckDB's sample, as the native reader makes them: DuckDB
+    // reads no input (a .bz2 is decoded only as far as those rows here, and
+    // once in the map).
+    if (!CheckNativePing(options, schema).ok() || schema.files.empty()) return kDefaultRecordBytes;
+    SizeSink sink;
+    if (!NativePingHead(schema, {schema.files[0]}, kSampleRows, options.seed, &sink).ok() || sink.records == 0)
+      return kDefaultRecordBytes;
+    return static_cast<double>(sink.bytes) / static_cast<double>(sink.records);
+  }
   // Materialized, not streamed: see the NOTE in source/parallel_scan.cc.
   absl::StatusOr<QueryResult> r =
-      db->Query(fmt::format("SELECT * FROM ({}) AS proberows_sample LIMIT 2048", schema.select_sql));
+      db->Query(fmt::format("SELECT * FROM ({}) AS proberows_sample LIMIT {}", schema.select_sql, kSampleRows));
   if (!r.ok()) return kDefaultRecordBytes;
   absl::StatusOr<DataChunk> chunk = r->Next();
   if (!chunk.ok()) return kDefaultRecordBytes;

@@ -153,6 +153,8 @@ struct Bzip2Pipes::Feed {
 
 namespace {
 
+std::atomic<uint64_t> g_pipes_opened{0};
+
 // Writes all of `data` to the non-blocking `fd`; false when `stop` is set,
 // the build is interrupted or the reader is gone.
 bool WriteAll(int fd, std::string_view data, const std::atomic<bool>& stop) {
@@ -208,6 +210,7 @@ absl::StatusOr<std::unique_ptr<Bzip2Pipes>> Bzip2Pipes::Open(const std::string& 
       continue;
     }
     if (!pipes) pipes.reset(new Bzip2Pipes());
+    g_pipes_opened.fetch_add(1, std::memory_order_relaxed);
     auto feed = std::make_unique<Feed>();
     feed->path = value;
     int fds[2];
@@ -272,6 +275,8 @@ absl::Status Bzip2Pipes::Error() const {
   }
   return absl::OkStatus();
 }
+
+uint64_t Bzip2Pipes::PipesOpened() { return g_pipes_opened.load(std::memory_order_relaxed); }
 
 std::string Bzip2Pipes::Restore(std::string_view text) const {
   std::string out;

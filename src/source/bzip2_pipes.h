@@ -59,6 +59,11 @@ class Bzip2Pipes {
   // decodes (DuckDB's messages and filename columns name the pipe).
   std::string Restore(std::string_view text) const;
 
+  // How many pipes (one per .bz2 file named in a statement) the statements
+  // of this process have read through so far: for tests of what DuckDB
+  // reads. Thread-safe.
+  static uint64_t PipesOpened();
+
   struct Feed;
 
  private:

@@ -127,6 +127,11 @@ struct ColumnProblem {
 // (source/compressed_check.h): a plan, `schema` and `verify` do it; map
 // tasks, which read files the plan checked (and fingerprinted), do not.
 //
+// With --json-reader native (options.json_reader), DuckDB reads none of
+// the input files: the preset's pinned JSON columns are the raw columns
+// (read_json gives exactly those, whatever the files hold); the native
+// reader reports what it cannot read when the map reads the files.
+//
 // `reader`, when not null, holds the options and strict integer leaves of
 // the JSON/CSV reader a plan detected for these files (SourceSchema::reader;
 // its format is taken from the files): used instead of detecting them again

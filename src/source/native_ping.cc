@@ -27,6 +27,7 @@
 #include "group/record.h"
 #include "source/decode_file.h"
 #include "source/key_codec.h"
+#include "util/status_macros.h"
 #include "util/varint.h"
 
 namespace proberows {
@@ -980,6 +981,29 @@ void ScanThread(ScanShared* s) {
   }
 }
 
+// The preset column of every schema column.
+absl::StatusOr<std::vector<ColumnMap>> MapColumns(const SourceSchema& schema) {
+  std::vector<ColumnMap> map;
+  for (const SourceColumn& c : schema.columns) {
+    for (int i = 0; i < kColCount; ++i) {
+      if (c.name == kCols[i].name) map.push_back(ColumnMap{static_cast<Col>(i), c.physical, c.name});
+    }
+  }
+  if (map.size() != schema.columns.size())
+    return absl::InternalError("--json-reader native: a column is not the preset's");
+  return map;
+}
+
+// The one sink of NativePingHead.
+class OneSink final : public ScanSinks {
+ public:
+  explicit OneSink(RecordSink* sink) : sink_(sink) {}
+  absl::StatusOr<RecordSink*> NewSink(int) override { return sink_; }
+
+ private:
+  RecordSink* sink_;
+};
+
 }  // namespace
 
 absl::Status CheckNativePing(const BuildOptions& options, const SourceSchema& schema) {
@@ -1010,13 +1034,7 @@ absl::StatusOr<uint64_t> NativePingScan(const SourceSchema& schema, const std::v
   s.files = &files;
   s.options = &options;
   s.sinks = sinks;
-  for (const SourceColumn& c : schema.columns) {
-    for (int i = 0; i < kColCount; ++i) {
-      if (c.name == kCols[i].name) s.map.push_back(ColumnMap{static_cast<Col>(i), c.physical, c.name});
-    }
-  }
-  if (s.map.size() != schema.columns.size())
-    return absl::InternalError("--json-reader native: a column is not the preset's");
+  ASSIGN_OR_RETURN(s.map, MapColumns(schema));
   for (size_t f = 0; f < files.size(); ++f) {
     struct stat st;
     if (::stat(files[f].c_str(), &st) != 0)
@@ -1044,6 +1062,73 @@ absl::StatusOr<uint64_t> NativePingScan(const SourceSchema& schema, const std::v
     if (!s.error.ok()) return s.error;
   }
   return s.rows.load();
+}
+
+absl::StatusOr<uint64_t> NativePingHead(const SourceSchema& schema, const std::vector<std::string>& files,
+                                        uint64_t max_records, uint64_t seed, RecordSink* sink) {
+  ParallelScanOptions options;
+  options.seed = seed;
+  OneSink sinks(sink);
+  ScanShared s;
+  s.schema = &schema;
+  s.files = &files;
+  s.options = &options;
+  s.sinks = &sinks;
+  ASSIGN_OR_RETURN(s.map, MapColumns(schema));
+  LineReader lines(&s);
+  uint64_t records = 0;
+  for (const std::string& path : files) {
+    // The file's lines from its start, each read as the scan reads it, until
+    // `max_records` are read or the file ends.
+    ReadBuffer buf;
+    uint64_t line_no = 0;
+    absl::Status error;
+    const auto read_lines = [&](bool last) {
+      const size_t size = buf.size();
+      buf.Pad();
+      size_t pos = 0;
+      while (pos < size && error.ok() && records < max_records) {
+        const char* line = buf.data() + pos;
+        const void* nl = std::memchr(line, '\n', size - pos);
+        if (nl == nullptr && !last) break;
+        const size_t len = nl == nullptr ? size - pos : static_cast<size_t>(static_cast<const char*>(nl) - line);
+        pos += len + 1;
+        ++line_no;
+        error = lines.Read(line, len, line_no == 1, path, line_no, 0);
+        records += lines.TakeRows();
+      }
+      pos = std::min(pos, size);
+      if (pos > 0) std::memmove(buf.data(), buf.data() + pos, size - pos);
+      buf.clear();
+      buf.Grow(size - pos);
+      return error.ok() && records < max_records;
+    };
+    if (CompressionOf(path) != Compression::kNone) {
+      // Decoded only as far as the lines read.
+      const absl::Status decoded = DecodeCompressedFile(path, [&](std::string_view bytes) {
+        std::memcpy(buf.Extend(bytes.size()), bytes.data(), bytes.size());
+        buf.Grow(bytes.size());
+        return read_lines(false);
+      });
+      if (!error.ok()) return error;
+      if (absl::IsCancelled(decoded)) return records;  // stopped: enough records
+      RETURN_IF_ERROR(decoded);
+    } else {
+      FileReader reader;
+      RETURN_IF_ERROR(reader.Open(path));
+      for (uint64_t at = 0;;) {
+        ASSIGN_OR_RETURN(const size_t got, reader.Append(at, kBatchBytes, &buf));
+        if (got == 0) break;
+        at += got;
+        if (!read_lines(false)) break;
+      }
+      if (!error.ok()) return error;
+    }
+    if (records < max_records) read_lines(true);
+    if (!error.ok()) return error;
+    if (records >= max_records) break;
+  }
+  return records;
 }
 
 }  // namespace proberows

@@ -42,6 +42,15 @@ namespace proberows {
                                                       const ParallelScanOptions& options, int threads,
                                                       ScanSinks* sinks);
 
+// Converts the results of the first lines of `files`, in order, into
+// records handed to `sink`, until `max_records` are made or the files end:
+// the records NativePingScan makes of them (the plan's estimate of the
+// record size). A compressed file is decoded only as far as those lines.
+// Returns the number of records; errors as NativePingScan's. Single
+// threaded. REQUIRES: CheckNativePing(options, schema) is OK.
+[[nodiscard]] absl::StatusOr<uint64_t> NativePingHead(const SourceSchema& schema, const std::vector<std::string>& files,
+                                                      uint64_t max_records, uint64_t seed, RecordSink* sink);
+
 }  // namespace proberows
 
 #endif  // PROBEROWS_SOURCE_NATIVE_PING_H_

@@ -60,11 +60,23 @@ class Sql {
 // The native result formats (https://atlas.ripe.net/docs/apis/result-format/),
 // every firmware: fields that changed type are read as JSON, fields that were
 // renamed are read under both names.
-constexpr char kNativeCommon[] =
-    "'fw': 'DOUBLE', 'prb_id': 'DOUBLE', 'msm_id': 'DOUBLE', 'timestamp': 'DOUBLE', 'af': 'DOUBLE', 'mode': "
-    "'VARCHAR', 'proto': 'VARCHAR', 'dst_addr': 'VARCHAR', 'addr': 'VARCHAR', 'dst_name': 'VARCHAR', 'name': "
-    "'VARCHAR', 'src_addr': 'VARCHAR', 'srcaddr': 'VARCHAR', 'from': 'VARCHAR', 'size': 'DOUBLE', 'lts': 'DOUBLE', "
-    "'type': 'VARCHAR'";
+using Fields = std::vector<std::pair<std::string, std::string>>;
+Fields NativeCommonFields() {
+  return {{"fw", "DOUBLE"},       {"prb_id", "DOUBLE"},    {"msm_id", "DOUBLE"}, {"timestamp", "DOUBLE"},
+          {"af", "DOUBLE"},       {"mode", "VARCHAR"},     {"proto", "VARCHAR"}, {"dst_addr", "VARCHAR"},
+          {"addr", "VARCHAR"},    {"dst_name", "VARCHAR"}, {"name", "VARCHAR"},  {"src_addr", "VARCHAR"},
+          {"srcaddr", "VARCHAR"}, {"from", "VARCHAR"},     {"size", "DOUBLE"},   {"lts", "DOUBLE"},
+          {"type", "VARCHAR"}};
+}
+
+// Sets the raw JSON fields and the read_json option that reads them.
+void SetJsonFields(Fields fields, PresetPlan* p) {
+  p->json_columns = "columns = {";
+  for (size_t i = 0; i < fields.size(); ++i)
+    p->json_columns += fmt::format("{}'{}': '{}'", i ? ", " : "", fields[i].first, fields[i].second);
+  p->json_columns += "}";
+  p->json_fields = std::move(fields);
+}
 
 // The key, or an error for a result of another type than the preset reads:
 // a ping preset on traceroute results would otherwise build rows of NaN rtts
@@ -114,10 +126,16 @@ absl::StatusOr<PresetPlan> NativePing(InputFormat format, bool sql) {
         "BigQuery exports use --preset ripe-atlas-bigquery-ping");
   const Sql s("ripe-atlas-ping");
   PresetPlan p = NativeCommon(s, "ripe-atlas-ping", "ping");
-  p.json_columns = fmt::format(
-      "columns = {{{}, 'ttl': 'DOUBLE', 'sent': 'DOUBLE', 'rcvd': 'DOUBLE', 'dup': 'DOUBLE', 'min': 'DOUBLE', 'avg': "
-      "'DOUBLE', 'max': 'DOUBLE', 'result': 'STRUCT(rtt DOUBLE, x VARCHAR, dup DOUBLE, error VARCHAR)[]'}}",
-      kNativeCommon);
+  Fields fields = NativeCommonFields();
+  fields.insert(fields.end(), {{"ttl", "DOUBLE"},
+                               {"sent", "DOUBLE"},
+                               {"rcvd", "DOUBLE"},
+                               {"dup", "DOUBLE"},
+                               {"min", "DOUBLE"},
+                               {"avg", "DOUBLE"},
+                               {"max", "DOUBLE"},
+                               {"result", "STRUCT(rtt DOUBLE, x VARCHAR, dup DOUBLE, error VARCHAR)[]"}});
+  SetJsonFields(std::move(fields), &p);
   // min/avg/max are -1 when nothing came back: NaN then (a NULL float).
   const auto stat = [&](const char* f) {
     return fmt::format("CASE WHEN {0} = -1 OR {1} = 0 THEN NULL ELSE {0} END", s.Real(fmt::format("r.\"{}\"", f), f),
@@ -147,11 +165,13 @@ absl::StatusOr<PresetPlan> NativeTraceroute(InputFormat format, bool sql) {
         ".gz/.zst/.bz2, and RIPE's daily dumps NAME.bz2)");
   const Sql s("ripe-atlas-traceroute");
   PresetPlan p = NativeCommon(s, "ripe-atlas-traceroute", "traceroute");
-  p.json_columns = fmt::format(
-      "columns = {{{}, 'endtime': 'DOUBLE', 'paris_id': 'DOUBLE', 'result': 'STRUCT(hop DOUBLE, error VARCHAR, "
-      "result STRUCT(\"from\" VARCHAR, rtt DOUBLE, size DOUBLE, ttl DOUBLE, err VARCHAR, x VARCHAR, dup DOUBLE, late "
-      "DOUBLE)[])[]'}}",
-      kNativeCommon);
+  Fields fields = NativeCommonFields();
+  fields.insert(fields.end(), {{"endtime", "DOUBLE"},
+                               {"paris_id", "DOUBLE"},
+                               {"result",
+                                "STRUCT(hop DOUBLE, error VARCHAR, result STRUCT(\"from\" VARCHAR, rtt DOUBLE, size "
+                                "DOUBLE, ttl DOUBLE, err VARCHAR, x VARCHAR, dup DOUBLE, late DOUBLE)[])[]"}});
+  SetJsonFields(std::move(fields), &p);
   p.columns.push_back(
       {"proto",
        "COALESCE(r.proto, CASE WHEN r.mode LIKE 'UDP%' THEN 'UDP' WHEN r.mode LIKE 'ICMP%' THEN 'ICMP' WHEN "
@@ -193,11 +213,21 @@ absl::StatusOr<PresetPlan> BigQueryPing(InputFormat format, bool sql) {
   if (json) {
     // BigQuery's JSON export writes INT64 as strings and TIMESTAMP as
     // "2024-05-01 12:34:56 UTC"; DOUBLE takes both numbers and numeric strings.
-    p.json_columns =
-        "columns = {'af': 'DOUBLE', 'prb_id': 'DOUBLE', 'last_time_synced': 'DOUBLE', 'msm_id': 'DOUBLE', "
-        "'src_addr': 'VARCHAR', 'dst_addr': 'VARCHAR', 'synth_addr': 'VARCHAR', 'start_time': 'VARCHAR', 'size': "
-        "'DOUBLE', 'packets_sent': 'DOUBLE', 'packets_received': 'DOUBLE', 'pings': 'STRUCT(timeout BOOLEAN, error "
-        "BOOLEAN, error_message VARCHAR, rtt DOUBLE, reply_src_addr VARCHAR, ttl DOUBLE, dup DOUBLE)[]'}";
+    SetJsonFields({{"af", "DOUBLE"},
+                   {"prb_id", "DOUBLE"},
+                   {"last_time_synced", "DOUBLE"},
+                   {"msm_id", "DOUBLE"},
+                   {"src_addr", "VARCHAR"},
+                   {"dst_addr", "VARCHAR"},
+                   {"synth_addr", "VARCHAR"},
+                   {"start_time", "VARCHAR"},
+                   {"size", "DOUBLE"},
+                   {"packets_sent", "DOUBLE"},
+                   {"packets_received", "DOUBLE"},
+                   {"pings",
+                    "STRUCT(timeout BOOLEAN, error BOOLEAN, error_message VARCHAR, rtt DOUBLE, reply_src_addr "
+                    "VARCHAR, ttl DOUBLE, dup DOUBLE)[]"}},
+                  &p);
   }
   p.required = {"prb_id", "start_time", "pings"};
   p.optional = {{"af", "BIGINT"},        {"last_time_synced", "BIGINT"}, {"msm_id", "BIGINT"},
@@ -248,11 +278,22 @@ absl::StatusOr<PresetPlan> BigQueryTraceroute(InputFormat format, bool sql) {
   const Sql s("ripe-atlas-bigquery-traceroute");
   PresetPlan p;
   if (json) {
-    p.json_columns =
-        "columns = {'af': 'DOUBLE', 'proto': 'VARCHAR', 'protoc': 'VARCHAR', 'prb_id': 'DOUBLE', 'last_time_synced': "
-        "'DOUBLE', 'msm_id': 'DOUBLE', 'src_addr': 'VARCHAR', 'dst_addr': 'VARCHAR', 'synth_addr': 'VARCHAR', "
-        "'start_time': 'VARCHAR', 'end_time': 'VARCHAR', 'size': 'DOUBLE', 'paris_id': 'DOUBLE', 'hops': "
-        "'STRUCT(hop DOUBLE, hop_addr VARCHAR, rtt DOUBLE, err VARCHAR, ttl DOUBLE, reply_size DOUBLE)[]'}";
+    SetJsonFields(
+        {{"af", "DOUBLE"},
+         {"proto", "VARCHAR"},
+         {"protoc", "VARCHAR"},
+         {"prb_id", "DOUBLE"},
+         {"last_time_synced", "DOUBLE"},
+         {"msm_id", "DOUBLE"},
+         {"src_addr", "VARCHAR"},
+         {"dst_addr", "VARCHAR"},
+         {"synth_addr", "VARCHAR"},
+         {"start_time", "VARCHAR"},
+         {"end_time", "VARCHAR"},
+         {"size", "DOUBLE"},
+         {"paris_id", "DOUBLE"},
+         {"hops", "STRUCT(hop DOUBLE, hop_addr VARCHAR, rtt DOUBLE, err VARCHAR, ttl DOUBLE, reply_size DOUBLE)[]"}},
+        &p);
   }
   p.required = {"prb_id", "start_time", "hops"};
   p.optional = {

@@ -27,7 +27,10 @@ struct PresetColumn {
 };
 
 struct PresetPlan {
-  // JSON input: "columns = {...}" to read the raw fields with ("" = let
+  // JSON input: the raw fields read (name, DuckDB type), in order: what
+  // DuckDB's read_json gives with json_columns, whatever the files hold.
+  std::vector<std::pair<std::string, std::string>> json_fields;
+  // JSON input: "columns = {...}" to read json_fields with ("" = let
   // DuckDB detect the types).
   std::string json_columns;
   // Raw columns the preset needs (checked against the input; a missing one
