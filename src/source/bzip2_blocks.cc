@@ -4,10 +4,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdint>
-#include <algorithm>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -145,9 +145,9 @@ class Splitter {
           return Step::kJob;
         }
         const uint64_t next = (at + 80 + 7) / 8;  // the byte after the stream
-        const bool stream_end =
-            Have(next) && (!Have(next + 1) || (Have(next + 4) && Byte(next) == 'B' && Byte(next + 1) == 'Z' &&
-                                               Byte(next + 2) == 'h' && Byte(next + 3) >= '1' && Byte(next + 3) <= '9'));
+        const bool stream_end = Have(next) && (!Have(next + 1) || (Have(next + 4) && Byte(next) == 'B' &&
+                                                                   Byte(next + 1) == 'Z' && Byte(next + 2) == 'h' &&
+                                                                   Byte(next + 3) >= '1' && Byte(next + 3) <= '9'));
         if (!stream_end) {  // by chance inside the data, or trailing bytes: the block goes on
           from = at + 1;
           continue;
@@ -343,10 +343,10 @@ class Decoder {
   const size_t max_decoded_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;          // guarded by mu_
-  std::deque<Job*> todo_;      // guarded by mu_
-  size_t in_flight_ = 0;       // guarded by mu_: decoded bytes not yet passed on
-  uint64_t front_ = 0;         // guarded by mu_: the seq of the next job to pass on
+  bool stop_ = false;      // guarded by mu_
+  std::deque<Job*> todo_;  // guarded by mu_
+  size_t in_flight_ = 0;   // guarded by mu_: decoded bytes not yet passed on
+  uint64_t front_ = 0;     // guarded by mu_: the seq of the next job to pass on
   std::vector<std::thread> threads_;
 };
 
@@ -386,8 +386,8 @@ absl::Status DecodeBzip2FileParallel(const std::string& path, int threads,
   };
   if (!decoder.Start(threads))
     return absl::ResourceExhaustedError(fmt::format("input '{}': cannot start bzip2 decoding threads", path));
-  bool cut_all = false;                     // the splitter is at the end
-  bool unexplained = false;                 // ... and could not explain it
+  bool cut_all = false;      // the splitter is at the end
+  bool unexplained = false;  // ... and could not explain it
   uint64_t seq = 0;
   // Cuts the next job into the window; false at the end.
   const auto cut = [&](bool queue) {

@@ -31,7 +31,7 @@ namespace proberows {
 // itself. `sink` is called on the calling thread only.
 [[nodiscard]] absl::Status DecodeBzip2FileParallel(const std::string& path, int threads,
                                                    const std::function<bool(std::string_view)>& sink,
-                                                   size_t max_decoded = size_t{64} << 20);
+                                                   size_t max_decoded = size_t{32} << 20);
 
 }  // namespace proberows
 
