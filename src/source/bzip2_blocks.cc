@@ -405,8 +405,12 @@ absl::Status DecodeBzip2FileParallel(const std::string& path, int threads,
     return true;
   };
   uint32_t combined = 0;  // of the current stream's blocks passed on
+  // Blocks in flight: one at first, twice as many after each block passed
+  // on, up to 2 x threads. A reader that takes only the first bytes (the
+  // plan's samples through Bzip2Pipes) then costs about what it reads.
+  size_t limit = 1;
   for (;;) {
-    while (window.size() < static_cast<size_t>(2 * threads) && cut(/*queue=*/true)) {
+    while (window.size() < limit && cut(/*queue=*/true)) {
     }
     if (window.empty()) return unexplained ? serial() : absl::OkStatus();
     std::unique_ptr<Job> job = std::move(window.front());
@@ -443,6 +447,7 @@ absl::Status DecodeBzip2FileParallel(const std::string& path, int threads,
       passed += piece.size();
     }
     decoder.Done(job.get());
+    limit = std::min(2 * limit, static_cast<size_t>(2 * threads));
   }
 }
 

@@ -25,7 +25,9 @@ namespace proberows {
 // most 1 MiB, only ever the bytes of blocks whose CRC checked; `sink`
 // returns false to stop early (then the result is Cancelled and the threads
 // stop within one block). Memory: at most 2 x `threads` blocks in flight
-// (<= 900 kB compressed each), their decoded bytes capped at about
+// (<= 900 kB compressed each; one at first, twice as many after each block
+// passed on, so that a reader taking only the first bytes costs about what
+// it reads), their decoded bytes capped at about
 // `max_decoded` plus one block (a block of long runs decodes to up to
 // ~46 MB). Errors: as DecodeBzip2File's. `threads` <= 1: DecodeBzip2File
 // itself. `sink` is called on the calling thread only.
