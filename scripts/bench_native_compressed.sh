@@ -9,7 +9,7 @@
 #   ping.jsonl (g1's file); lbzip2 -n 2 -c ping.jsonl > ping-2024-05-01T0000.bz2;
 #   zstd -T2 -c ping.jsonl > ping.jsonl.zst; four_bz2/: ping.jsonl cut in 4
 #   (split -n l/4), each lbzip2'd as ping-2024-05-01T0H00.bz2.
-# ONLY=N skips the first N commands; PAIRS=1: see below.
+# ONLY=N skips the first N commands; PAIRS=1, BASE=BINARY: see below.
 set -u
 D=${1:?usage: $0 DATA_DIR [ROUNDS] [BINARY]}
 ROUNDS=${2:-3}
@@ -29,6 +29,9 @@ cmds=(
 [ -n "${ONLY:-}" ] && cmds=("${cmds[@]:$ONLY}")
 # PAIRS=1: only the .bz2 builds and lbzip2, one file and four, in pairs.
 [ -n "${PAIRS:-}" ] && cmds=("${cmds[2]}" "${cmds[6]}" "${cmds[8]}" "${cmds[9]}")
+# BASE=BINARY (before/after): each round starts with the one-file native
+# .bz2 build by BINARY (e.g. main's), then runs the commands chosen above.
+[ -n "${BASE:-}" ] && cmds=("native-bz2-base|$BASE build --no-progress --preset ripe-atlas-ping --json-reader native -j 2 -i $D/ping-2024-05-01T0000.bz2 -o $D/out" "${cmds[@]}")
 for r in $(seq 1 "$ROUNDS"); do
   for c in "${cmds[@]}"; do
     name=${c%%|*}; cmd=${c#*|}

@@ -8,11 +8,11 @@
 
 namespace proberows {
 
-std::string Bzip2(const std::string& text) {
+std::string Bzip2(const std::string& text, int level) {
   std::string out(text.size() + text.size() / 100 + 1000, '\0');
   unsigned int size = static_cast<unsigned int>(out.size());
   EXPECT_EQ(BZ2_bzBuffToBuffCompress(out.data(), &size, const_cast<char*>(text.data()),
-                                     static_cast<unsigned int>(text.size()), 9, 0, 0),
+                                     static_cast<unsigned int>(text.size()), level, 0, 0),
             BZ_OK);
   out.resize(size);
   return out;

@@ -8,8 +8,8 @@
 
 namespace proberows {
 
-// `text` as one bzip2 stream (level 9).
-std::string Bzip2(const std::string& text);
+// `text` as one bzip2 stream (`level` 1-9: blocks of 100-900 kB of input).
+std::string Bzip2(const std::string& text, int level = 9);
 
 // `data` as one zstd frame (level 3).
 std::string Zstd(const std::string& data);

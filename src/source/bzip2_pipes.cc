@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
+#include "source/bzip2_blocks.h"
 
 namespace proberows {
 
@@ -178,7 +180,8 @@ bool WriteAll(int fd, std::string_view data, const std::atomic<bool>& stop) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Bzip2Pipes>> Bzip2Pipes::Open(const std::string& sql, std::string* rewritten) {
+absl::StatusOr<std::unique_ptr<Bzip2Pipes>> Bzip2Pipes::Open(const std::string& sql, std::string* rewritten,
+                                                             int threads) {
   std::unique_ptr<Bzip2Pipes> pipes;
   std::string out;
   out.reserve(sql.size());
@@ -222,48 +225,59 @@ absl::StatusOr<std::unique_ptr<Bzip2Pipes>> Bzip2Pipes::Open(const std::string& 
     ::fcntl(feed->write_fd, F_SETFL, ::fcntl(feed->write_fd, F_GETFL) | O_NONBLOCK);
     ::fcntl(feed->write_fd, F_SETPIPE_SZ, static_cast<int>(kChunk));  // fewer wake-ups; the default size still works
     feed->pipe_path = fmt::format("/dev/fd/{}", feed->read_fd);
-    Feed* f = feed.get();
+    out += "'" + feed->pipe_path + "'";
     pipes->feeds_.push_back(std::move(feed));
-    // The decoder thread takes no signals: SIGINT/SIGTERM go to the threads
-    // that act on them, and a write to a pipe nobody reads fails with EPIPE.
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    const std::atomic<bool>* stop = &pipes->stop_;
-    try {
-      f->thread = std::thread([f, stop] {
-        absl::Status st =
-            DecodeBzip2File(f->path, [&](std::string_view bytes) { return WriteAll(f->write_fd, bytes, *stop); });
-        {
-          absl::MutexLock lock(&f->mu);
-          f->done = true;
-          // Stopped: by ~Bzip2Pipes (the reader is done: not an error) or
-          // by an interrupt (the statement must fail, not end early).
-          if (st.code() == absl::StatusCode::kCancelled)
-            st = Interrupted() ? absl::CancelledError("interrupted; no output was written") : absl::OkStatus();
-          f->error = st;
-        }
-        // The reader sees the end only now, after the outcome is recorded.
-        ::close(f->write_fd);
-      });
-    } catch (const std::system_error& e) {
-      pthread_sigmask(SIG_SETMASK, &old, nullptr);
-      ::close(f->write_fd);
-      f->write_fd = -1;
-      return absl::ResourceExhaustedError(fmt::format("input '{}': cannot start a decoder: {}", value, e.what()));
-    }
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
-    out += "'" + f->pipe_path + "'";
     i = end;
+  }
+  if (pipes) {
+    // Fewer files than threads: a file's blocks decode on several threads.
+    const int per_file = std::max(1, threads / static_cast<int>(pipes->feeds_.size()));
+    for (auto& feed : pipes->feeds_)
+      if (absl::Status st = pipes->Start(feed.get(), per_file); !st.ok()) return st;
   }
   *rewritten = pipes ? std::move(out) : sql;
   return pipes;
 }
 
+absl::Status Bzip2Pipes::Start(Feed* f, int threads) {
+  // The decoder threads take no signals: SIGINT/SIGTERM go to the threads
+  // that act on them, and a write to a pipe nobody reads fails with EPIPE.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  const std::atomic<bool>* stop = &stop_;
+  try {
+    f->thread = std::thread([f, stop, threads] {
+      absl::Status st = DecodeBzip2FileParallel(
+          f->path, threads, [&](std::string_view bytes) { return WriteAll(f->write_fd, bytes, *stop); });
+      {
+        absl::MutexLock lock(&f->mu);
+        f->done = true;
+        // Stopped: by ~Bzip2Pipes (the reader is done: not an error) or
+        // by an interrupt (the statement must fail, not end early).
+        if (st.code() == absl::StatusCode::kCancelled)
+          st = Interrupted() ? absl::CancelledError("interrupted; no output was written") : absl::OkStatus();
+        f->error = st;
+      }
+      // The reader sees the end only now, after the outcome is recorded.
+      ::close(f->write_fd);
+    });
+  } catch (const std::system_error& e) {
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    return absl::ResourceExhaustedError(fmt::format("input '{}': cannot start a decoder: {}", f->path, e.what()));
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return absl::OkStatus();
+}
+
 Bzip2Pipes::~Bzip2Pipes() {
   stop_.store(true);
   for (auto& f : feeds_) {
-    if (f->thread.joinable()) f->thread.join();
+    if (f->thread.joinable()) {
+      f->thread.join();
+    } else if (f->write_fd >= 0) {
+      ::close(f->write_fd);  // no decoder was started
+    }
     if (f->read_fd >= 0) ::close(f->read_fd);
   }
 }

@@ -40,14 +40,19 @@ class Bzip2Pipes {
   // Sets up a pipe and a decoder for every .bz2 file `sql` names (see
   // above) and stores in *rewritten the statement reading the pipes instead.
   // Returns nullptr (and *rewritten = sql) when `sql` names no .bz2 file.
-  // Errors: a pipe or thread cannot be made (ResourceExhausted).
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Bzip2Pipes>> Open(const std::string& sql, std::string* rewritten);
+  // A statement naming fewer files than `threads` decodes each file's
+  // blocks on threads / files threads (DecodeBzip2FileParallel, the same
+  // bytes and errors). Errors: a pipe or thread cannot be made
+  // (ResourceExhausted).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Bzip2Pipes>> Open(const std::string& sql, std::string* rewritten,
+                                                                        int threads = 1);
 
   Bzip2Pipes(const Bzip2Pipes&) = delete;
   Bzip2Pipes& operator=(const Bzip2Pipes&) = delete;
   // Stops the decoders (a reader that stopped early leaves them blocked on
   // a full pipe), closes the pipes and joins the threads. Never hangs: a
-  // decoder checks for the stop at least every 100 ms.
+  // decoder checks for the stop at least every 100 ms (on several threads:
+  // once per block, well under a second).
   ~Bzip2Pipes();
 
   // The first failure (in the order the files appear in the statement) of a
@@ -68,6 +73,8 @@ class Bzip2Pipes {
 
  private:
   Bzip2Pipes() = default;
+  // Starts the thread decoding f->path into its pipe, on `threads` threads.
+  absl::Status Start(Feed* f, int threads);
   std::atomic<bool> stop_{false};
   std::vector<std::unique_ptr<Feed>> feeds_;
 };

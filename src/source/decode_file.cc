@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "absl/strings/match.h"
-#include "source/bzip2_pipes.h"
+#include "source/bzip2_blocks.h"
 
 namespace proberows {
 
@@ -185,9 +185,10 @@ Compression CompressionOf(const std::string& path) {
   return Compression::kNone;
 }
 
-absl::Status DecodeCompressedFile(const std::string& path, const std::function<bool(std::string_view)>& sink) {
+absl::Status DecodeCompressedFile(const std::string& path, const std::function<bool(std::string_view)>& sink,
+                                  int threads) {
   switch (CompressionOf(path)) {
-    case Compression::kBzip2: return DecodeBzip2File(path, sink);
+    case Compression::kBzip2: return DecodeBzip2FileParallel(path, threads, sink);
     case Compression::kGzip: return DecodeGzip(path, sink);
     case Compression::kZstd: return DecodeZstd(path, sink);
     case Compression::kNone: break;

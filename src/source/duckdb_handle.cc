@@ -1,6 +1,8 @@
 #include "source/duckdb_handle.h"
 
+#include <algorithm>
 #include <functional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -176,6 +178,8 @@ std::string QueryResult::Restore(std::string_view text) const {
 
 absl::StatusOr<std::unique_ptr<DuckDb>> DuckDb::Open(const DuckDbOptions& options) {
   std::unique_ptr<DuckDb> db(new DuckDb());
+  db->bzip2_threads_ =
+      options.threads > 0 ? options.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   duckdb_config config;
   if (duckdb_create_config(&config) != DuckDBSuccess) return absl::InternalError("duckdb: cannot create config");
   auto set = [&](const char* key, const std::string& value) -> absl::Status {
@@ -214,7 +218,7 @@ DuckDb::~DuckDb() {
 
 absl::Status DuckDb::Execute(const std::string& sql) {
   std::string run;
-  ASSIGN_OR_RETURN(std::unique_ptr<Bzip2Pipes> pipes, Bzip2Pipes::Open(sql, &run));
+  ASSIGN_OR_RETURN(std::unique_ptr<Bzip2Pipes> pipes, Bzip2Pipes::Open(sql, &run, bzip2_threads_));
   duckdb_result result;
   if (duckdb_query(connection_, run.c_str(), &result) != DuckDBSuccess) {
     absl::Status st = WithPipes(pipes.get(), ErrorFromResult(&result, ""));
@@ -227,7 +231,7 @@ absl::Status DuckDb::Execute(const std::string& sql) {
 
 absl::StatusOr<QueryResult> DuckDb::Query(const std::string& sql) {
   std::string run;
-  ASSIGN_OR_RETURN(std::unique_ptr<Bzip2Pipes> pipes, Bzip2Pipes::Open(sql, &run));
+  ASSIGN_OR_RETURN(std::unique_ptr<Bzip2Pipes> pipes, Bzip2Pipes::Open(sql, &run, bzip2_threads_));
   QueryResult out;
   if (duckdb_query(connection_, run.c_str(), &out.result_) != DuckDBSuccess) {
     absl::Status st = WithPipes(pipes.get(), ErrorFromResult(&out.result_, ""));
@@ -242,7 +246,7 @@ absl::StatusOr<QueryResult> DuckDb::Query(const std::string& sql) {
 
 absl::StatusOr<QueryResult> DuckDb::Stream(const std::string& sql) {
   std::string run;
-  ASSIGN_OR_RETURN(std::unique_ptr<Bzip2Pipes> pipes, Bzip2Pipes::Open(sql, &run));
+  ASSIGN_OR_RETURN(std::unique_ptr<Bzip2Pipes> pipes, Bzip2Pipes::Open(sql, &run, bzip2_threads_));
   duckdb_prepared_statement stmt;
   if (duckdb_prepare(connection_, run.c_str(), &stmt) != DuckDBSuccess) {
     std::string msg = OneLine(duckdb_prepare_error(stmt) ? duckdb_prepare_error(stmt) : "prepare failed");
@@ -273,7 +277,7 @@ absl::StatusOr<QueryResult> DuckDb::Stream(const std::string& sql) {
 
 absl::StatusOr<int64_t> DuckDb::QueryInt64(const std::string& sql, int64_t null_value) {
   std::string run;
-  ASSIGN_OR_RETURN(std::unique_ptr<Bzip2Pipes> pipes, Bzip2Pipes::Open(sql, &run));
+  ASSIGN_OR_RETURN(std::unique_ptr<Bzip2Pipes> pipes, Bzip2Pipes::Open(sql, &run, bzip2_threads_));
   duckdb_result result;
   if (duckdb_query(connection_, run.c_str(), &result) != DuckDBSuccess) {
     absl::Status st = WithPipes(pipes.get(), ErrorFromResult(&result, ""));

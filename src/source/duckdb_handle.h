@@ -136,6 +136,8 @@ class DuckDb {
 
  private:
   DuckDb() = default;
+  // Threads a statement's .bz2 inputs decode on (Bzip2Pipes::Open).
+  int bzip2_threads_ = 1;
   duckdb_database database_ = nullptr;
   duckdb_connection connection_ = nullptr;
 };

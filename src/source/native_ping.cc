@@ -698,8 +698,10 @@ struct ScanShared {
   std::vector<Range> ranges;
   std::atomic<size_t> next{0};
   // Fewer compressed files than threads: each file decodes on a thread of
-  // its own, overlapping its parsing.
+  // its own, overlapping its parsing, a .bz2 file's blocks on
+  // `decode_threads` threads (the threads left idle otherwise, shared).
   bool overlap = false;
+  int decode_threads = 1;
   std::atomic<bool> failed{false};
   std::atomic<uint64_t> rows{0};
   std::mutex mu;
@@ -785,7 +787,7 @@ constexpr size_t kQueuedBatches = 4;
 // false after a bad line: the file is then decoded to its end, unread (damage
 // found there is the error to report: the bad line may be damaged bytes).
 // Returns the decoder's status.
-absl::Status ReadOverlapped(const std::string& path, const std::function<bool()>& stopped,
+absl::Status ReadOverlapped(const std::string& path, int decode_threads, const std::function<bool()>& stopped,
                             const std::function<bool(const std::string&)>& read) {
   std::mutex mu;
   std::condition_variable cv;
@@ -804,12 +806,15 @@ absl::Status ReadOverlapped(const std::string& path, const std::function<bool()>
       pending.reserve(kBatchBytes + (1u << 20));
       cv.notify_all();
     };
-    absl::Status st = DecodeCompressedFile(path, [&](std::string_view bytes) {
-      if (stopped()) return false;
-      pending.append(bytes);
-      if (pending.size() >= kBatchBytes) push();
-      return true;
-    });
+    absl::Status st = DecodeCompressedFile(
+        path,
+        [&](std::string_view bytes) {
+          if (stopped()) return false;
+          pending.append(bytes);
+          if (pending.size() >= kBatchBytes) push();
+          return true;
+        },
+        decode_threads);
     if (st.ok() && !pending.empty()) push();
     std::lock_guard<std::mutex> lock(mu);
     decoded = std::move(st);
@@ -903,7 +908,7 @@ absl::Status ReadCompressed(ScanShared* s, const std::string& path, LineReader* 
       return true;
     });
   } else {
-    decoded = ReadOverlapped(path, stopped, [&](const std::string& batch) {
+    decoded = ReadOverlapped(path, s->decode_threads, stopped, [&](const std::string& batch) {
       std::memcpy(buf.Extend(batch.size()), batch.data(), batch.size());
       buf.Grow(batch.size());
       read_lines(false);
@@ -1052,7 +1057,10 @@ absl::StatusOr<uint64_t> NativePingScan(const SourceSchema& schema, const std::v
     return a.compressed != b.compressed ? a.compressed : a.compressed && a.end > b.end;
   });
   const int n = std::max(1, std::min<int>(threads, static_cast<int>(s.ranges.size())));
-  s.overlap = std::count_if(s.ranges.begin(), s.ranges.end(), [](const Range& r) { return r.compressed; }) < threads;
+  const int compressed =
+      static_cast<int>(std::count_if(s.ranges.begin(), s.ranges.end(), [](const Range& r) { return r.compressed; }));
+  s.overlap = compressed < threads;
+  if (s.overlap) s.decode_threads = std::max(1, threads / std::max(1, compressed));
   std::vector<std::thread> pool;
   for (int t = 1; t < n; ++t) pool.emplace_back(ScanThread, &s);
   ScanThread(&s);
