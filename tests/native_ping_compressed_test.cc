@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli_build_test_base.h"
 #include "tests/compress_util.h"
@@ -134,6 +135,19 @@ TEST_F(NativePingCompressedTest, ErrorsNameTheFileAndLine) {
             fmt::format("proberows: error: input '{}': zstd frame 1 (from byte 0) ends early at byte {}; the file is "
                         "truncated or damaged; download or copy it again\n",
                         cut_zst, zst.size() - 100));
+}
+
+// DuckDB's JSON reader holds a .bz2 decoded into a pipe whole in memory
+// (2.6 GB for a 2.6 GB hourly dump); when it runs out, the message says so
+// and names the ways out. At -m 128MiB (DuckDB: 32 MiB) the sample runs out
+// at once; the native reader streams it.
+TEST_F(NativePingCompressedTest, OutOfMemoryOnTheDuckDbPathNamesTheNativeReader) {
+  const std::string in = Write("ping-2024-05-01T0000.bz2", Bzip2(sample_));
+  EXPECT_THAT(BuildError("--preset ripe-atlas-ping -m 128MiB -i " + ShellQuote(in)),
+              testing::EndsWith("; raise --memory-limit (DuckDB gets a quarter of it). DuckDB holds each decoded .bz2 "
+                                "input whole in memory: with --preset ripe-atlas-ping use --json-reader native (it "
+                                "streams), or give such files as .zst or .gz\n"));
+  BuildWith("native", in, "-m 128MiB", "native");
 }
 
 }  // namespace

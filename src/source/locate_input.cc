@@ -1,7 +1,10 @@
 #include "source/locate_input.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
+#include "source/decode_file.h"
 #include "source/duckdb_handle.h"
 #include "source/null_census.h"
 #include "util/status_macros.h"
@@ -71,9 +74,18 @@ absl::Status NullReport(const SourceSchema& schema) {
 
 absl::Status AddInputFile(const SourceSchema& schema, const absl::Status& error) {
   if (error.code() == absl::StatusCode::kResourceExhausted &&
-      StatusMessage(error).find("Out of Memory Error") != std::string::npos)
-    return absl::Status(error.code(),
-                        fmt::format("{}; raise --memory-limit (DuckDB gets a quarter of it)", StatusMessage(error)));
+      StatusMessage(error).find("Out of Memory Error") != std::string::npos) {
+    // DuckDB 1.4's JSON reader keeps a stream it cannot seek (a .bz2 file
+    // decoded into a pipe) whole in memory: 2.6 GB for a 2.6 GB hourly dump.
+    const bool bzip2 = std::any_of(schema.files.begin(), schema.files.end(),
+                                   [](const std::string& f) { return CompressionOf(f) == Compression::kBzip2; });
+    return absl::Status(
+        error.code(),
+        fmt::format("{}; raise --memory-limit (DuckDB gets a quarter of it){}", StatusMessage(error),
+                    bzip2 ? ". DuckDB holds each decoded .bz2 input whole in memory: with --preset ripe-atlas-ping "
+                            "use --json-reader native (it streams), or give such files as .zst or .gz"
+                          : ""));
+  }
   if (error.ok() || error.code() != absl::StatusCode::kInvalidArgument) return error;
   const std::string message = StatusMessage(error);
   const std::string column = QuotedAfter(message, "column '");
