@@ -60,25 +60,36 @@ mkdir -p "$work"
 if [[ ! -f "$data/.params" || "$(cat "$data/.params")" != "$n" ]]; then
   echo "generating $data ($n RIPE-realistic ping results)" >&2
   rm -rf "$data"
-  mkdir -p "$data/json" "$data/zst" "$data/bz2" "$data/parquet"
+  mkdir -p "$data/json" "$data/zst" "$data/bz2"
   "$bin" generate -o "$data/json" -n "$n" --shape ripe-atlas --format ripe-atlas-ping-json --memory-limit "$limit" \
     >&2
   for f in "$data"/json/*.jsonl; do
     base=$(basename "$f" .jsonl)
     zstd -q -3 -T"$workers" -c "$f" > "$data/zst/$base.jsonl.zst"
     lbzip2 -9 -n "$workers" -c "$f" > "$data/bz2/$base.bz2"
+  done
+  echo "$n" > "$data/.params"
+fi
+# The same results' fields as Parquet, with the preset's fills (-1 for a
+# missing count, NaN for a lost reply, [] for no replies), so that the
+# default build reads them as they are.
+if [[ ! -f "$data/parquet/.done-2" ]]; then
+  rm -rf "$data/parquet"; mkdir -p "$data/parquet"
+  for f in "$data"/json/*.jsonl; do
+    base=$(basename "$f" .jsonl)
+    int() { echo "COALESCE(CAST($1 AS BIGINT), -1) AS $1"; }
     "$sql" --memory-limit "$limit" --threads "$workers" --print-rows 0 "COPY (SELECT CAST(prb_id AS BIGINT) AS prb_id,
-      CAST(\"timestamp\" AS BIGINT) AS \"timestamp\", CAST(msm_id AS BIGINT) AS msm_id, CAST(af AS BIGINT) AS af,
-      dst_addr, dst_name, src_addr, \"from\", proto, CAST(size AS BIGINT) AS size, CAST(ttl AS BIGINT) AS ttl,
-      CAST(sent AS BIGINT) AS sent, CAST(rcvd AS BIGINT) AS rcvd, CAST(dup AS BIGINT) AS dup, \"min\", avg, \"max\",
-      list_transform(result, e -> e.rtt) AS rtt
+      CAST(\"timestamp\" AS BIGINT) AS \"timestamp\", $(int msm_id), $(int af), COALESCE(dst_addr, '') AS dst_addr,
+      COALESCE(dst_name, '') AS dst_name, COALESCE(src_addr, '') AS src_addr, COALESCE(\"from\", '') AS \"from\",
+      COALESCE(proto, '') AS proto, $(int size), $(int ttl), $(int sent), $(int rcvd), $(int dup), \"min\", avg,
+      \"max\", list_transform(COALESCE(result, []), e -> COALESCE(e.rtt, 'NaN'::DOUBLE)) AS rtt
       FROM read_json('$f', columns = {'prb_id': 'DOUBLE', 'timestamp': 'DOUBLE', 'msm_id': 'DOUBLE',
       'af': 'DOUBLE', 'dst_addr': 'VARCHAR', 'dst_name': 'VARCHAR', 'src_addr': 'VARCHAR', 'from': 'VARCHAR',
       'proto': 'VARCHAR', 'size': 'DOUBLE', 'ttl': 'DOUBLE', 'sent': 'DOUBLE', 'rcvd': 'DOUBLE', 'dup': 'DOUBLE',
       'min': 'DOUBLE', 'avg': 'DOUBLE', 'max': 'DOUBLE', 'result': 'STRUCT(rtt DOUBLE)[]'}))
       TO '$data/parquet/$base.parquet' (FORMAT parquet)" > /dev/null
   done
-  echo "$n" > "$data/.params"
+  touch "$data/parquet/.done-2"
 fi
 bytes() { du -cb "$@" | tail -1 | cut -f1; }
 declare -A mb=([json]=$(bytes "$data"/json/*) [zst]=$(bytes "$data"/zst/*) [bz2]=$(bytes "$data"/bz2/*)
@@ -98,16 +109,20 @@ declare -A cmd=(
   [lbzip2-d]="lbzip2 -d -n $workers -c $data/bz2/*.bz2"
 )
 order=(parquet json-duckdb json-native zst-native zstd-d bz2-native bz2-duckdb lbzip2-d)
-declare -A times rss
+declare -A times rss failed
 for ((r = 1; r <= runs; ++r)); do
   for name in "${order[@]}"; do
     [[ "$skip" == *",$name,"* ]] && continue
     rm -rf "$work/out" "$work/tmp"; mkdir -p "$work/tmp"
     # Globs in the commands are expanded here (the builds take the quoted
     # ones too); the decompressors' output is thrown away.
-    t=$( { /usr/bin/time -f '%e %M' bash -c "${cmd[$name]} > /dev/null" 2> "$work/stderr"; } 2>&1 ) || true
-    t=$(tail -1 "$work/stderr")
-    [[ "$t" =~ ^[0-9.]+\ [0-9]+$ ]] || { echo "bench_ripe_dumps.sh: $name failed: $(tail -3 "$work/stderr")" >&2; exit 1; }
+    /usr/bin/time -f '%x %e %M' -o "$work/time" timeout "${BENCH_TIMEOUT:-900}" bash -c "${cmd[$name]} > /dev/null" 2> "$work/stderr" || true
+    read -r status t <<< "$(tail -1 "$work/time")"
+    if [[ "$status" != 0 ]]; then
+      echo "bench_ripe_dumps.sh: $name failed: $(grep -v '^Command exited' "$work/stderr" | tail -1)" >&2
+      failed[$name]=$(grep -v '^Command exited' "$work/stderr" | tail -1 | cut -c1-120)
+      continue
+    fi
     times[$name]+="${t% *} " rss[$name]+="${t#* } "
     echo "$name: ${t% *} s, peak RSS $((${t#* } / 1024)) MiB" >&2
   done
@@ -118,6 +133,10 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR
 echo "| input ($size: $n results, $files hourly files) | command | wall s (median of $runs) | runs (s) | results/s | peak RSS (median) |"
 echo "|---|---|---:|---|---:|---:|"
 for name in "${order[@]}"; do
+  if [[ -n "${failed[$name]:-}" ]]; then
+    printf '| %s | `%s` | failed | %s | | |\n' "${name%%-*}" "$name" "${failed[$name]//|/\\|}"
+    continue
+  fi
   [[ -n "${times[$name]:-}" ]] || continue
   m=$(echo "${times[$name]}" | median) k=$(echo "${rss[$name]}" | median)
   case $name in zstd-d) form=zst ;; lbzip2-d) form=bz2 ;; *) form=${name%%-*} ;; esac
