@@ -17,9 +17,9 @@
 #include <fmt/format.h>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "source/bzip2_blocks.h"
+#include "source/decode_file.h"
 
 namespace proberows {
 
@@ -54,7 +54,7 @@ bool Interrupted() {
 }
 
 bool IsBzip2File(const std::string& path) {
-  if (!absl::EndsWithIgnoreCase(path, ".bz2")) return false;
+  if (CompressionOf(path) != Compression::kBzip2) return false;
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
