@@ -637,6 +637,29 @@ class ReadBuffer {
   size_t capacity_ = 0;
 };
 
+// Passes the whole lines of `buf` (with `last`, the rest too) to
+// `read(line, length)` while `more()` holds, numbering them on from
+// *line_no, and keeps the bytes not passed at the start of `buf`.
+template <typename More, typename Read>
+void TakeLines(ReadBuffer* buf, bool last, uint64_t* line_no, More&& more, Read&& read) {
+  const size_t size = buf->size();
+  buf->Pad();
+  size_t pos = 0;
+  while (pos < size && more()) {
+    const char* line = buf->data() + pos;
+    const void* nl = std::memchr(line, '\n', size - pos);
+    if (nl == nullptr && !last) break;
+    const size_t len = nl == nullptr ? size - pos : static_cast<size_t>(static_cast<const char*>(nl) - line);
+    pos += len + 1;
+    ++*line_no;
+    read(line, len);
+  }
+  pos = std::min(pos, size);
+  if (pos > 0) std::memmove(buf->data(), buf->data() + pos, size - pos);
+  buf->clear();
+  buf->Grow(size - pos);
+}
+
 class FileReader {
  public:
   ~FileReader() {
@@ -869,22 +892,9 @@ absl::Status ReadCompressed(ScanShared* s, const std::string& path, LineReader* 
   // Reads the whole lines of buf (with `last`, the rest too) and keeps the
   // rest at its start.
   const auto read_lines = [&](bool last) {
-    const size_t size = buf.size();
-    buf.Pad();
-    size_t pos = 0;
-    while (pos < size && line_error.ok()) {
-      const char* line = buf.data() + pos;
-      const void* nl = std::memchr(line, '\n', size - pos);
-      if (nl == nullptr && !last) break;
-      const size_t len = nl == nullptr ? size - pos : static_cast<size_t>(static_cast<const char*>(nl) - line);
-      pos += len + 1;
-      ++line_no;
-      line_error = lines->Read(line, len, line_no == 1, path, line_no, 0);
-    }
-    pos = std::min(pos, size);
-    if (pos > 0) std::memmove(buf.data(), buf.data() + pos, size - pos);
-    buf.clear();
-    buf.Grow(size - pos);
+    TakeLines(
+        &buf, last, &line_no, [&] { return line_error.ok(); },
+        [&](const char* line, size_t len) { line_error = lines->Read(line, len, line_no == 1, path, line_no, 0); });
     count_rows();
   };
   const auto stopped = [s] {
@@ -1092,23 +1102,12 @@ absl::StatusOr<uint64_t> NativePingHead(const SourceSchema& schema, const std::v
     uint64_t line_no = 0;
     absl::Status error;
     const auto read_lines = [&](bool last) {
-      const size_t size = buf.size();
-      buf.Pad();
-      size_t pos = 0;
-      while (pos < size && error.ok() && records < max_records) {
-        const char* line = buf.data() + pos;
-        const void* nl = std::memchr(line, '\n', size - pos);
-        if (nl == nullptr && !last) break;
-        const size_t len = nl == nullptr ? size - pos : static_cast<size_t>(static_cast<const char*>(nl) - line);
-        pos += len + 1;
-        ++line_no;
-        error = lines.Read(line, len, line_no == 1, path, line_no, 0);
-        records += lines.TakeRows();
-      }
-      pos = std::min(pos, size);
-      if (pos > 0) std::memmove(buf.data(), buf.data() + pos, size - pos);
-      buf.clear();
-      buf.Grow(size - pos);
+      TakeLines(
+          &buf, last, &line_no, [&] { return error.ok() && records < max_records; },
+          [&](const char* line, size_t len) {
+            error = lines.Read(line, len, line_no == 1, path, line_no, 0);
+            records += lines.TakeRows();
+          });
       return error.ok() && records < max_records;
     };
     if (CompressionOf(path) != Compression::kNone) {
